@@ -1,0 +1,83 @@
+"""Every status and reason of the calls domain. Vapi's strings map to ours in outcomes.py."""
+from django.db import models
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+    WEB = "web", "Web"
+
+
+class CallStatus(models.TextChoices):
+    """Vapi's call statuses, in the only order a call may move through them."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in-progress", "In progress"
+    FORWARDING = "forwarding", "Forwarding"
+    ENDED = "ended", "Ended"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """Position in the forward-only order; unknown values rank lowest so they never win."""
+        try:
+            return STATUS_ORDER.index(value)
+        except ValueError:
+            return -1
+
+
+STATUS_ORDER: list[str] = [s.value for s in CallStatus]
+
+
+class Outcome(models.TextChoices):
+    """Our grouping of Vapi's ~600 ended reasons; campaign retry policies key on these."""
+
+    COMPLETED = "completed", "Completed"
+    BUSY = "busy", "Busy"
+    NO_ANSWER = "no-answer", "No answer"
+    VOICEMAIL = "voicemail", "Voicemail"
+    FAILED = "failed", "Failed"
+    INVALID_NUMBER = "invalid-number", "Invalid number"
+    CANCELLED = "cancelled", "Cancelled"
+    OTHER = "other", "Other"
+
+
+class EventState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"
+    FAILED = "failed", "Failed"
+
+
+class TurnRole(models.TextChoices):
+    USER = "user", "Caller"
+    ASSISTANT = "assistant", "Assistant"
+    SYSTEM = "system", "System"
+    TOOL_CALL = "tool_calls", "Tool call"
+    TOOL_RESULT = "tool_call_result", "Tool result"
+
+
+class TurnSource(models.TextChoices):
+    LIVE = "live", "Live transcript"
+    REPORT = "report", "End-of-call report"
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RecipientState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DIALING = "dialing", "Dialing"
+    IN_CALL = "in-call", "In call"
+    RETRY = "retry", "Waiting to retry"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    BLOCKED = "blocked", "Blocked"
+    CANCELLED = "cancelled", "Cancelled"

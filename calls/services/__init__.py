@@ -1,0 +1,1 @@
+"""Writes of the calls domain. Import from the sub-modules."""

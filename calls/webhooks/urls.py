@@ -1,0 +1,4 @@
+"""Webhook URLs: POST /webhooks/vapi/."""
+from django.urls import path
+
+urlpatterns: list = []

@@ -1,0 +1,140 @@
+"""factory_boy factories for every model. Numbers use the fictional 555-01xx range."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import factory
+from django.utils import timezone
+
+from assistants.models import Assistant, PhoneNumber
+from calls.enums import CallStatus, Direction
+from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
+from tools.models import Appointment, Resource, Tool, ToolInvocation
+
+
+def _number(n: int) -> str:
+    """+1 555 01xx style numbers; beyond 100 they continue in other fictional exchanges."""
+    return f"+1202555{n % 10000:04d}"
+
+
+class AssistantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assistant
+
+    name = factory.Sequence(lambda n: f"Assistant {n}")
+    first_message = "Hi, this is Riley from Example Dental. How can I help?"
+    system_prompt = "You are Riley, a friendly scheduling assistant for Example Dental."
+
+
+class PhoneNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhoneNumber
+
+    number = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+    name = factory.Sequence(lambda n: f"Line {n}")
+    vapi_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    assistant = factory.SubFactory(AssistantFactory)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    number = factory.Sequence(_number)
+    name = factory.Faker("name")
+    email = factory.Faker("email")
+    time_zone = "America/New_York"
+
+
+class ToolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tool
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tool_{n}")
+    description = "A tool."
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    assistant = factory.SubFactory(AssistantFactory)
+    phone_number = factory.SubFactory(PhoneNumberFactory)
+
+
+class CampaignRecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignRecipient
+
+    campaign = factory.SubFactory(CampaignFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.SelfAttribute("customer.number")
+    name = factory.SelfAttribute("customer.name")
+    time_zone = factory.SelfAttribute("customer.time_zone")
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Call
+
+    vapi_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    direction = Direction.OUTBOUND
+    status = CallStatus.QUEUED
+    assistant = factory.SubFactory(AssistantFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    customer_number = factory.LazyAttribute(lambda o: str(o.customer.number) if o.customer else "")
+
+
+class TranscriptTurnFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TranscriptTurn
+
+    call = factory.SubFactory(CallFactory)
+    position = factory.Sequence(lambda n: n)
+    role = "user"
+    text = "I'd like to book a cleaning."
+    seconds_from_start = factory.Sequence(lambda n: float(n * 3))
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    message_type = "status-update"
+    vapi_call_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    body = '{"message": {"type": "status-update", "status": "ringing"}}'
+    dedupe_key = factory.Sequence(lambda n: f"test-dedupe-{n}")
+
+
+class ToolInvocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ToolInvocation
+
+    tool_call_id = factory.Sequence(lambda n: f"call_test_{n}")
+    name = "get_customer_info"
+    arguments = factory.LazyFunction(dict)
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resource
+
+    name = factory.Sequence(lambda n: f"Dr. Resource {n}")
+    time_zone = "America/New_York"
+    slot_minutes = 30
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    resource = factory.SubFactory(ResourceFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=30))
+    confirmation_code = factory.Sequence(lambda n: f"C{n:06d}")

@@ -1,0 +1,13 @@
+"""Top-level URLs. Each area owns its own urls module; this file only includes them."""
+from django.contrib import admin
+from django.urls import include, path
+
+from voiceops import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("webhooks/", include("calls.webhooks.urls")),
+    path("api/", include("voiceops.api.urls")),
+    path("admin/", admin.site.urls),
+]

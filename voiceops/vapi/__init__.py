@@ -1,0 +1,1 @@
+"""The boundary to Vapi: REST client, webhook authentication, message parsing, simulator."""
