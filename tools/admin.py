@@ -26,6 +26,7 @@ class ToolAdmin(admin.ModelAdmin):
 class ToolInvocationAdmin(FastChangelistMixin, ReadOnlyAdmin):
     list_display = ("created_at", "name", "state", "latency_ms", "call", "tool_call_id")
     list_select_related = ("call",)
+    list_defer = ("arguments", "result", "error", "call__vapi_call", "call__transcript_text")
     list_filter = ("state", "name", "created_at")
     search_fields = ("=tool_call_id", "=vapi_call_id", "name")
     date_hierarchy = "created_at"

@@ -178,6 +178,7 @@ class TranscriptTurnAdmin(FastChangelistMixin, ReadOnlyAdmin):
 
     list_display = ("call", "position", "role", "seconds_from_start", "short_text", "source")
     list_select_related = ("call",)
+    list_defer = ("data", "call__vapi_call", "call__transcript_text", "call__cost_breakdown")
     list_filter = ("role", "source")
     search_fields = ("=call__vapi_id",)
     raw_id_fields = ("call",)

@@ -20,8 +20,18 @@ class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = (
-            "number", "name", "email", "external_id", "time_zone", "do_not_call", "do_not_call_reason",
-            "do_not_call_source", "do_not_call_at", "consent", "consent_source", "consent_at",
+            "number",
+            "name",
+            "email",
+            "external_id",
+            "time_zone",
+            "do_not_call",
+            "do_not_call_reason",
+            "do_not_call_source",
+            "do_not_call_at",
+            "consent",
+            "consent_source",
+            "consent_at",
         )
 
     def clean(self) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class WebhookEventAdmin(FastChangelistMixin, ReadOnlyAdmin):
     search_fields = ("=vapi_call_id", "=dedupe_key", "=id")
     date_hierarchy = "received_at"
     ordering = ("-received_at",)
+    list_defer = ("body", "headers", "response", "traceback", "error")
     actions = ("replay_selected",)
     fields = (
         "message_type",
