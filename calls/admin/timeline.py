@@ -156,6 +156,8 @@ def cost_rows(*, call: Call) -> dict[str, Any]:
             )
         else:
             counters.append({"key": key, "value": value})
+    order = list(COST_LABELS)
+    components.sort(key=lambda row: order.index(row["key"]) if row["key"] in order else len(order))
     analysis = breakdown.get("analysisCostBreakdown")
     return {
         "total": total,

@@ -17,16 +17,17 @@ PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 12, 14, 34
 PALETTE = ["#6366f1", "#22c55e", "#f59e0b", "#ef4444", "#06b6d4", "#a855f7", "#84cc16", "#64748b"]
 
 
-def _nice_max(value: float) -> float:
-    """Round the axis maximum up to 1, 2 or 5 times a power of ten."""
+def _nice_max(value: float, *, integer: bool = False) -> float:
+    """An axis maximum of four equal, round steps (whole steps for counts) at or above ``value``."""
     if value <= 0:
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    base = 10**exponent
-    for step in (1, 2, 5, 10):
-        if value <= step * base:
-            return float(step * base)
-    return float(10 * base)
+        return 4.0 if integer else 1.0
+    raw_step = value / 4
+    base = 10 ** math.floor(math.log10(raw_step))
+    candidates = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+    step = next(c * base for c in candidates if c * base >= raw_step)
+    if integer:
+        step = max(1, math.ceil(step))
+    return float(step * 4)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -78,10 +79,11 @@ def bar_chart(
     *,
     unit: str = "",
     color: str = PALETTE[0],
+    integer: bool = False,
 ) -> SafeString:
     """Vertical bars, one per label; ``None`` draws no bar (no data that day) but keeps the slot."""
     values = [v for _, v in points if v is not None]
-    y_max = _nice_max(max(values, default=0))
+    y_max = _nice_max(max(values, default=0), integer=integer)
     plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     step_w = plot_w / max(len(points), 1)
     body = []

@@ -34,6 +34,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "chart-calls-per-day",
             "Calls per day",
             list(zip(labels, [d.calls for d in data.days], strict=True)),
+            integer=True,
         ),
         "outcome_mix": donut_chart(
             "chart-outcome-mix", "Outcome mix", [(lbl, n) for _, lbl, n in data.outcomes]
