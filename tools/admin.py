@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from calls.admin.filters import ToolNameFilter
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.utils import FastChangelistMixin, mask_known_secrets, pretty_json
 from tools.models import Appointment, Resource, Tool, ToolInvocation
@@ -27,7 +28,7 @@ class ToolInvocationAdmin(FastChangelistMixin, ReadOnlyAdmin):
     list_display = ("created_at", "name", "state", "latency_ms", "call", "tool_call_id")
     list_select_related = ("call",)
     list_defer = ("arguments", "result", "error", "call__vapi_call", "call__transcript_text")
-    list_filter = ("state", "name", "created_at")
+    list_filter = ("state", ToolNameFilter, "created_at")
     search_fields = ("=tool_call_id", "=vapi_call_id", "name")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from calls.admin.filters import MessageTypeFilter
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.utils import FastChangelistMixin, pretty_json
 from calls.enums import EventState
@@ -43,7 +44,7 @@ def can_replay(request: HttpRequest) -> bool:
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(FastChangelistMixin, ReadOnlyAdmin):
     list_display = ("id", "received_at", "message_type", "call_link", "state", "attempts", "processed_at")
-    list_filter = ("state", "message_type", "received_at")
+    list_filter = ("state", MessageTypeFilter, "received_at")
     search_fields = ("=vapi_call_id", "=dedupe_key", "=id")
     date_hierarchy = "received_at"
     ordering = ("-received_at",)

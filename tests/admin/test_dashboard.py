@@ -1,4 +1,5 @@
 """The ops dashboard: real numbers from real rows, drawn as SVG charts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,7 +68,10 @@ def test_stats_aggregate_by_day(data):
 def svg_values(html: str, chart_id: str) -> dict[str, float]:
     match = re.search(rf'<svg[^>]*id="{chart_id}".*?</svg>', html, re.S)
     assert match, f"chart {chart_id} missing"
-    return {label: float(value) for label, value in re.findall(r'data-label="([^"]+)" data-value="([^"]+)"', match[0])}
+    return {
+        label: float(value)
+        for label, value in re.findall(r'data-label="([^"]+)" data-value="([^"]+)"', match[0])
+    }
 
 
 def test_dashboard_renders_charts_with_real_numbers(data, viewer_client):
@@ -86,7 +90,9 @@ def test_dashboard_renders_charts_with_real_numbers(data, viewer_client):
     assert svg_values(html, "chart-tool-p95")[today] == pytest.approx(95.0, abs=0.1)
     assert 'id="kpi-calls"><span>Calls</span><strong>4</strong>' in html
     assert "$1.75" in html
-    dashboard_queries = [q for q in ctx.captured_queries if "calls_call" in q["sql"] or "tools_tool" in q["sql"]]
+    dashboard_queries = [
+        q for q in ctx.captured_queries if "calls_call" in q["sql"] or "tools_tool" in q["sql"]
+    ]
     assert len(dashboard_queries) == 5
 
 

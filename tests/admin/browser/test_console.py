@@ -1,4 +1,5 @@
 """The ops console in a real browser: log in, read a call, look at the dashboard."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,17 +22,34 @@ def call():
     report = load_fixture("end-of-call-report.json")["message"]
     started = timezone.now() - dt.timedelta(minutes=10)
     call = CallFactory(
-        status=CallStatus.ENDED, outcome="completed", started_at=started, duration_seconds=95,
-        cost=Decimal("0.242"), cost_breakdown=report["costBreakdown"],
+        status=CallStatus.ENDED,
+        outcome="completed",
+        started_at=started,
+        duration_seconds=95,
+        cost=Decimal("0.242"),
+        cost_breakdown=report["costBreakdown"],
         recording_url="https://storage.example.com/recordings/demo.wav",
-        summary=report["analysis"]["summary"], structured_data=report["analysis"]["structuredData"],
+        summary=report["analysis"]["summary"],
+        structured_data=report["analysis"]["structuredData"],
         success_evaluation="true",
     )
-    TranscriptTurnFactory(call=call, position=0, role="assistant", text="Hi Dana, this is Riley.", seconds_from_start=0.9)
-    TranscriptTurnFactory(call=call, position=1, role="user", text="Where is my order NW-48213?", seconds_from_start=8.1)
-    ToolInvocationFactory(call=call, name="lookup_order_status", arguments={"order_number": "NW-48213"},
-                          state="succeeded", result="Shipped March 12.", latency_ms=140)
-    WebhookEventFactory(vapi_call_id=call.vapi_id, message_type="end-of-call-report", state="failed", error="boom")
+    TranscriptTurnFactory(
+        call=call, position=0, role="assistant", text="Hi Dana, this is Riley.", seconds_from_start=0.9
+    )
+    TranscriptTurnFactory(
+        call=call, position=1, role="user", text="Where is my order NW-48213?", seconds_from_start=8.1
+    )
+    ToolInvocationFactory(
+        call=call,
+        name="lookup_order_status",
+        arguments={"order_number": "NW-48213"},
+        state="succeeded",
+        result="Shipped March 12.",
+        latency_ms=140,
+    )
+    WebhookEventFactory(
+        vapi_call_id=call.vapi_id, message_type="end-of-call-report", state="failed", error="boom"
+    )
     return call
 
 
@@ -62,13 +80,23 @@ def test_viewer_opens_the_dashboard_and_sees_charts(page, live_server, call):
     login(page, live_server, "ops-viewer", PASSWORD)
     page.click("#ops-dashboard-link a >> nth=0")
     page.wait_for_selector("svg#chart-calls-per-day")
-    for chart in ("calls-per-day", "outcome-mix", "avg-duration", "cost-per-day", "tool-error-rate", "tool-p95"):
+    for chart in (
+        "calls-per-day",
+        "outcome-mix",
+        "avg-duration",
+        "cost-per-day",
+        "tool-error-rate",
+        "tool-p95",
+    ):
         assert page.locator(f"svg#chart-{chart}").is_visible(), chart
     bars = page.locator("svg#chart-calls-per-day rect.bar")
     values = [bars.nth(i).get_attribute("data-value") for i in range(bars.count())]
     assert len(values) == 14 and sorted(values)[-1] == "2" and values.count("0") == 13
     slices = page.locator("svg#chart-outcome-mix circle.slice")
-    assert sorted(slices.nth(i).get_attribute("data-label") for i in range(slices.count())) == ["Busy", "Completed"]
+    assert sorted(slices.nth(i).get_attribute("data-label") for i in range(slices.count())) == [
+        "Busy",
+        "Completed",
+    ]
     assert page.locator("#kpi-calls strong").inner_text() == "2"
     shot(page, "dashboard")
     page.click("text=30 days")
