@@ -173,3 +173,17 @@ def test_secrets_are_never_rendered(manager_client, superuser_client, settings):
             assert leaked == [], f"{page} leaks {leaked}"
     html = superuser_client.get(reverse("admin:calls_webhookevent_change", args=[event.pk])).content.decode()
     assert re.search(r"content-type", html)  # non-secret headers still shown
+
+
+def test_links_between_call_and_ledger_filter_correctly(call, manager_client):
+    event = WebhookEventFactory(vapi_call_id=call.vapi_id, message_type="status-update")
+    other = WebhookEventFactory(vapi_call_id="another-call-id", message_type="status-update")
+    html = manager_client.get(reverse("admin:calls_webhookevent_changelist") + f"?vapi_call_id={call.vapi_id}")
+    assert html.status_code == 200
+    body = html.content.decode()
+    assert f"/admin/calls/webhookevent/{event.pk}/change/" in body
+    assert f"/admin/calls/webhookevent/{other.pk}/change/" not in body
+    calls = manager_client.get(reverse("admin:calls_call_changelist") + f"?vapi_id={call.vapi_id}")
+    assert calls.status_code == 200 and call.vapi_id in calls.content.decode()
+    by_type = manager_client.get(reverse("admin:calls_webhookevent_changelist") + "?message_type=status-update")
+    assert by_type.status_code == 200 and f"/admin/calls/webhookevent/{event.pk}/change/" in by_type.content.decode()
