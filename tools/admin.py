@@ -25,6 +25,9 @@ class ToolAdmin(admin.ModelAdmin):
 
 @admin.register(ToolInvocation)
 class ToolInvocationAdmin(FastChangelistMixin, ReadOnlyAdmin):
+    class Media:
+        css = {"all": ("calls/admin/ops.css",)}
+
     list_display = ("created_at", "name", "state", "latency_ms", "call", "tool_call_id")
     list_select_related = ("call",)
     list_defer = ("arguments", "result", "error", "call__vapi_call", "call__transcript_text")

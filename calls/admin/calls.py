@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -36,6 +37,10 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
     """Calls are written by Vapi's webhooks and reconciliation, so the admin shows them read-only."""
 
     change_form_template = "admin/calls/call/change_form.html"
+
+    class Media:
+        css = {"all": ("calls/admin/ops.css",)}
+
     list_display = (
         "vapi_id",
         "created_at",
@@ -169,7 +174,27 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
                 + f"?vapi_call_id={call.vapi_id}",
                 call_obj=call,
             )
-        return super().change_view(request, object_id, form_url, extra_context=extra)
+        response = super().change_view(request, object_id, form_url, extra_context=extra)
+        if call is not None:
+            allow_recording_origins(response, call)
+        return response
+
+
+def allow_recording_origins(response: HttpResponse, call: Call) -> None:
+    """Let the page's CSP (django-csp, when installed) load this call's recordings, and only those origins.
+
+    The default policy allows media from our own origin only, while recordings live on Vapi's
+    storage; widening ``media-src`` for this one response keeps the rest of the admin strict.
+    """
+    origins = []
+    for url in (call.recording_url, call.stereo_recording_url):
+        parts = urlsplit(url or "")
+        if parts.scheme in ("https", "http") and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+    if origins:
+        response._csp_update = {"media-src": ["'self'", *origins]}  # type: ignore[attr-defined]
 
 
 @admin.register(TranscriptTurn)

@@ -43,6 +43,9 @@ def can_replay(request: HttpRequest) -> bool:
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(FastChangelistMixin, ReadOnlyAdmin):
+    class Media:
+        css = {"all": ("calls/admin/ops.css",)}
+
     list_display = ("id", "received_at", "message_type", "call_link", "state", "attempts", "processed_at")
     list_filter = ("state", MessageTypeFilter, "received_at")
     search_fields = ("=vapi_call_id", "=dedupe_key", "=id")

@@ -80,7 +80,7 @@ def test_call_page_shows_the_conversation(call, manager_client):
     assert "&quot;order_number&quot;: &quot;NW-48213&quot;" in html
     assert "183 ms" in html
     # Recording, analysis, costs.
-    assert '<audio controls preload="none" src="https://storage.example.com/recordings/call-1.wav"' in html
+    assert '<audio class="vo-audio" controls preload="none" src="https://storage.example.com/recordings/call-1.wav"' in html
     assert "Riley confirmed the order shipped" in html
     assert "issue_resolved" in html
     assert "Language model" in html and "$0.0178" in html
@@ -178,12 +178,26 @@ def test_secrets_are_never_rendered(manager_client, superuser_client, settings):
 def test_links_between_call_and_ledger_filter_correctly(call, manager_client):
     event = WebhookEventFactory(vapi_call_id=call.vapi_id, message_type="status-update")
     other = WebhookEventFactory(vapi_call_id="another-call-id", message_type="status-update")
-    html = manager_client.get(reverse("admin:calls_webhookevent_changelist") + f"?vapi_call_id={call.vapi_id}")
+    html = manager_client.get(
+        reverse("admin:calls_webhookevent_changelist") + f"?vapi_call_id={call.vapi_id}"
+    )
     assert html.status_code == 200
     body = html.content.decode()
     assert f"/admin/calls/webhookevent/{event.pk}/change/" in body
     assert f"/admin/calls/webhookevent/{other.pk}/change/" not in body
     calls = manager_client.get(reverse("admin:calls_call_changelist") + f"?vapi_id={call.vapi_id}")
     assert calls.status_code == 200 and call.vapi_id in calls.content.decode()
-    by_type = manager_client.get(reverse("admin:calls_webhookevent_changelist") + "?message_type=status-update")
-    assert by_type.status_code == 200 and f"/admin/calls/webhookevent/{event.pk}/change/" in by_type.content.decode()
+    by_type = manager_client.get(
+        reverse("admin:calls_webhookevent_changelist") + "?message_type=status-update"
+    )
+    assert (
+        by_type.status_code == 200
+        and f"/admin/calls/webhookevent/{event.pk}/change/" in by_type.content.decode()
+    )
+
+
+def test_recording_origin_is_allowed_by_the_page_csp(call, manager_client):
+    response = manager_client.get(reverse("admin:calls_call_change", args=[call.pk]))
+    assert response._csp_update == {"media-src": ["'self'", "https://storage.example.com"]}
+    bare = CallFactory(recording_url="")
+    assert not hasattr(manager_client.get(reverse("admin:calls_call_change", args=[bare.pk])), "_csp_update")

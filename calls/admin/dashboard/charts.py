@@ -169,8 +169,6 @@ def donut_chart(chart_id: str, title: str, slices: Sequence[tuple[str, int]]) ->
         parts.append(f'<text x="280" y="{ly}">{escape(label)}: {value} ({share:.0f}%)</text>')
         offset += length
     if total:
-        parts.append(
-            f'<text x="{cx}" y="{cy + 5}" text-anchor="middle" style="font-size:16px">{total}</text>'
-        )
+        parts.append(f'<text x="{cx}" y="{cy + 5}" text-anchor="middle" class="total">{total}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - labels and values are escaped above
