@@ -48,6 +48,8 @@ def page(browser, request) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     try:
         yield page
     finally:
@@ -71,3 +73,9 @@ def login(page, live_server, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def assert_no_csp_violations(page) -> None:
+    """The admin pages must work under the project's Content-Security-Policy (django-csp)."""
+    violations = [text for text in page.console_errors if "Content Security Policy" in text]
+    assert violations == [], violations

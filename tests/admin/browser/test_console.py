@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from calls.enums import CallStatus
-from tests.admin.browser.conftest import login, shot
+from tests.admin.browser.conftest import assert_no_csp_violations, login, shot
 from tests.admin.conftest import PASSWORD, make_user
 from tests.conftest import load_fixture
 from tests.factories import CallFactory, ToolInvocationFactory, TranscriptTurnFactory, WebhookEventFactory
@@ -67,6 +67,7 @@ def test_manager_logs_in_and_reads_a_call(page, live_server, call):
     assert page.locator("audio").get_attribute("src") == "https://storage.example.com/recordings/demo.wav"
     assert "Riley confirmed" in page.locator("#analysis").inner_text()
     shot(page, "call-page")
+    assert_no_csp_violations(page)
     # Replay the failed event from the call page; we come back to the call with a message.
     page.click("#events button:has-text('Replay')")
     page.wait_for_selector(".messagelist")
@@ -99,6 +100,7 @@ def test_viewer_opens_the_dashboard_and_sees_charts(page, live_server, call):
     ]
     assert page.locator("#kpi-calls strong").inner_text() == "2"
     shot(page, "dashboard")
+    assert_no_csp_violations(page)
     page.click("text=30 days")
     page.wait_for_url("**/admin/dashboard/?days=30")
     assert page.locator("svg#chart-calls-per-day text").count() > 0
