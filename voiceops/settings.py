@@ -133,6 +133,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "webhook-events-sweep": {"task": "calls.sweep_webhook_events", "schedule": 60.0},
+    "calls-reconcile": {"task": "calls.reconcile_calls", "schedule": 300.0},
+}
 
 # --- Vapi --------------------------------------------------------------------------------
 VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
@@ -152,6 +156,25 @@ VAPI_WEBHOOK_HMAC_PREFIX = env.str("VAPI_WEBHOOK_HMAC_PREFIX", default="")
 VAPI_WEBHOOK_HMAC_ENCODING = env.str("VAPI_WEBHOOK_HMAC_ENCODING", default="hex")
 VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT = env.str("VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT", default="{timestamp}.{body}")
 VAPI_WEBHOOK_HMAC_TOLERANCE_SECONDS = env.int("VAPI_WEBHOOK_HMAC_TOLERANCE_SECONDS", default=300)
+VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64 = env.bool("VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64", default=False)
+# Deeper JSON than this is refused with 400 before anything walks it recursively.
+VAPI_WEBHOOK_MAX_DEPTH = env.int("VAPI_WEBHOOK_MAX_DEPTH", default=64)
+# High-volume informational types: "store" keeps them in the ledger (marked ignored, never
+# processed), "count" only counts them. Partial transcripts are named "transcript-partial".
+VAPI_WEBHOOK_HIGH_VOLUME_TYPES = env.list(
+    "VAPI_WEBHOOK_HIGH_VOLUME_TYPES", default=["speech-update", "transcript-partial", "model-output"]
+)
+VAPI_WEBHOOK_HIGH_VOLUME_MODE = env.str("VAPI_WEBHOOK_HIGH_VOLUME_MODE", default="store")
+# Publish one Celery message per stored event (off: the sweeper alone claims them in batches).
+VAPI_WEBHOOK_ENQUEUE = env.bool("VAPI_WEBHOOK_ENQUEUE", default=True)
+# After a failed publish, skip publishing for this long (events wait for the sweeper).
+VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS = env.float("VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS", default=5.0)
+VAPI_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("VAPI_WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
+VAPI_WEBHOOK_MAX_ATTEMPTS = env.int("VAPI_WEBHOOK_MAX_ATTEMPTS", default=5)
+# Reconciliation: a call not ended this many minutes after it should have is fetched from Vapi.
+VAPI_RECONCILE_GRACE_MINUTES = env.int("VAPI_RECONCILE_GRACE_MINUTES", default=10)
+VAPI_RECONCILE_LOOKBACK_HOURS = env.int("VAPI_RECONCILE_LOOKBACK_HOURS", default=48)
+VAPI_DEFAULT_MAX_DURATION_SECONDS = env.int("VAPI_DEFAULT_MAX_DURATION_SECONDS", default=600)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- DRF -----------------------------------------------------------------------------------
