@@ -165,8 +165,10 @@ VAPI_WEBHOOK_HIGH_VOLUME_TYPES = env.list(
     "VAPI_WEBHOOK_HIGH_VOLUME_TYPES", default=["speech-update", "transcript-partial", "model-output"]
 )
 VAPI_WEBHOOK_HIGH_VOLUME_MODE = env.str("VAPI_WEBHOOK_HIGH_VOLUME_MODE", default="store")
-# Publish one Celery message per stored event (off: the sweeper alone claims them in batches).
-VAPI_WEBHOOK_ENQUEUE = env.bool("VAPI_WEBHOOK_ENQUEUE", default=True)
+# How stored events reach a worker: "celery" publishes one Celery message per event after
+# commit; "notify" sends a Postgres NOTIFY from the INSERT itself (no Redis on the request
+# path) and `manage.py webhook_worker` claims pending rows in batches with SKIP LOCKED.
+VAPI_WEBHOOK_DISPATCH = env.str("VAPI_WEBHOOK_DISPATCH", default="celery")
 # After a failed publish, skip publishing for this long (events wait for the sweeper).
 VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS = env.float("VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS", default=5.0)
 VAPI_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("VAPI_WEBHOOK_SWEEP_AFTER_SECONDS", default=60)

@@ -43,6 +43,9 @@ _INSERT_SQL = (
     " VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, 0, '', '', %s::jsonb, %s)"
     " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
 )
+NOTIFY_CHANNEL = "voiceops_webhook_events"
+# Same statement, plus a NOTIFY that Postgres delivers on commit: still one round trip.
+_INSERT_NOTIFY_SQL = f"WITH ins AS ({_INSERT_SQL}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', '') FROM ins"  # noqa: S608
 
 _broker_lock = threading.Lock()
 _broker_paused_until = 0.0
@@ -60,9 +63,10 @@ def webhook_event_record(
 ) -> int | None:
     """Insert the ledger row; return its id, or None when this delivery is already stored."""
     now = timezone.now()
+    notify = state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_SQL,
+            _INSERT_NOTIFY_SQL if notify else _INSERT_SQL,
             [
                 parsed.type,
                 parsed.call_id,
@@ -109,8 +113,11 @@ def _publish(event_id: int) -> None:
 
 
 def webhook_event_enqueue(*, event_id: int) -> None:
-    """Publish processing of ``event_id`` once the row is committed; never raises."""
-    if settings.VAPI_WEBHOOK_ENQUEUE:
+    """Publish processing of ``event_id`` once the row is committed; never raises.
+
+    In "notify" dispatch the INSERT already woke the ledger worker: nothing to publish.
+    """
+    if settings.VAPI_WEBHOOK_DISPATCH == "celery":
         transaction.on_commit(lambda: _publish(event_id))
 
 
@@ -213,3 +220,17 @@ def webhook_events_sweep(
     if ids:
         log.info("webhook.sweep", candidates=len(ids), processed=processed)
     return processed
+
+
+def webhook_events_process_pending(*, limit: int = 200) -> int:
+    """Process received events in arrival order, up to ``limit`` (the ledger worker's batch).
+
+    Rows another worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so
+    any number of ledger workers and the sweeper can run side by side.
+    """
+    ids = list(
+        WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's job
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(1 for event_id in ids if webhook_event_process(event_id=event_id) is not None)

@@ -1,4 +1,5 @@
 """Helpers for webhook tests: post a body the way Vapi does, with a chosen credential."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def body_of(payload: dict[str, Any] | bytes | str) -> bytes:
 def hmac_headers(body: bytes, *, secret: str = SECRET, timestamp: str | None = None) -> dict[str, str]:
     config = HmacConfig.from_settings()
     stamp = str(int(time.time())) if timestamp is None else timestamp
-    headers = {config.signature_header: hmac_signature(secret=secret, body=body, timestamp=stamp, config=config)}
+    headers = {
+        config.signature_header: hmac_signature(secret=secret, body=body, timestamp=stamp, config=config)
+    }
     if config.uses_timestamp:
         headers[config.timestamp_header] = stamp
     return headers

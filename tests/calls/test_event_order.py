@@ -5,12 +5,14 @@ example stores and processes the events through the ledger service exactly as th
 webhook view does, then compares the Call, its transcript and its outcome with the
 in-order result.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calls.models import Call, Customer, TranscriptTurn, WebhookEvent
 from calls.services.ingest import webhook_receive
@@ -35,9 +37,26 @@ WITH_REPORT = [
 BODIES = {name: json.dumps(load_fixture(name)).encode() for name in WITH_REPORT}
 
 CALL_FIELDS = [
-    "direction", "status", "ended_reason", "outcome", "started_at", "ended_at", "duration_seconds", "cost",
-    "cost_breakdown", "recording_url", "stereo_recording_url", "summary", "structured_data", "success_evaluation",
-    "transcript_text", "has_final_report", "customer_number", "vapi_assistant_id", "vapi_call", "last_event_at",
+    "direction",
+    "status",
+    "ended_reason",
+    "outcome",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "cost",
+    "cost_breakdown",
+    "recording_url",
+    "stereo_recording_url",
+    "summary",
+    "structured_data",
+    "success_evaluation",
+    "transcript_text",
+    "has_final_report",
+    "customer_number",
+    "vapi_assistant_id",
+    "vapi_call",
+    "last_event_at",
 ]
 
 
@@ -55,8 +74,9 @@ def deliver(names: list[str], run_on_commit) -> dict:
         "call": {field: getattr(call, field) for field in CALL_FIELDS},
         "customer": (str(call.customer.number), call.customer.name),
         "transcript": list(
-            TranscriptTurn.objects.filter(call=call).values_list("position", "role", "text", "seconds_from_start",
-                                                                  "source")
+            TranscriptTurn.objects.filter(call=call).values_list(
+                "position", "role", "text", "seconds_from_start", "source"
+            )
         ),
         "events": sorted(WebhookEvent.objects.values_list("message_type", "state")),
     }
@@ -98,7 +118,9 @@ WITHOUT_REPORT = [
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=shuffled_with_duplicates(WITHOUT_REPORT))
-def test_without_a_report_status_and_live_transcript_are_order_independent(order, django_capture_on_commit_callbacks):
+def test_without_a_report_status_and_live_transcript_are_order_independent(
+    order, django_capture_on_commit_callbacks
+):
     expected = in_order(WITHOUT_REPORT, django_capture_on_commit_callbacks)
     assert expected["call"]["status"] == "ended" and not expected["call"]["has_final_report"]
     assert [t[1] for t in expected["transcript"]] == ["system", "assistant", "user"]

@@ -1,5 +1,6 @@
 """The ledger's processing side: failures and the sweeper, replay, the broker being down,
 and two workers on one call at once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -218,7 +219,11 @@ def test_two_workers_processing_events_of_one_unknown_call_at_once_do_not_corrup
     assert errors == []
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {EventState.PROCESSED}
     call = Call.objects.get()
-    assert (call.status, call.ended_reason, call.outcome) == ("ended", "assistant-said-end-call-phrase", "completed")
+    assert (call.status, call.ended_reason, call.outcome) == (
+        "ended",
+        "assistant-said-end-call-phrase",
+        "completed",
+    )
     assert call.has_final_report and call.customer is not None and call.started_at is not None
     assert TranscriptTurn.objects.filter(call=call).count() == 12
 

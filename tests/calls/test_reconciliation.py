@@ -1,4 +1,5 @@
 """Reconciliation: calls whose end never arrived are completed from Vapi's GET /call."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,12 @@ VAPI = "http://vapi.test"
 CALL_ID = "0195953a-5e2c-7b41-9d8e-3f6a2c1b7e90"
 
 
-def make_call(*, minutes_ago: float, status: str = CallStatus.IN_PROGRESS, vapi_id: str = CALL_ID, **fields) -> Call:
-    call = CallFactory(vapi_id=vapi_id, status=status, assistant=AssistantFactory(max_duration_seconds=600), **fields)
+def make_call(
+    *, minutes_ago: float, status: str = CallStatus.IN_PROGRESS, vapi_id: str = CALL_ID, **fields
+) -> Call:
+    call = CallFactory(
+        vapi_id=vapi_id, status=status, assistant=AssistantFactory(max_duration_seconds=600), **fields
+    )
     started = timezone.now() - dt.timedelta(minutes=minutes_ago)
     Call.objects.filter(pk=call.pk).update(created_at=started, started_at=started)
     call.refresh_from_db()
@@ -34,7 +39,11 @@ def test_a_call_stuck_in_progress_past_max_duration_is_completed_from_vapi():
     responses.get(f"{VAPI}/call/{CALL_ID}", json=load_fixture("rest/call-ended.json"))
     reconcile_calls.delay()
     call.refresh_from_db()
-    assert (call.status, call.ended_reason, call.outcome) == ("ended", "assistant-said-end-call-phrase", "completed")
+    assert (call.status, call.ended_reason, call.outcome) == (
+        "ended",
+        "assistant-said-end-call-phrase",
+        "completed",
+    )
     assert call.has_final_report and call.cost is not None and call.summary
     assert call.duration_seconds == pytest.approx(151.626)
     assert call.turns.count() > 0 and set(call.turns.values_list("source", flat=True)) == {TurnSource.REPORT}
@@ -64,7 +73,11 @@ def test_an_ended_call_without_a_report_is_completed():
 @responses.activate
 def test_a_call_vapi_still_reports_in_progress_moves_forward_only():
     call = make_call(minutes_ago=25, status=CallStatus.RINGING)
-    data = load_fixture("rest/call-ended.json") | {"status": "in-progress", "endedReason": None, "endedAt": None}
+    data = load_fixture("rest/call-ended.json") | {
+        "status": "in-progress",
+        "endedReason": None,
+        "endedAt": None,
+    }
     responses.get(f"{VAPI}/call/{CALL_ID}", json=data)
     assert calls_reconcile() == 0
     call.refresh_from_db()

@@ -1,4 +1,5 @@
 """Webhook authentication: each scheme with each secret, and every way to fail it (CONTRACT §2)."""
+
 from __future__ import annotations
 
 import base64
@@ -52,7 +53,9 @@ def test_each_scheme_accepts_each_secret(client, scheme, secret):
 @pytest.mark.parametrize("scheme", ["secret", "bearer", "hmac"])
 def test_each_scheme_refuses_a_wrong_secret(client, scheme):
     payload = body()
-    assert_refused(post(client, payload, headers=headers_for(scheme, "whsec-wrong-0000", payload)), "mismatch")
+    assert_refused(
+        post(client, payload, headers=headers_for(scheme, "whsec-wrong-0000", payload)), "mismatch"
+    )
 
 
 @pytest.mark.parametrize("scheme", ["secret", "bearer", "hmac"])
@@ -82,7 +85,9 @@ def test_bearer_header_name_is_configurable_and_prefix_optional(client, settings
     settings.VAPI_WEBHOOK_BEARER_HEADER = "X-Voiceops-Token"
     assert post(client, body(), headers={"X-Voiceops-Token": SECRET}).status_code == 200
     assert post(client, body(), headers={"X-Voiceops-Token": f"bearer {PREVIOUS_SECRET}"}).status_code == 200
-    assert_refused_status = post(client, b'{"message": {"type": "x"}}', headers={"Authorization": f"Bearer {SECRET}"})
+    assert_refused_status = post(
+        client, b'{"message": {"type": "x"}}', headers={"Authorization": f"Bearer {SECRET}"}
+    )
     assert assert_refused_status.status_code == 401
 
 
@@ -148,7 +153,9 @@ def test_stale_hmac_timestamps_are_refused(client, age_seconds, unit):
     payload = body()
     sent = time.time() - age_seconds
     stamp = str(int(sent)) if unit == "seconds" else str(int(sent * 1000))
-    assert_refused(post(client, payload, headers=hmac_headers(payload, timestamp=stamp)), "hmac_timestamp_stale")
+    assert_refused(
+        post(client, payload, headers=hmac_headers(payload, timestamp=stamp)), "hmac_timestamp_stale"
+    )
 
 
 def test_missing_or_garbage_timestamp_is_refused(client):
@@ -156,7 +163,9 @@ def test_missing_or_garbage_timestamp_is_refused(client):
     headers = hmac_headers(payload)
     del headers["x-timestamp"]
     assert_refused(post(client, payload, headers=headers), "hmac_timestamp_missing")
-    assert_refused(post(client, payload, headers=hmac_headers(payload, timestamp="soon")), "hmac_timestamp_missing")
+    assert_refused(
+        post(client, payload, headers=hmac_headers(payload, timestamp="soon")), "hmac_timestamp_missing"
+    )
 
 
 def test_a_captured_request_replayed_later_is_refused(client, time_machine):
@@ -192,7 +201,11 @@ def test_authentication_runs_before_parsing(client):
 
 def test_refusals_log_neither_secret_nor_body(client, caplog):
     payload = body()
-    post(client, payload, headers={"X-Vapi-Secret": "whsec-leaky-9999", "Authorization": "Bearer whsec-leaky-8888"})
+    post(
+        client,
+        payload,
+        headers={"X-Vapi-Secret": "whsec-leaky-9999", "Authorization": "Bearer whsec-leaky-8888"},
+    )
     logged = caplog.text + " ".join(str(record.msg) for record in caplog.records)
     assert "webhook.auth.refused" in logged
     assert "whsec-leaky" not in logged and SECRET not in logged and "+14155550123" not in logged
@@ -200,8 +213,14 @@ def test_refusals_log_neither_secret_nor_body(client, caplog):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("1741964401", 1741964401.0), ("1741964401930", 1741964401.93), ("2025-03-14T15:00:01Z", 1741964401.0),
-     ("", None), ("nan", None), ("abc", None)],
+    [
+        ("1741964401", 1741964401.0),
+        ("1741964401930", 1741964401.93),
+        ("2025-03-14T15:00:01Z", 1741964401.0),
+        ("", None),
+        ("nan", None),
+        ("abc", None),
+    ],
 )
 def test_parse_timestamp_units(value, expected):
     assert parse_timestamp(value) == (pytest.approx(expected) if expected else None)

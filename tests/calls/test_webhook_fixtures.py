@@ -4,6 +4,7 @@ Each fixture is posted, authenticated, to POST /webhooks/vapi/ with the call's a
 and phone number known; the line names the answer and the effect on the ledger and the
 Call. ``test_every_fixture_has_a_line`` keeps the table complete as fixtures are added.
 """
+
 from __future__ import annotations
 
 import json
@@ -123,7 +124,11 @@ def transfer(answer: dict, line: PhoneNumber) -> None:
 def ended(answer: dict, line: PhoneNumber) -> None:
     assert answer == {}
     c = call()
-    assert (c.status, c.ended_reason, c.outcome) == ("ended", "assistant-said-end-call-phrase", Outcome.COMPLETED)
+    assert (c.status, c.ended_reason, c.outcome) == (
+        "ended",
+        "assistant-said-end-call-phrase",
+        Outcome.COMPLETED,
+    )
     assert c.ended_at.isoformat() == "2025-03-14T15:02:37.844000+00:00"
     assert not c.has_final_report
 
@@ -154,7 +159,11 @@ def assistant_for_caller(answer: dict, line: PhoneNumber) -> None:
     }
     inbound = Call.objects.get(vapi_id=INBOUND_CALL_ID)
     assert inbound.direction == Direction.INBOUND and inbound.status == CallStatus.RINGING
-    assert inbound.phone_number == line and inbound.assistant == line.assistant and inbound.assistant_version == 7
+    assert (
+        inbound.phone_number == line
+        and inbound.assistant == line.assistant
+        and inbound.assistant_version == 7
+    )
     assert str(inbound.customer.number) == "+16175550146"
     assert event("assistant-request").response == answer
 

@@ -1,4 +1,5 @@
 """The webhook endpoint's envelope checks and its promises: clear 4xx JSON errors, never a 500."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,11 @@ def assert_error(response, status: int, code: str) -> None:
 def test_declared_length_over_the_limit_is_refused_before_reading(client, settings):
     settings.VAPI_WEBHOOK_MAX_BYTES = 1000
     response = client.generic(
-        "POST", URL, b"{}", content_type="application/json", headers={"X-Vapi-Secret": SECRET},
+        "POST",
+        URL,
+        b"{}",
+        content_type="application/json",
+        headers={"X-Vapi-Secret": SECRET},
         CONTENT_LENGTH="999999999",
     )
     assert_error(response, 413, "too_large")
@@ -89,7 +94,11 @@ def test_nesting_within_the_limit_is_fine(client):
 
 def test_content_length_that_is_not_a_number_is_400(client):
     response = client.generic(
-        "POST", URL, b"{}", content_type="application/json", headers={"X-Vapi-Secret": SECRET},
+        "POST",
+        URL,
+        b"{}",
+        content_type="application/json",
+        headers={"X-Vapi-Secret": SECRET},
         CONTENT_LENGTH="ten",
     )
     assert_error(response, 400, "bad_content_length")
@@ -116,8 +125,15 @@ def test_odd_field_types_never_cause_a_500(client, vapi_post):
     message = load_fixture("end-of-call-report.json")
     m = message["message"]
     m.update(
-        {"timestamp": "yesterday", "cost": "lots", "startedAt": 5, "endedAt": None, "costs": {"a": 1},
-         "analysis": [], "artifact": {"messages": [1, "two", {"role": None}], "recording": "x"}}
+        {
+            "timestamp": "yesterday",
+            "cost": "lots",
+            "startedAt": 5,
+            "endedAt": None,
+            "costs": {"a": 1},
+            "analysis": [],
+            "artifact": {"messages": [1, "two", {"role": None}], "recording": "x"},
+        }
     )
     m["call"]["id"] = "c" * 200  # too long to be a call id: stored, not processed
     response = vapi_post(message)
@@ -133,8 +149,11 @@ def test_stored_row_keeps_raw_body_and_safe_headers(client):
     assert stored.message_timestamp == 1741964401930
     assert stored.vapi_call_id == "0195953a-5e2c-7b41-9d8e-3f6a2c1b7e90"
     assert stored.headers == {
-        "user-agent": "Vapi/1.0", "content-type": "application/json", "content-length": str(len(body)),
-        "x-request-id": "r-1", "auth-scheme": "secret",
+        "user-agent": "Vapi/1.0",
+        "content-type": "application/json",
+        "content-length": str(len(body)),
+        "x-request-id": "r-1",
+        "auth-scheme": "secret",
     }
     assert SECRET not in json.dumps(stored.headers)
 
@@ -161,7 +180,10 @@ def test_a_failing_dispatcher_is_answered_with_a_speakable_error_per_tool_call(c
     response = post(client, load_fixture("tool-calls.json"))
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["toolCallId"] for r in results] == ["call_Q7xW2mL9kP4rT8vN1bH6cJ3d", "call_Z3nB8vC5xM1qW7eR4tY9uI2o"]
+    assert [r["toolCallId"] for r in results] == [
+        "call_Q7xW2mL9kP4rT8vN1bH6cJ3d",
+        "call_Z3nB8vC5xM1qW7eR4tY9uI2o",
+    ]
     assert all(r["error"] for r in results)
     assert WebhookEvent.objects.get().response == response.json()
 
@@ -201,11 +223,19 @@ def test_odd_field_types_in_a_report_are_processed_not_failed(vapi_post):
     message = load_fixture("end-of-call-report.json")
     m = message["message"]
     m.update(
-        {"timestamp": "yesterday", "cost": 1e300, "startedAt": "not a date", "endedReason": {"x": 1},
-         "analysis": {"summary": ["a"], "structuredData": "nope", "successEvaluation": 8},
-         "costBreakdown": {"total": "NaN\u0000"},
-         "artifact": {"messages": [1, "two", {"role": None, "message": "hi\u0000"}], "recording": "x",
-                      "recordingUrl": "javascript:alert(1)"}}
+        {
+            "timestamp": "yesterday",
+            "cost": 1e300,
+            "startedAt": "not a date",
+            "endedReason": {"x": 1},
+            "analysis": {"summary": ["a"], "structuredData": "nope", "successEvaluation": 8},
+            "costBreakdown": {"total": "NaN\u0000"},
+            "artifact": {
+                "messages": [1, "two", {"role": None, "message": "hi\u0000"}],
+                "recording": "x",
+                "recordingUrl": "javascript:alert(1)",
+            },
+        }
     )
     m.pop("messages")
     assert vapi_post(message).status_code == 200
