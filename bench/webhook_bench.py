@@ -239,67 +239,66 @@ def main() -> None:
 
     env = bench_env()
     prepare_database(env)
-    port = free_port()
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    command = [
-        str(gunicorn if gunicorn.exists() else "gunicorn"),
-        "voiceops.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--threads",
-        str(args.threads),
-        "--worker-class",
-        "gthread",
-        "--keep-alive",
-        "5",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     per_scenario = int((args.seconds + args.warmup) * 6000)  # more than the server can take
-    scenarios = [
-        ("bare Django JSON view", lambda: bare(per_scenario)),
-        ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
-        ("status-update (HMAC)", lambda: status_updates(per_scenario, signed=True)),
-        ("tool-calls (X-Vapi-Secret)", lambda: tool_calls(per_scenario // 2)),
+    runs = [
+        (
+            "celery",
+            [
+                ("bare Django JSON view", lambda: bare(per_scenario)),
+                ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
+                ("status-update (HMAC)", lambda: status_updates(per_scenario, signed=True)),
+                ("tool-calls (X-Vapi-Secret)", lambda: tool_calls(per_scenario // 2)),
+            ],
+        ),
+        (
+            "notify",
+            [
+                ("bare Django JSON view", lambda: bare(per_scenario)),
+                ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
+            ],
+        ),
     ]
     rows = []
-    try:
-        wait_for(port, server)
-        for name, build in scenarios:
-            requests = build()
-            latencies, errors, elapsed = asyncio.run(
-                run_load(
-                    port, requests, connections=args.connections, seconds=args.seconds, warmup=args.warmup
-                )
-            )
-            rows.append(
-                (
-                    name,
-                    len(latencies) / elapsed,
-                    statistics.median(latencies) * 1000,
-                    percentile(latencies, 0.99) * 1000,
-                    errors,
-                    len(latencies),
-                )
-            )
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
+    for dispatch, scenarios in runs:
+        port = free_port()
+        gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+        command = [
+            str(gunicorn if gunicorn.exists() else "gunicorn"), "voiceops.wsgi",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
+            "--keep-alive", "5", "--log-level", "warning",
+        ]  # fmt: skip
+        server_env = {**env, "VAPI_WEBHOOK_DISPATCH": dispatch}
+        server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        purge_queue(env)
+            wait_for(port, server)
+            for name, build in scenarios:
+                requests = build()
+                latencies, errors, elapsed = asyncio.run(
+                    run_load(
+                        port, requests, connections=args.connections, seconds=args.seconds, warmup=args.warmup
+                    )
+                )
+                rows.append(
+                    (f"{name} [{dispatch}]" if "bare" not in name else f"{name} [{dispatch} run]",
+                     len(latencies) / elapsed, statistics.median(latencies) * 1000,
+                     percentile(latencies, 0.99) * 1000, errors, len(latencies))
+                )  # fmt: skip
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+            purge_queue(env)
 
     print(
         f"\ngunicorn voiceops.wsgi --workers {args.workers} --threads {args.threads} (gthread), "
         f"{args.connections} connections, {args.seconds:.0f}s per scenario, {os.cpu_count()} CPUs"
     )
-    print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
+    print(f"{'scenario':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
     for name, rps, p50, p99, errors, count in rows:
-        print(f"{name:34} {rps:9.0f} {p50:8.1f} {p99:8.1f} {errors:7d} {count:9d}")
+        print(f"{name:44} {rps:9.0f} {p50:8.1f} {p99:8.1f} {errors:7d} {count:9d}")
 
 
 if __name__ == "__main__":

@@ -238,3 +238,23 @@ def test_the_same_event_claimed_by_two_workers_is_applied_once():
     assert event.attempts == 1 and event.state == EventState.PROCESSED
     assert TranscriptTurn.objects.count() == 1
     assert results.count(EventState.PROCESSED) == 1 and results.count(None) == 1
+
+
+# --- notify dispatch: no Redis on the request path -------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notify_dispatch_wakes_the_ledger_worker_without_celery(settings, client, monkeypatch):
+    from django.core.management import call_command
+
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"
+    published: list[int] = []
+    monkeypatch.setattr(events, "_publish", published.append)
+    worker_errors = _run_in_threads(
+        [lambda: call_command("webhook_worker", "--max-seconds", "3", "--poll", "30")]
+        + [lambda: [post(client, load_fixture(n)) for n in CALL_FIXTURES]]
+    )
+    assert worker_errors == []
+    assert published == []
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {EventState.PROCESSED}
+    assert Call.objects.get().status == CallStatus.ENDED
