@@ -9,6 +9,8 @@ What it does (DESIGN.md "Hot paths"):
    ``--seconds`` each after a warm-up: the bare view; distinct authenticated
    status-update messages (each a new call, so each is stored: one INSERT and a publish);
    the same signed with HMAC; distinct tool-calls (ledger row, dispatcher, stored answer);
+   then the status updates again with ``VAPI_WEBHOOK_DISPATCH=notify`` (no Redis on the
+   request path) and with notify plus group commit (``VAPI_WEBHOOK_GROUP_COMMIT=1``);
 4. prints requests/s, p50 and p99 per scenario, and cleans up (server stopped, the bench
    database's ledger and the Celery queue it filled emptied).
 
@@ -257,6 +259,10 @@ def main() -> None:
                 ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
             ],
         ),
+        (
+            "notify+group-commit",
+            [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))],
+        ),
     ]
     rows = []
     for dispatch, scenarios in runs:
@@ -268,7 +274,11 @@ def main() -> None:
             "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
             "--keep-alive", "5", "--log-level", "warning",
         ]  # fmt: skip
-        server_env = {**env, "VAPI_WEBHOOK_DISPATCH": dispatch}
+        server_env = {
+            **env,
+            "VAPI_WEBHOOK_DISPATCH": dispatch.split("+")[0],
+            "VAPI_WEBHOOK_GROUP_COMMIT": "1" if "group-commit" in dispatch else "0",
+        }
         server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
         try:
             wait_for(port, server)

@@ -169,6 +169,9 @@ VAPI_WEBHOOK_HIGH_VOLUME_MODE = env.str("VAPI_WEBHOOK_HIGH_VOLUME_MODE", default
 # commit; "notify" sends a Postgres NOTIFY from the INSERT itself (no Redis on the request
 # path) and `manage.py webhook_worker` claims pending rows in batches with SKIP LOCKED.
 VAPI_WEBHOOK_DISPATCH = env.str("VAPI_WEBHOOK_DISPATCH", default="celery")
+# Group commit: informational webhooks of one process share one INSERT and one commit.
+VAPI_WEBHOOK_GROUP_COMMIT = env.bool("VAPI_WEBHOOK_GROUP_COMMIT", default=False)
+VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS = env.int("VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS", default=64)
 # After a failed publish, skip publishing for this long (events wait for the sweeper).
 VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS = env.float("VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS", default=5.0)
 VAPI_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("VAPI_WEBHOOK_SWEEP_AFTER_SECONDS", default=60)

@@ -53,6 +53,31 @@ _counted: Counter[str] = Counter()
 _counted_lock = threading.Lock()
 
 
+def ledger_row(
+    *,
+    parsed: ServerMessage,
+    body: bytes,
+    headers: dict[str, str],
+    state: str = EventState.RECEIVED,
+    response: dict[str, Any] | None = None,
+) -> list[Any]:
+    """The bound parameters of one ledger row, in ``_INSERT_SQL`` order."""
+    now = timezone.now()
+    safe_headers = {k: v.replace("\x00", "") for k, v in headers.items()}
+    return [
+        parsed.type,
+        parsed.call_id,
+        body.decode("utf-8"),
+        json.dumps(safe_headers),
+        now,
+        parsed.timestamp,
+        parsed.dedupe_key(body),
+        state,
+        None if response is None else json.dumps(response),
+        now if state != EventState.RECEIVED else None,
+    ]
+
+
 def webhook_event_record(
     *,
     parsed: ServerMessage,
@@ -61,27 +86,21 @@ def webhook_event_record(
     state: str = EventState.RECEIVED,
     response: dict[str, Any] | None = None,
 ) -> int | None:
-    """Insert the ledger row; return its id, or None when this delivery is already stored."""
-    now = timezone.now()
+    """Insert the ledger row; return its id, or None when this delivery is already stored.
+
+    With ``VAPI_WEBHOOK_GROUP_COMMIT`` (and outside a transaction) the row joins the
+    process's next group commit: one multi-row INSERT and one commit for many requests.
+    """
+    row = ledger_row(parsed=parsed, body=body, headers=headers, state=state, response=response)
     notify = state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
+    if settings.VAPI_WEBHOOK_GROUP_COMMIT and not connection.in_atomic_block:
+        from calls.services.group_commit import group_insert
+
+        return group_insert(row=row, notify=notify)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_NOTIFY_SQL if notify else _INSERT_SQL,
-            [
-                parsed.type,
-                parsed.call_id,
-                body.decode("utf-8"),
-                json.dumps(headers),
-                now,
-                parsed.timestamp,
-                parsed.dedupe_key(body),
-                state,
-                None if response is None else json.dumps(response),
-                now if state != EventState.RECEIVED else None,
-            ],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(_INSERT_NOTIFY_SQL if notify else _INSERT_SQL, row)
+        fetched = cursor.fetchone()
+    return fetched[0] if fetched else None
 
 
 def webhook_event_count(*, message_type: str) -> None:

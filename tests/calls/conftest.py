@@ -64,3 +64,12 @@ def _reset_broker_pause():
     broker_pause_reset()
     yield
     broker_pause_reset()
+
+
+@pytest.fixture(autouse=True)
+def _stop_group_commit():
+    """The group-commit writer thread holds a connection; close it so the test DB can be dropped."""
+    from calls.services.group_commit import group_commit_stop
+
+    yield
+    group_commit_stop()

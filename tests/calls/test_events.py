@@ -258,3 +258,64 @@ def test_notify_dispatch_wakes_the_ledger_worker_without_celery(settings, client
     assert published == []
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {EventState.PROCESSED}
     assert Call.objects.get().status == CallStatus.ENDED
+
+
+# --- group commit --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_stores_concurrent_webhooks_once_each(settings, django_capture_on_commit_callbacks):
+    from calls.services.ingest import webhook_receive
+
+    settings.VAPI_WEBHOOK_GROUP_COMMIT = True
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"  # nothing to publish; the rows are what we check
+    bodies = []
+    for i in range(12):
+        message = load_fixture("status-update-ringing.json")
+        message["message"]["call"]["id"] = f"group-commit-call-{i % 8}"  # 4 duplicates among 12
+        bodies.append(json.dumps(message).encode())
+
+    def send(body):
+        return lambda: webhook_receive(parsed=parse_server_message(body, max_depth=64), body=body, headers={})
+
+    errors = _run_in_threads([send(body) for body in bodies])
+    assert errors == []
+    assert WebhookEvent.objects.count() == 8
+    assert set(WebhookEvent.objects.values_list("vapi_call_id", flat=True)) == {
+        f"group-commit-call-{i}" for i in range(8)
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_reports_duplicates_within_one_batch_and_survives_errors(settings):
+    from calls.services import group_commit
+    from calls.services.events import ledger_row
+
+    settings.VAPI_WEBHOOK_GROUP_COMMIT = True
+    body = json.dumps(load_fixture("status-update-ringing.json")).encode()
+    parsed = parse_server_message(body, max_depth=64)
+    row = ledger_row(parsed=parsed, body=body, headers={})
+    futures = []
+    from concurrent.futures import Future
+
+    for _ in range(3):
+        future: Future = Future()
+        futures.append(future)
+    group_commit._GroupCommitter._write([(list(row), False, f) for f in futures])
+    results = [f.result() for f in futures]
+    assert results[0] is not None and results[1:] == [None, None]
+    bad = list(row)
+    bad[3] = "not json"
+    with pytest.raises(Exception):  # noqa: B017 - the database refuses it; the waiter gets the error
+        group_commit.group_insert(row=bad, notify=False)
+    assert (
+        group_commit.group_insert(
+            row=ledger_row(
+                parsed=parse_server_message(json.dumps(load_fixture("hang.json")).encode(), max_depth=64),
+                body=json.dumps(load_fixture("hang.json")).encode(),
+                headers={},
+            ),
+            notify=False,
+        )
+        is not None
+    )
