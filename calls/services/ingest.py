@@ -8,6 +8,7 @@ key until the first commits) is answered from ``WebhookEvent.response``, identic
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from calls.models import WebhookEvent
 from calls.services import answers
 from calls.services.events import webhook_event_count, webhook_event_enqueue, webhook_event_record
 from calls.services.processors import has_processor
+from calls.services.processors.calls import json_safe
 from voiceops.vapi import messages as types
 from voiceops.vapi.messages import ServerMessage
 
@@ -93,6 +95,10 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
         try:
             with transaction.atomic():
                 answer = answer_for(parsed, event_id)
+            if not isinstance(answer, dict):
+                raise TypeError(f"answer is a {type(answer).__name__}, not an object")
+            answer = json_safe(answer)
+            json.dumps(answer)  # the view must be able to send it
         except Exception:  # noqa: BLE001 - a caller is waiting: answer with a sentence, never a 500
             log.exception("webhook.answer_failed")
             answer = fallback_answer(parsed=parsed)

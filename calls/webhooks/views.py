@@ -15,7 +15,9 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -48,12 +50,26 @@ def _stored_headers(request: HttpRequest, scheme: str) -> dict[str, str]:
     return kept
 
 
+class _AlwaysJson(BaseContentNegotiation):
+    """Vapi's Accept header must never turn an answer into a 406: we only speak JSON."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class VapiWebhookView(APIView):
     """The server URL of every assistant and phone number. No session auth, no CSRF."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _AlwaysJson
 
     def post(self, request: Request) -> HttpResponse:
         django_request: HttpRequest = request._request

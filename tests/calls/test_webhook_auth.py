@@ -224,3 +224,22 @@ def test_refusals_log_neither_secret_nor_body(client, caplog):
 )
 def test_parse_timestamp_units(value, expected):
     assert parse_timestamp(value) == (pytest.approx(expected) if expected else None)
+
+
+def test_payload_format_with_method_and_url(client, settings):
+    settings.VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT = "{method} {url}\n{timestamp}.{body}"
+    payload = body()
+    stamp = str(int(time.time()))
+    signed = f"POST http://testserver/webhooks/vapi/\n{stamp}.".encode() + payload
+    signature = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    assert post(client, payload, headers={"x-signature": signature, "x-timestamp": stamp}).status_code == 200
+
+
+def test_base64_encoded_secret(client, settings):
+    settings.VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64 = True
+    raw_key = b"\x00\x01binary-key\xff"
+    settings.VAPI_WEBHOOK_SECRET = [base64.b64encode(raw_key).decode(), "not base64!"]
+    payload = body()
+    stamp = str(int(time.time()))
+    signature = hmac.new(raw_key, f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    assert post(client, payload, headers={"x-signature": signature, "x-timestamp": stamp}).status_code == 200

@@ -247,3 +247,21 @@ def test_odd_field_types_in_a_report_are_processed_not_failed(vapi_post):
     assert call.status == "ended" and call.has_final_report
     assert call.cost is None and call.recording_url == "" and call.success_evaluation == "8"
     assert call.turns.get().text == "hi"
+
+
+def test_an_odd_accept_header_never_makes_a_406(client):
+    response = client.post(
+        URL,
+        data=json.dumps(load_fixture("tool-calls.json")),
+        content_type="application/json",
+        headers={"X-Vapi-Secret": SECRET, "Accept": "text/csv"},
+    )
+    assert response.status_code == 200 and response.json()["results"]
+
+
+def test_a_dispatcher_answer_that_is_not_json_gets_the_fallback(client, monkeypatch):
+    from tools import dispatcher
+
+    monkeypatch.setattr(dispatcher, "tool_calls_answer", lambda **kwargs: {"results": [{"result": object()}]})
+    response = post(client, load_fixture("tool-calls.json"))
+    assert response.status_code == 200 and all(r["error"] for r in response.json()["results"])

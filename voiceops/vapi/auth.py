@@ -209,7 +209,12 @@ def _check_hmac(
             raise WebhookAuthError("hmac_timestamp_missing")
         if abs(now - sent_at) > config.tolerance_seconds:
             raise WebhookAuthError("hmac_timestamp_stale")
-    full_url = url() if "{url}" in config.payload_format else ""
+    full_url = ""
+    if "{url}" in config.payload_format:
+        try:
+            full_url = url()
+        except Exception:  # noqa: BLE001 - e.g. DisallowedHost: cannot rebuild what was signed
+            raise WebhookAuthError("hmac_url_unavailable")
     candidate = _bytes(signature.strip())
     matched = False
     for secret in secrets:
