@@ -319,3 +319,20 @@ def test_group_commit_reports_duplicates_within_one_batch_and_survives_errors(se
         )
         is not None
     )
+
+
+@pytest.mark.django_db
+def test_replay_command_replays_failed_events(monkeypatch):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    event = stored("status-update-ringing.json", state=EventState.FAILED, attempts=5, error="old bug")
+    out = StringIO()
+    call_command("webhook_replay", "--failed", stdout=out)
+    event.refresh_from_db()
+    assert event.state == EventState.PROCESSED and "1 processed" in out.getvalue()
+    with pytest.raises(CommandError, match="No webhook event with id 999999"):
+        call_command("webhook_replay", "999999")
+    with pytest.raises(CommandError):
+        call_command("webhook_replay")

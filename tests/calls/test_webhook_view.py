@@ -265,3 +265,29 @@ def test_a_dispatcher_answer_that_is_not_json_gets_the_fallback(client, monkeypa
     monkeypatch.setattr(dispatcher, "tool_calls_answer", lambda **kwargs: {"results": [{"result": object()}]})
     response = post(client, load_fixture("tool-calls.json"))
     assert response.status_code == 200 and all(r["error"] for r in response.json()["results"])
+
+
+# --- hot path budget (DESIGN.md "Hot paths") -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["status-update-in-progress.json", "transcript-final.json", "conversation-update.json", "hang.json"],
+)
+def test_an_informational_webhook_costs_exactly_one_query(client, django_assert_num_queries, name):
+    with django_assert_num_queries(1) as captured:
+        assert post(client, load_fixture(name)).status_code == 200
+    assert captured.captured_queries[0]["sql"].startswith("INSERT INTO calls_webhookevent")
+    assert "ON CONFLICT (dedupe_key) DO NOTHING" in captured.captured_queries[0]["sql"]
+
+
+def test_a_counted_high_volume_webhook_costs_no_query(client, django_assert_num_queries, settings):
+    settings.VAPI_WEBHOOK_HIGH_VOLUME_MODE = "count"
+    with django_assert_num_queries(0):
+        assert post(client, load_fixture("speech-update.json")).status_code == 200
+
+
+def test_a_duplicate_informational_webhook_costs_the_same_one_query(client, django_assert_num_queries):
+    post(client, load_fixture("status-update-ended.json"))
+    with django_assert_num_queries(1):
+        assert post(client, load_fixture("status-update-ended.json")).status_code == 200
