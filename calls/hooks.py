@@ -4,6 +4,7 @@ The processors call these after the transaction that applied an event commits; t
 campaign area fills them in. Kept as plain functions (not signals) so the flow is
 greppable from the call site.
 """
+
 from __future__ import annotations
 
 from calls.models import Call

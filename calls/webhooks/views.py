@@ -9,6 +9,7 @@ nothing. Every error is a JSON object ``{"error": ..., "code": ...}``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
@@ -16,8 +17,9 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -53,13 +55,14 @@ def _stored_headers(request: HttpRequest, scheme: str) -> dict[str, str]:
 class _AlwaysJson(BaseContentNegotiation):
     """Vapi's Accept header must never turn an answer into a 406: we only speak JSON."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[Any], format_suffix: str | None = None
-    ) -> Any:
-        return renderers[0], renderers[0].media_type
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class VapiWebhookView(APIView):
@@ -116,5 +119,7 @@ class VapiWebhookView(APIView):
                 return _error(503, "storage_unavailable", "The event could not be stored; retry later.")
         return _json(answer)
 
-    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def http_method_not_allowed(  # type: ignore[override]  # a plain JSON body, like every other error here
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         return _error(405, "method_not_allowed", "Only POST is accepted here.")

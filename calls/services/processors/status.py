@@ -10,7 +10,7 @@ from calls.enums import CallStatus
 from calls.models import Call
 from calls.outcomes import outcome_for_ended_reason
 from calls.services.call_status import call_apply_status
-from calls.services.processors.calls import as_text, call_ended_notify, parse_iso
+from calls.services.processors.calls import as_dict, as_text, call_ended_notify, parse_iso
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +27,7 @@ def call_apply_status_update(*, call: Call, message: dict[str, Any], at: Any) ->
         return []
     changed = call_apply_status(call=call, status=status, at=at)
     fields: list[str] = []
-    snapshot = message.get("call") if isinstance(message.get("call"), dict) else {}
+    snapshot = as_dict(message.get("call"))
     if status == CallStatus.IN_PROGRESS and call.started_at is None:
         call.started_at = parse_iso(snapshot.get("startedAt")) or at
         fields.append("started_at")
