@@ -52,6 +52,12 @@ class ToolInvocation(models.Model):
     result = models.TextField(blank=True)
     error = models.TextField(blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
+    context = models.JSONField(
+        default=dict, blank=True, help_text="What the handler needs to finish later: caller number, event id."
+    )
+    deferred_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the deadline passed and the work moved to a worker."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
