@@ -133,6 +133,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["tools-resume-deferred"] = {
+    "task": "tools.tool_invocations_resume_deferred",
+    "schedule": 60.0,
+}
 
 # --- Vapi --------------------------------------------------------------------------------
 VAPI_API_KEY = env.str("VAPI_API_KEY", default="")

@@ -33,7 +33,6 @@ def get_customer_info(ctx: ToolContext, args: dict[str, Any]) -> str:
                 "I can't see the caller's phone number, so I can't look them up. Ask for their customer id."
             )
         return "There is no customer record for this phone number; this is a new caller."
-    tz = listener_zone({}, customer, None)
     upcoming = list(
         customer.appointments.filter(status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now())
         .select_related("resource")
@@ -42,12 +41,14 @@ def get_customer_info(ctx: ToolContext, args: dict[str, Any]) -> str:
     name = customer.name or "a customer with no name on file"
     parts = [f"This is {name}, customer id {customer.pk}."]
     if upcoming:
-        visits = [
-            f"with {a.resource.name} on {spoken_datetime(a.starts_at, tz)}, "
-            f"code {spelled_code(a.confirmation_code)}"
-            for a in upcoming
-        ]
-        parts.append(f"Upcoming appointments ({zone_label(tz)}): " + "; ".join(visits) + ".")
+        visits = []
+        for appointment in upcoming:
+            tz = listener_zone({}, customer, appointment.resource)
+            visits.append(
+                f"with {appointment.resource.name} on {spoken_datetime(appointment.starts_at, tz)} "
+                f"({zone_label(tz)}), code {spelled_code(appointment.confirmation_code)}"
+            )
+        parts.append("Upcoming appointments: " + "; ".join(visits) + ".")
     else:
         parts.append("No upcoming appointments.")
     if customer.do_not_call:
