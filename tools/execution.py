@@ -40,8 +40,6 @@ APOLOGY = "Sorry, something went wrong on my side with that request. Please try 
 HOLDING = "I'm still working on that; it is taking a little longer. Please give me a moment and ask me again."
 UNKNOWN_TOOL = "I can't do that: the tool {name} does not exist."
 DISABLED_TOOL = "I can't do that right now: the tool {name} is switched off."
-# How long a duplicate delivery may wait for the first one before answering with HOLDING.
-DUPLICATE_WAIT_FLOOR_SECONDS = 0.5
 
 
 @dataclass
@@ -207,8 +205,8 @@ def invocation_answer(
     deferred_id: int | None = None
     try:
         with transaction.atomic():
-            # A duplicate waits at most this long on the first delivery's uncommitted claim.
-            _set_timeouts(max(timeout_seconds, DUPLICATE_WAIT_FLOOR_SECONDS))
+            # Bounds the handler's statements and a duplicate's wait on the first delivery's claim.
+            _set_timeouts(timeout_seconds)
             claim = _claim(runtime=runtime, tool_call_id=tool_call_id, name=name, arguments=arguments)
             if claim is None:
                 answer = _recorded_answer(tool_call_id)

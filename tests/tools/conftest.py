@@ -1,4 +1,5 @@
 """Fixtures for tool tests: a bookable resource, a future working day, tool-calls messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ def at(day: dt.date, hhmm: str, tz: str = "America/New_York") -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hours, minutes), tzinfo=zoneinfo.ZoneInfo(tz))
 
 
-def tool_call(name: str, arguments: Any = None, *, call_id: str | None = None, shape: str = "function") -> dict:
+def tool_call(
+    name: str, arguments: Any = None, *, call_id: str | None = None, shape: str = "function"
+) -> dict:
     """One toolCallList entry; ``shape`` picks the documented or a lenient variant."""
     call_id = call_id or f"call_test_{next(_ids)}_{uuid.uuid4().hex[:8]}"
     arguments = {} if arguments is None else arguments

@@ -1,4 +1,5 @@
 """The answer shape Vapi expects for tool-calls (CONTRACT §4.2, §10.2), as a checker."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The registry: schemas derived from serializers, Tool rows, Vapi tool definitions."""
+
 from __future__ import annotations
 
 import jsonschema
@@ -20,8 +21,12 @@ from tools.registry import (
 )
 
 BUILTINS = {
-    "get_customer_info", "check_availability", "book_appointment",
-    "cancel_appointment", "reschedule_appointment", "opt_out",
+    "get_customer_info",
+    "check_availability",
+    "book_appointment",
+    "cancel_appointment",
+    "reschedule_appointment",
+    "opt_out",
 }
 
 
@@ -34,7 +39,9 @@ def test_schema_is_derived_from_the_serializer():
     assert schema["type"] == "object"
     assert schema["required"] == ["date", "time"]
     assert schema["properties"]["date"] == {
-        "type": "string", "format": "date", "description": "Date as YYYY-MM-DD, in the caller's time zone.",
+        "type": "string",
+        "format": "date",
+        "description": "Date as YYYY-MM-DD, in the caller's time zone.",
     }
     assert schema["properties"]["time"]["format"] == "time"
     assert schema["properties"]["customer_id"]["type"] == "integer"
