@@ -1,9 +1,9 @@
 """Answering a ``tool-calls`` message: one result per toolCallId, in order (CONTRACT §4.2).
 
 The webhook view calls :func:`tool_calls_answer` inside the request while the caller waits,
-so this path stays lean: one query for the Tool rows of the message, then per tool call one
-transaction with the idempotency claim, the tool's own writes and the recorded answer. No
-call to Vapi, nothing that waits on Redis (a deferred tool enqueues after commit).
+so this path stays lean: per tool call one transaction with the claim (one statement that
+also reads the Tool row and sets the deadline), the tool's own writes and the recorded
+answer. No call to Vapi, nothing that waits on Redis (a deferred tool enqueues after commit).
 
 Bad input never raises: every toolCallList entry gets a ``result`` or an ``error`` string.
 """
@@ -18,8 +18,7 @@ import phonenumbers
 import structlog
 
 from tools.execution import ToolRuntime, invocation_answer
-from tools.models import Tool
-from tools.registry import DEFAULT_TIMEOUT_SECONDS, get_spec
+from tools.registry import get_spec
 from tools.speech import one_line
 
 log = structlog.get_logger(__name__)
@@ -99,13 +98,6 @@ def caller_number(message: dict[str, Any]) -> str:
     return ""
 
 
-def _tool_rows(names: set[str]) -> dict[str, tuple[bool, float]]:
-    if not names:
-        return {}
-    rows = Tool.objects.filter(name__in=names).values_list("name", "enabled", "timeout_seconds")
-    return {name: (enabled, timeout) for name, enabled, timeout in rows}
-
-
 def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -> dict[str, Any]:
     """The body to return for one tool-calls message: ``{"results": [...]}``, in call order."""
     if not isinstance(message, dict):
@@ -117,25 +109,19 @@ def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -
         caller_number=caller_number(message),
         event_id=event_id,
     )
-    rows = _tool_rows({p.name for p in parsed if p.name})
     results: list[dict[str, str]] = []
     for item in parsed:
         if not item.tool_call_id:
             results.append({"toolCallId": "", "name": item.name, "error": MISSING_ID_ERROR})
             continue
-        spec = get_spec(item.name)
-        enabled, timeout = rows.get(
-            item.name, (True, spec.timeout_seconds if spec else DEFAULT_TIMEOUT_SECONDS)
-        )
+        spec = get_spec(item.name) if item.name else None
         answer = invocation_answer(
             runtime=runtime,
             tool_call_id=item.tool_call_id,
             name=item.name,
             arguments=item.arguments,
             arguments_error=item.arguments_error,
-            spec=spec if enabled else None,
-            known=spec is not None,
-            timeout_seconds=timeout,
+            spec=spec,
         )
         entry = {"toolCallId": item.tool_call_id, "name": item.name}
         if answer.error:

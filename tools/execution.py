@@ -29,7 +29,7 @@ from django.utils import timezone
 from psycopg import errors as pg_errors
 
 from tools.models import InvocationState, ToolInvocation
-from tools.registry import DeadlineExceeded, ToolContext, ToolSpec, get_spec
+from tools.registry import DEFAULT_TIMEOUT_SECONDS, DeadlineExceeded, ToolContext, ToolSpec, get_spec
 from tools.speech import encode_result, one_line, validation_sentence
 from voiceops.errors import DomainError
 from voiceops.logging import mask_number
@@ -57,68 +57,73 @@ class Answer:
     error: str = ""
 
 
+# One round trip: read the Tool row, bound this transaction's statements and lock waits by
+# the tool's deadline, claim the toolCallId, link the Call, and find an earlier deferred
+# run of the same request. ``cfg`` is evaluated before the INSERT touches the unique
+# index, so a duplicate delivery's wait on the first one's claim is already bounded.
 _CLAIM_SQL = """
+WITH cfg AS (
+    SELECT t.enabled, t.timeout_seconds,
+           set_config('statement_timeout',
+                      ceil(COALESCE(t.timeout_seconds, %(default)s) * 1000)::bigint || 'ms', true) AS st,
+           set_config('lock_timeout',
+                      ceil(COALESCE(t.timeout_seconds, %(default)s) * 1000)::bigint || 'ms', true) AS lt
+    FROM (VALUES (1)) AS one (x) LEFT JOIN tools_tool t ON t.name = %(name)s
+)
 INSERT INTO tools_toolinvocation
     (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, context, created_at)
-VALUES (%s, (SELECT id FROM calls_call WHERE vapi_id = %s AND %s <> ''),
-        %s, %s, %s::jsonb, %s, '', '', %s::jsonb, now())
+SELECT %(tcid)s, (SELECT c.id FROM calls_call c WHERE c.vapi_id = %(vid)s AND %(vid)s <> ''),
+       %(vid)s, %(name)s, %(args)s::jsonb, %(state)s, '', '', %(ctx)s::jsonb, now()
+FROM cfg
+WHERE cfg.st IS NOT NULL AND cfg.lt IS NOT NULL
 ON CONFLICT (tool_call_id) DO NOTHING
 RETURNING id, call_id, (
     SELECT prior.id FROM tools_toolinvocation prior
-    WHERE %s <> '' AND prior.vapi_call_id = %s AND prior.name = %s AND prior.arguments = %s::jsonb
-      AND prior.deferred_at IS NOT NULL
+    WHERE %(vid)s <> '' AND prior.vapi_call_id = %(vid)s AND prior.name = %(name)s
+      AND prior.arguments = %(args)s::jsonb AND prior.deferred_at IS NOT NULL
     ORDER BY prior.id DESC LIMIT 1
-)
+), (SELECT enabled FROM cfg), (SELECT timeout_seconds FROM cfg)
 """
 
 
+@dataclass
+class Claim:
+    invocation_id: int
+    call_id: int | None
+    prior_deferred_id: int | None
+    enabled: bool
+    timeout_seconds: float
+
+
 def _claim(
-    *, runtime: ToolRuntime, tool_call_id: str, name: str, arguments: dict[str, Any]
-) -> tuple[int, int | None, int | None] | None:
+    *, runtime: ToolRuntime, tool_call_id: str, name: str, arguments: dict[str, Any], default_timeout: float
+) -> Claim | None:
     """Insert the invocation row, or None when this toolCallId already has one.
 
-    The RETURNING clause also links the Call (by Vapi id) and finds an earlier *deferred*
-    invocation of the same tool with the same arguments in this call, so "ask me again"
-    after a holding answer returns the finished work instead of doing it twice.
+    A tool with no ``Tool`` row yet (``tools_sync`` not run) counts as enabled with the
+    deadline declared in code.
     """
-    args_json = json.dumps(arguments, ensure_ascii=False, default=str)
-    context = json.dumps({"caller_number": runtime.caller_number, "event_id": runtime.event_id})
-    vid = runtime.vapi_call_id
+    params = {
+        "default": default_timeout,
+        "name": name,
+        "tcid": tool_call_id,
+        "vid": runtime.vapi_call_id,
+        "args": json.dumps(arguments, ensure_ascii=False, default=str),
+        "state": InvocationState.RUNNING,
+        "ctx": json.dumps({"caller_number": runtime.caller_number, "event_id": runtime.event_id}),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_SQL,
-            [
-                tool_call_id,
-                vid,
-                vid,
-                vid,
-                name,
-                args_json,
-                InvocationState.RUNNING,
-                context,
-                vid,
-                vid,
-                name,
-                args_json,
-            ],
-        )
+        cursor.execute(_CLAIM_SQL, params)
         row = cursor.fetchone()
-    return (row[0], row[1], row[2]) if row else None
-
-
-def _set_timeouts(seconds: float) -> None:
-    """Bound every statement and lock wait of this transaction by the tool's remaining time."""
-    ms = max(1, int(seconds * 1000))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
-            [f"{ms}ms", f"{ms}ms"],
-        )
-
-
-def _reset_timeouts() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL statement_timeout TO DEFAULT; SET LOCAL lock_timeout TO DEFAULT")
+    if row is None:
+        return None
+    return Claim(
+        invocation_id=row[0],
+        call_id=row[1],
+        prior_deferred_id=row[2],
+        enabled=row[3] is not False,
+        timeout_seconds=row[4] if row[4] is not None else default_timeout,
+    )
 
 
 def _is_timeout(error: BaseException) -> bool:
@@ -133,18 +138,36 @@ def _recorded_answer(tool_call_id: str) -> Answer:
     return Answer(result=row["result"], error=row["error"])
 
 
-def _record(
-    invocation_id: int, answer: Answer, *, state: str, started: float | None, deferred: bool = False
-) -> None:
+_RECORD_SQL = """
+UPDATE tools_toolinvocation
+   SET state = %(state)s, result = %(result)s, error = %(error)s, latency_ms = %(latency)s,
+       completed_at = %(completed)s, deferred_at = %(deferred)s
+ WHERE id = %(id)s
+"""
+# Inside the caller's transaction (the webhook's), hand back its own timeouts afterwards.
+_RESET_SQL = "; SET LOCAL statement_timeout TO DEFAULT; SET LOCAL lock_timeout TO DEFAULT"
+
+
+def _reset_timeouts() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_RESET_SQL.lstrip("; "))
+
+
+def _record(invocation_id: int, answer: Answer, *, state: str, started: float, reset: bool) -> None:
+    """Store the answer (and, nested, restore the timeouts) in one round trip."""
     now = timezone.now()
-    fields: dict[str, Any] = {"state": state, "result": answer.result, "error": answer.error}
-    if started is not None:
-        fields["latency_ms"] = round((time.monotonic() - started) * 1000, 3)
-    if deferred:
-        fields["deferred_at"] = now
-    else:
-        fields["completed_at"] = now
-    ToolInvocation.objects.filter(pk=invocation_id).update(**fields)
+    deferred = state == InvocationState.DEFERRED
+    params = {
+        "state": state,
+        "result": answer.result,
+        "error": answer.error,
+        "latency": round((time.monotonic() - started) * 1000, 3),
+        "completed": None if deferred else now,
+        "deferred": now if deferred else None,
+        "id": invocation_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL + (_RESET_SQL if reset else ""), params)
 
 
 def _validate(spec: ToolSpec, arguments: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -188,12 +211,9 @@ def invocation_answer(
     arguments: dict[str, Any],
     arguments_error: str,
     spec: ToolSpec | None,
-    known: bool,
-    timeout_seconds: float,
 ) -> Answer:
     """Claim, run and record one tool call; a repeat returns what was recorded."""
     started = time.monotonic()
-    deadline = started + timeout_seconds
     log_kw = {
         "tool": name,
         "tool_call_id": tool_call_id,
@@ -203,40 +223,43 @@ def invocation_answer(
     }
     nested = connection.in_atomic_block
     deferred_id: int | None = None
+    default_timeout = spec.timeout_seconds if spec else DEFAULT_TIMEOUT_SECONDS
     try:
         with transaction.atomic():
-            # Bounds the handler's statements and a duplicate's wait on the first delivery's claim.
-            _set_timeouts(timeout_seconds)
-            claim = _claim(runtime=runtime, tool_call_id=tool_call_id, name=name, arguments=arguments)
+            claim = _claim(
+                runtime=runtime,
+                tool_call_id=tool_call_id,
+                name=name,
+                arguments=arguments,
+                default_timeout=default_timeout,
+            )
             if claim is None:
                 answer = _recorded_answer(tool_call_id)
+                if nested:
+                    _reset_timeouts()
                 log.info("tool_call_repeat", **log_kw)
             else:
-                invocation_id, call_id, prior_deferred = claim
                 answer, state = _answer_claimed(
-                    spec=spec,
-                    known=known,
+                    spec=spec if claim.enabled else None,
+                    known=spec is not None,
                     name=name,
                     arguments=arguments,
                     arguments_error=arguments_error,
-                    prior_deferred=prior_deferred,
+                    prior_deferred=claim.prior_deferred_id,
                     ctx=ToolContext(
                         tool_call_id=tool_call_id,
                         vapi_call_id=runtime.vapi_call_id,
                         caller_number=runtime.caller_number,
-                        invocation_id=invocation_id,
-                        call_id=call_id,
-                        deadline=deadline,
+                        invocation_id=claim.invocation_id,
+                        call_id=claim.call_id,
+                        deadline=started + claim.timeout_seconds,
                     ),
                     log_kw=log_kw,
                 )
-                deferred = state == InvocationState.DEFERRED
-                _record(invocation_id, answer, state=state, started=started, deferred=deferred)
-                if deferred:
-                    deferred_id = invocation_id
+                _record(claim.invocation_id, answer, state=state, started=started, reset=nested)
+                if state == InvocationState.DEFERRED:
+                    deferred_id = invocation_id = claim.invocation_id
                     transaction.on_commit(lambda: _enqueue_finish(invocation_id))
-            if nested:
-                _reset_timeouts()
     except DatabaseError as error:
         # Most often: a duplicate delivery waited on the first one past the deadline.
         if _is_timeout(error):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
@@ -51,12 +52,18 @@ def resource_slots_on(*, resource: Resource, day: dt.date) -> list[dt.datetime]:
 
 
 def _busy(resource: Resource, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    rows = Appointment.objects.filter(
-        resource=resource,
-        status__in=ACTIVE_APPOINTMENT_STATUSES,
-        starts_at__lt=end,
-        ends_at__gt=start,
-    ).values_list("starts_at", "ends_at")
+    """Active bookings overlapping [start, end), by start. They never overlap each other
+    (the exclusion constraint), so sorted by start they are sorted by end too."""
+    rows = (
+        Appointment.objects.filter(
+            resource=resource,
+            status__in=ACTIVE_APPOINTMENT_STATUSES,
+            starts_at__lt=end,
+            ends_at__gt=start,
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", "ends_at")
+    )
     return list(rows)
 
 
@@ -66,15 +73,22 @@ def _free(
     busy: list[tuple[dt.datetime, dt.datetime]],
     *,
     now: dt.datetime,
+    limit: int | None = None,
 ) -> list[dt.datetime]:
+    """Candidates (ascending) that are in the future and overlap no booking: O(n log m)."""
     length = dt.timedelta(minutes=resource.slot_minutes)
+    starts = [b_start for b_start, _ in busy]
     out = []
     for slot in candidates:
         if slot <= now:
             continue
-        if any(b_start < slot + length and b_end > slot for b_start, b_end in busy):
+        # The last booking starting before this slot ends is the only one that can overlap it.
+        index = bisect.bisect_left(starts, slot + length) - 1
+        if index >= 0 and busy[index][1] > slot:
             continue
         out.append(slot)
+        if limit is not None and len(out) >= limit:
+            break
     return out
 
 
@@ -106,7 +120,7 @@ def resource_next_free_slots(
 ) -> list[dt.datetime]:
     """The next ``count`` free slots after ``after`` (default now), searching a bounded horizon.
 
-    Bookings are read two weeks at a time: one query for the common case.
+    Bookings are read for two days first, then two weeks at a time: one query in the common case.
     """
     now = now or timezone.now()
     start = max(after or now, now)
@@ -115,8 +129,10 @@ def resource_next_free_slots(
     horizon = day + dt.timedelta(days=SEARCH_HORIZON_DAYS)
     found: list[dt.datetime] = []
     length = dt.timedelta(minutes=resource.slot_minutes)
+    chunk_days = 2  # most answers are in the next day or two; widen the window only if not
     while day <= horizon and len(found) < count:
-        chunk_end = min(day + dt.timedelta(days=14), horizon + dt.timedelta(days=1))
+        chunk_end = min(day + dt.timedelta(days=chunk_days), horizon + dt.timedelta(days=1))
+        chunk_days = 14
         candidates: list[dt.datetime] = []
         current = day
         while current < chunk_end:
@@ -124,7 +140,7 @@ def resource_next_free_slots(
             current += dt.timedelta(days=1)
         if candidates:
             busy = _busy(resource, candidates[0], candidates[-1] + length)
-            found.extend(_free(resource, candidates, busy, now=now))
+            found.extend(_free(resource, candidates, busy, now=now, limit=count - len(found)))
         day = chunk_end
     return found[:count]
 

@@ -415,3 +415,32 @@ def test_a_duplicate_that_waits_past_its_deadline_hears_the_holding_answer():
     assert answers["second"]["results"][0]["result"] == HOLDING
     assert answers["first"]["results"][0]["result"] == "slept well"
     assert Customer.objects.filter(name=f"side effect {item['id']}").count() == 1
+
+
+def test_inside_a_callers_transaction_the_timeouts_are_handed_back():
+    from django.db import transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            before = cursor.fetchone()[0]
+        answer(tool_call("echo_tool", {"text": "x"}), tool_call("no_such_tool"))
+        item = tool_call("echo_tool", {"text": "y"})
+        answer(item)
+        answer(item)  # the repeat path resets too
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == before
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone()[0] == "0"
+
+
+def test_round_trips_per_tool_call_stay_a_handful(django_assert_max_num_queries, resource, monday):
+    """The hot path of DESIGN.md: claim, the tool's own reads and writes, the recorded answer."""
+    message = tool_message(
+        tool_call("book_appointment", {"date": monday.isoformat(), "time": "10:00", "name": "Q"})
+    )
+    tool_calls_answer(message=tool_message(tool_call("get_customer_info")), event_id=None)  # warm imports
+    with django_assert_max_num_queries(12):  # BEGIN, claim, 2 savepoints, 2 reads, 2 inserts, UPDATE, COMMIT
+        body = tool_calls_answer(message=message, event_id=None)
+    assert body["results"][0]["result"].startswith("Booked")
