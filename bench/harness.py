@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +86,7 @@ class Stats:
     latencies_ms: list[float]
     wall_seconds: float
     errors: int
+    samples: list[str] = field(default_factory=list)
 
     def pct(self, p: float) -> float:
         data = sorted(self.latencies_ms)
@@ -124,6 +125,7 @@ def run_load(
     """``concurrency`` callers each POST ``requests_per_caller`` bodies back to back."""
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
+    samples: list[str] = []
     barrier = threading.Barrier(concurrency + 1)
 
     def caller(index: int) -> None:
@@ -137,7 +139,11 @@ def run_load(
                 response = conn.getresponse()
                 payload = response.read()
                 ok = check(response.status, payload)
-            except (OSError, http.client.HTTPException):
+                if not ok and len(samples) < 3:
+                    samples.append(f"{response.status} {payload[:300]!r}")
+            except (OSError, http.client.HTTPException) as exc:
+                if len(samples) < 3:
+                    samples.append(repr(exc))
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 ok = False
@@ -154,4 +160,4 @@ def run_load(
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    return Stats(label, [x for chunk in latencies for x in chunk], wall, sum(errors))
+    return Stats(label, [x for chunk in latencies for x in chunk], wall, sum(errors), samples)

@@ -199,6 +199,9 @@ def main() -> None:
     print(HEADER)
     for stats in results:
         print(stats.row())
+    for stats in results:
+        for sample in stats.samples:
+            print(f"  failed ({stats.label}): {sample}")
 
 
 if __name__ == "__main__":
