@@ -21,11 +21,12 @@ def resource_zone(resource: Resource) -> zoneinfo.ZoneInfo:
     return zone(resource.time_zone)
 
 
-def _parse_hhmm(value: str) -> dt.time:
-    hours, minutes = str(value).split(":")[:2]
-    if hours == "24" and minutes == "00":
-        return dt.time(23, 59, 59, 999999)
-    return dt.time(int(hours), int(minutes))
+def _parse_hhmm(value: str) -> tuple[dt.time, int]:
+    """'09:30' -> (09:30, 0); '24:00' -> (00:00, 1), i.e. midnight at the end of the day."""
+    hours, minutes = (int(part) for part in str(value).split(":")[:2])
+    if (hours, minutes) == (24, 0):
+        return dt.time(0), 1
+    return dt.time(hours, minutes), 0
 
 
 def resource_slots_on(*, resource: Resource, day: dt.date) -> list[dt.datetime]:
@@ -40,11 +41,11 @@ def resource_slots_on(*, resource: Resource, day: dt.date) -> list[dt.datetime]:
     slots: list[dt.datetime] = []
     for window in windows:
         try:
-            opens, closes = _parse_hhmm(window[0]), _parse_hhmm(window[1])
+            (opens, _), (closes, next_day) = _parse_hhmm(window[0]), _parse_hhmm(window[1])
         except (ValueError, TypeError, IndexError):
             continue
         start = dt.datetime.combine(day, opens, tzinfo=tz)
-        end = dt.datetime.combine(day, closes, tzinfo=tz)
+        end = dt.datetime.combine(day + dt.timedelta(days=next_day), closes, tzinfo=tz)
         while start + step <= end:
             slots.append(start.astimezone(dt.UTC))
             start = start + step

@@ -110,3 +110,9 @@ def test_resource_find_by_name_id_partial_and_single():
     assert resource_find(text=str(kim.pk)) == kim
     assert resource_find(text="Dr.") is None  # ambiguous
     assert resource_find(text="Zhivago") is None
+
+
+def test_a_day_open_until_midnight_has_its_last_slot(monday):
+    resource = ResourceFactory(slot_minutes=5, working_hours={"mon": [["23:30", "24:00"]]})
+    slots = resource_slots_on(resource=resource, day=monday)
+    assert len(slots) == 6 and slots[-1] == at(monday, "23:55")
