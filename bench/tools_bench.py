@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import HEADER, gunicorn_server, run_load  # noqa: E402
+from bench.lib.harness import HEADER, gunicorn_server, run_load  # noqa: E402
 
 SECRET = "bench-webhook-secret-4f1c"
 SERVER_ENV = {
@@ -43,7 +43,7 @@ SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 
 def setup_django() -> None:
     os.environ.update({k: v for k, v in SERVER_ENV.items() if k not in os.environ or k == "DEBUG"})
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.bench_settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.lib.settings"
     import django
 
     django.setup()

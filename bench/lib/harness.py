@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn_server(
-    *, env: dict[str, str], workers: int = 2, threads: int = 16, settings: str = "bench.bench_settings"
+    *, env: dict[str, str], workers: int = 2, threads: int = 16, settings: str = "bench.lib.settings"
 ) -> Iterator[int]:
     """Start gunicorn (gthread) serving the project; yield its port; stop it on exit."""
     port = free_port()
