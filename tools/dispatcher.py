@@ -58,7 +58,8 @@ def parse_tool_call(item: Any) -> ParsedCall:
     """
     if not isinstance(item, dict):
         return ParsedCall("", "", {}, "That tool call was malformed.")
-    function = item.get("function") if isinstance(item.get("function"), dict) else {}
+    raw_function = item.get("function")
+    function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
     name = function.get("name") or item.get("name") or ""
     raw_id = item.get("id") or item.get("toolCallId") or ""
     if "arguments" in function:
@@ -68,7 +69,7 @@ def parse_tool_call(item: Any) -> ParsedCall:
     else:
         raw_args = function.get("parameters", item.get("parameters"))
     arguments, error = _parse_arguments(raw_args)
-    return ParsedCall(str(raw_id)[:128], str(name)[:80], arguments, error)
+    return ParsedCall(str(raw_id), str(name)[:80], arguments, error)
 
 
 def _tool_calls(message: dict[str, Any]) -> list[Any]:
@@ -85,7 +86,8 @@ def _tool_calls(message: dict[str, Any]) -> list[Any]:
 def caller_number(message: dict[str, Any]) -> str:
     """The customer's number in E.164 from ``message.customer`` or ``message.call.customer``."""
     candidates = []
-    for holder in (message.get("customer"), (message.get("call") or {}).get("customer")):
+    call = message.get("call")
+    for holder in (message.get("customer"), call.get("customer") if isinstance(call, dict) else None):
         if isinstance(holder, dict) and holder.get("number"):
             candidates.append(str(holder["number"]))
     for raw in candidates:
@@ -103,7 +105,8 @@ def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -
     if not isinstance(message, dict):
         return {"results": []}
     parsed = [parse_tool_call(item) for item in _tool_calls(message)]
-    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    raw_call = message.get("call")
+    call: dict[str, Any] = raw_call if isinstance(raw_call, dict) else {}
     runtime = ToolRuntime(
         vapi_call_id=str(call.get("id") or "")[:64],
         caller_number=caller_number(message),

@@ -18,6 +18,7 @@ deadline is not pre-empted (threads cannot be killed); it just answers late.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -95,6 +96,13 @@ class Claim:
     timeout_seconds: float
 
 
+def invocation_key(tool_call_id: str) -> str:
+    """The stored key: the id itself, or (beyond the column's 128 characters) a prefix plus its hash."""
+    if len(tool_call_id) <= 128:
+        return tool_call_id
+    return f"{tool_call_id[:63]}#{hashlib.sha256(tool_call_id.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
 def _claim(
     *, runtime: ToolRuntime, tool_call_id: str, name: str, arguments: dict[str, Any], default_timeout: float
 ) -> Claim | None:
@@ -103,10 +111,10 @@ def _claim(
     A tool with no ``Tool`` row yet (``tools_sync`` not run) counts as enabled with the
     deadline declared in code.
     """
-    params = {
+    params: dict[str, Any] = {
         "default": default_timeout,
         "name": name,
-        "tcid": tool_call_id,
+        "tcid": invocation_key(tool_call_id),
         "vid": runtime.vapi_call_id,
         "args": json.dumps(arguments, ensure_ascii=False, default=str),
         "state": InvocationState.RUNNING,
@@ -132,7 +140,11 @@ def _is_timeout(error: BaseException) -> bool:
 
 
 def _recorded_answer(tool_call_id: str) -> Answer:
-    row = ToolInvocation.objects.filter(tool_call_id=tool_call_id).values("state", "result", "error").first()
+    row = (
+        ToolInvocation.objects.filter(tool_call_id=invocation_key(tool_call_id))
+        .values("state", "result", "error")
+        .first()
+    )
     if row is None or row["state"] in (InvocationState.RUNNING, InvocationState.DEFERRED):
         return Answer(result=HOLDING)
     return Answer(result=row["result"], error=row["error"])
@@ -157,7 +169,7 @@ def _record(invocation_id: int, answer: Answer, *, state: str, started: float, r
     """Store the answer (and, nested, restore the timeouts) in one round trip."""
     now = timezone.now()
     deferred = state == InvocationState.DEFERRED
-    params = {
+    params: dict[str, Any] = {
         "state": state,
         "result": answer.result,
         "error": answer.error,

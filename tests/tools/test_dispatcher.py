@@ -444,3 +444,14 @@ def test_round_trips_per_tool_call_stay_a_handful(django_assert_max_num_queries,
     with django_assert_max_num_queries(12):  # BEGIN, claim, 2 savepoints, 2 reads, 2 inserts, UPDATE, COMMIT
         body = tool_calls_answer(message=message, event_id=None)
     assert body["results"][0]["result"].startswith("Booked")
+
+
+def test_a_very_long_tool_call_id_is_answered_verbatim_and_still_idempotent():
+    long_id = "call_" + "x" * 300
+    item = tool_call("echo_tool", {"text": "long"}, call_id=long_id)
+    first = answer(item)
+    assert first[0]["toolCallId"] == long_id
+    assert answer(item) == first
+    assert len(RUNS) == 1
+    other = answer(tool_call("echo_tool", {"text": "long"}, call_id="call_" + "x" * 299 + "y"))
+    assert "result" in other[0] and len(RUNS) == 2
