@@ -121,7 +121,8 @@ def resource_next_free_slots(
 ) -> list[dt.datetime]:
     """The next ``count`` free slots after ``after`` (default now), searching a bounded horizon.
 
-    Bookings are read for two days first, then two weeks at a time: one query in the common case.
+    Bookings are read for the rest of the first day, then two weeks at a time: one query in the
+    common case.
     """
     now = now or timezone.now()
     start = max(after or now, now)
@@ -130,7 +131,7 @@ def resource_next_free_slots(
     horizon = day + dt.timedelta(days=SEARCH_HORIZON_DAYS)
     found: list[dt.datetime] = []
     length = dt.timedelta(minutes=resource.slot_minutes)
-    chunk_days = 2  # most answers are in the next day or two; widen the window only if not
+    chunk_days = 1  # most answers are later the same day; widen the window only if not
     while day <= horizon and len(found) < count:
         chunk_end = min(day + dt.timedelta(days=chunk_days), horizon + dt.timedelta(days=1))
         chunk_days = 14
