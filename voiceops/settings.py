@@ -133,9 +133,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict = {
     "webhook-events-sweep": {"task": "calls.sweep_webhook_events", "schedule": 60.0},
     "calls-reconcile": {"task": "calls.reconcile_calls", "schedule": 300.0},
+    "tools-resume-deferred": {"task": "tools.tool_invocations_resume_deferred", "schedule": 60.0},
 }
 
 # --- Vapi --------------------------------------------------------------------------------
