@@ -102,12 +102,12 @@ class Assistant(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # Sync bookkeeping is written with queryset.update() (no history rows); it is excluded here
-    # so that a revert never resurrects an old push state.
+    # so that a revert never resurrects an old push state or forgets the Vapi id.
     history = HistoricalRecords(
         excluded_fields=[
             "push_state", "push_error", "pushed_hash", "pushed_payload", "pushed_at", "pushed_version",
             "drift_state", "drift_fields", "drift_checked_at", "updated_at", "push_requested_at",
-            "create_unconfirmed",
+            "create_unconfirmed", "vapi_id",
         ],
         m2m_fields=[tools],
     )

@@ -6,6 +6,7 @@ assistant points at this deployment's webhook with the same credential, timeout 
 The hash is over a canonical JSON encoding (sorted keys, no whitespace) so that "unchanged"
 means byte-identical content, independent of dict ordering.
 """
+
 from __future__ import annotations
 
 import hashlib

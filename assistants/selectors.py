@@ -1,4 +1,5 @@
 """Reads for assistants: versions and the difference between two of them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Celery tasks for assistants: thin shells that load by id, call one service, own the retries."""
+
 from __future__ import annotations
 
 import structlog

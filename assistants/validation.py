@@ -5,6 +5,7 @@
 field errors through ``Assistant.clean``. The push service refuses an invalid config before
 any request to Vapi (``assistant_validate``), so nothing half-valid ever reaches a live agent.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,30 @@ from assistants import vapi_enums
 from voiceops.errors import DomainError
 
 CONFIG_FIELDS: tuple[str, ...] = (
-    "name", "first_message", "first_message_mode", "system_prompt",
-    "model_provider", "model_name", "temperature", "max_tokens",
-    "voice_provider", "voice_id",
-    "transcriber_provider", "transcriber_model", "transcriber_language",
-    "end_call_phrases", "end_call_message", "voicemail_message", "max_duration_seconds",
-    "summary_prompt", "structured_data_schema", "success_rubric", "recording_enabled", "recording_format",
-    "server_messages", "metadata",
+    "name",
+    "first_message",
+    "first_message_mode",
+    "system_prompt",
+    "model_provider",
+    "model_name",
+    "temperature",
+    "max_tokens",
+    "voice_provider",
+    "voice_id",
+    "transcriber_provider",
+    "transcriber_model",
+    "transcriber_language",
+    "end_call_phrases",
+    "end_call_message",
+    "voicemail_message",
+    "max_duration_seconds",
+    "summary_prompt",
+    "structured_data_schema",
+    "success_rubric",
+    "recording_enabled",
+    "recording_format",
+    "server_messages",
+    "metadata",
 )
 
 NAME_MAX = 40
@@ -46,14 +64,14 @@ def _schema_error(schema: Any) -> str | None:
     if schema in (None, {}):
         return None
     if not isinstance(schema, dict):
-        return "Must be a JSON object (a JSON Schema), e.g. {\"type\": \"object\", \"properties\": {...}}."
+        return 'Must be a JSON object (a JSON Schema), e.g. {"type": "object", "properties": {...}}.'
     try:
         validator_for(schema, default=Draft202012Validator).check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         return f"Not a valid JSON Schema at {where}: {exc.message}"
     if schema.get("type") not in SCHEMA_TYPES:
-        return f"The schema needs a top-level \"type\", one of: {', '.join(SCHEMA_TYPES)}."
+        return f'The schema needs a top-level "type", one of: {", ".join(SCHEMA_TYPES)}.'
     return None
 
 

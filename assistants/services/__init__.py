@@ -1,4 +1,5 @@
 """Write operations on assistants and phone numbers (see SEAMS.md for the names others call)."""
+
 from assistants.services.credentials import webhook_credential_ensure
 from assistants.services.drift import DriftResult, assistant_drift_check, assistants_drift_check
 from assistants.services.history import assistant_revert

@@ -5,6 +5,7 @@ Vapi signs or authenticates every server message with it; assistants reference i
 the current secret (the others stay accepted by our webhook during a rotation), and the
 scheme matches what our verifier checks (``VAPI_WEBHOOK_HMAC_*``, ``VAPI_WEBHOOK_BEARER_HEADER``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,7 +94,9 @@ def webhook_credential_ensure() -> str | None:
     body = {
         "provider": "webhook",
         "name": CREDENTIAL_NAME,
-        "authenticationPlan": authentication_plan(auth_type=auth_type, secret=settings.VAPI_WEBHOOK_SECRET[0]),
+        "authenticationPlan": authentication_plan(
+            auth_type=auth_type, secret=settings.VAPI_WEBHOOK_SECRET[0]
+        ),
     }
     fingerprint = _fingerprint(body)
     with transaction.atomic():
@@ -113,10 +116,14 @@ def webhook_credential_ensure() -> str | None:
             row.vapi_id = str((response or {}).get("id") or "")
             created = True
             if not row.vapi_id:
-                raise DomainError("Vapi created the webhook credential but returned no id.", code="vapi_no_id")
+                raise DomainError(
+                    "Vapi created the webhook credential but returned no id.", code="vapi_no_id"
+                )
         row.auth_type = auth_type
         row.fingerprint = fingerprint
         row.synced_at = timezone.now()
         row.save()
-        log.info("assistants.webhook_credential.synced", credential_id=row.vapi_id, type=auth_type, created=created)
+        log.info(
+            "assistants.webhook_credential.synced", credential_id=row.vapi_id, type=auth_type, created=created
+        )
         return row.vapi_id

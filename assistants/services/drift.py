@@ -3,6 +3,7 @@
 Only the paths we pushed are compared: Vapi fills in defaults and adds ids/timestamps, which
 are not drift. A missing or different value at one of our paths is.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -86,7 +87,9 @@ def assistant_drift_check(*, assistant: Assistant) -> DriftResult:
     )
     assistant.drift_state, assistant.drift_fields = result.state, result.fields
     if result.state != DriftState.IN_SYNC:
-        log.warning("assistants.drift", assistant_id=assistant.pk, state=result.state, fields=result.fields[:20])
+        log.warning(
+            "assistants.drift", assistant_id=assistant.pk, state=result.state, fields=result.fields[:20]
+        )
     return result
 
 

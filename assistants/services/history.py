@@ -1,4 +1,5 @@
 """Reverting an assistant to an earlier version from its django-simple-history records."""
+
 from __future__ import annotations
 
 from typing import Any

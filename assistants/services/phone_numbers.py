@@ -4,6 +4,7 @@ Vapi is the source of truth for which numbers exist; routing is set here and wri
 Vapi first, then stored locally only when Vapi accepted it, so the two never disagree
 because of a failed request.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,7 +39,9 @@ def _phone_number_upsert(item: dict[str, Any], assistants_by_vapi_id: dict[str, 
     vapi_id = str(item.get("id") or "")
     number = _e164(item.get("number"))
     if not vapi_id or not number:
-        log.warning("assistants.phone_import.skipped", vapi_id=vapi_id, number=mask_number(item.get("number")))
+        log.warning(
+            "assistants.phone_import.skipped", vapi_id=vapi_id, number=mask_number(item.get("number"))
+        )
         return False
     assistant_vapi_id = item.get("assistantId")
     routed = bool(assistant_vapi_id or item.get("squadId") or item.get("workflowId"))
@@ -50,7 +53,9 @@ def _phone_number_upsert(item: dict[str, Any], assistants_by_vapi_id: dict[str, 
         "ask_server": not routed,
     }
     if assistant_vapi_id and values["assistant"] is None:
-        log.info("assistants.phone_import.unknown_assistant", vapi_id=vapi_id, assistant_vapi_id=assistant_vapi_id)
+        log.info(
+            "assistants.phone_import.unknown_assistant", vapi_id=vapi_id, assistant_vapi_id=assistant_vapi_id
+        )
     existing = (
         PhoneNumber.objects.select_for_update().filter(vapi_id=vapi_id).first()
         or PhoneNumber.objects.select_for_update().filter(number=number).first()
@@ -89,13 +94,17 @@ def phone_number_bind(*, phone_number: PhoneNumber, assistant: Assistant | None)
         raise InvalidState("This number is not in Vapi yet: import phone numbers first.")
     if assistant is not None:
         if not assistant.vapi_id:
-            raise InvalidState(f"Assistant {assistant.name!r} has not been pushed to Vapi yet: push it first.")
+            raise InvalidState(
+                f"Assistant {assistant.name!r} has not been pushed to Vapi yet: push it first."
+            )
         body: dict[str, Any] = {"assistantId": assistant.vapi_id}
     else:
         body = {"assistantId": None, "server": server_block(credential_id=webhook_credential_ensure())}
     get_client().phone_number_update(phone_number.vapi_id, body)
     with transaction.atomic():
-        PhoneNumber.objects.filter(pk=phone_number.pk).update(assistant=assistant, ask_server=assistant is None)
+        PhoneNumber.objects.filter(pk=phone_number.pk).update(
+            assistant=assistant, ask_server=assistant is None
+        )
     phone_number.refresh_from_db()
     log.info(
         "assistants.phone_number.bound",

@@ -8,6 +8,7 @@ A create (POST) that timed out or got a 5xx may still have been carried out by V
 row is then flagged ``create_unconfirmed`` and the next attempt first looks for an
 assistant carrying our id in ``metadata`` and adopts it instead of creating a duplicate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,10 @@ class AssistantPushError(DomainError):
 
 def _latest_version_id(assistant_id: int) -> int | None:
     return (
-        Assistant.history.filter(id=assistant_id).order_by("-history_id").values_list("history_id", flat=True).first()
+        Assistant.history.filter(id=assistant_id)
+        .order_by("-history_id")
+        .values_list("history_id", flat=True)
+        .first()
     )
 
 
@@ -146,7 +150,10 @@ def assistant_push(*, assistant: Assistant, final_attempt: bool = True) -> PushR
                 push_error=f"Retrying after: {message}" if keep_pending else message,
             )
             log.warning(
-                "assistants.push.failed", assistant_id=locked.pk, status=exc.status, retrying=keep_pending,
+                "assistants.push.failed",
+                assistant_id=locked.pk,
+                status=exc.status,
+                retrying=keep_pending,
                 error=message[:300],
             )
             failure = AssistantPushError(message, retryable=retryable, retry_after=exc.retry_after)

@@ -1,4 +1,5 @@
 """Fixtures for assistant tests: Vapi faked at its HTTP boundary with ``responses``."""
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,22 @@ ASSISTANT_ID = "a3f1c9e2-4b6d-4e8a-9c1f-7d2e5b8a0c34"
 def vapi():
     """A ``responses`` mock of Vapi. The webhook credential endpoint answers by default."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, f"{VAPI}/credential", json={"id": CREDENTIAL_ID, "provider": "webhook"}, status=201)
-        mock.add(responses.PATCH, f"{VAPI}/credential/{CREDENTIAL_ID}", json={"id": CREDENTIAL_ID}, status=200)
+        mock.add(
+            responses.POST,
+            f"{VAPI}/credential",
+            json={"id": CREDENTIAL_ID, "provider": "webhook"},
+            status=201,
+        )
+        mock.add(
+            responses.PATCH, f"{VAPI}/credential/{CREDENTIAL_ID}", json={"id": CREDENTIAL_ID}, status=200
+        )
         yield mock
 
 
 def calls_to(mock: responses.RequestsMock, method: str, path: str) -> list:
-    return [c for c in mock.calls if c.request.method == method and c.request.url.split("?")[0] == f"{VAPI}{path}"]
+    return [
+        c for c in mock.calls if c.request.method == method and c.request.url.split("?")[0] == f"{VAPI}{path}"
+    ]
 
 
 def body_of(call) -> dict:

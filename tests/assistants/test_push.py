@@ -1,4 +1,5 @@
 """assistant_push / assistant_request_push / the push task against a faked Vapi."""
+
 from __future__ import annotations
 
 import pytest
@@ -91,8 +92,13 @@ def test_update_of_assistant_deleted_in_vapi_recreates_it(vapi, northwind):
 
 
 def test_429_with_retry_after_then_success(vapi, northwind):
-    vapi.add(responses.POST, f"{VAPI}/assistant", json={"message": "Too Many Requests"}, status=429,
-             headers={"Retry-After": "1"})
+    vapi.add(
+        responses.POST,
+        f"{VAPI}/assistant",
+        json={"message": "Too Many Requests"},
+        status=429,
+        headers={"Retry-After": "1"},
+    )
     vapi.add(responses.POST, f"{VAPI}/assistant", json=created(), status=201)
 
     result = assistant_push(assistant=northwind)
@@ -106,8 +112,12 @@ def test_429_with_retry_after_then_success(vapi, northwind):
 def test_500_three_times_then_failed_with_vapis_message(vapi, northwind, settings, eager_retries):
     settings.ASSISTANT_PUSH_MAX_RETRIES = 2
     for _ in range(3):
-        vapi.add(responses.POST, f"{VAPI}/assistant",
-                 json={"message": "Internal assistant store unavailable", "statusCode": 500}, status=500)
+        vapi.add(
+            responses.POST,
+            f"{VAPI}/assistant",
+            json={"message": "Internal assistant store unavailable", "statusCode": 500},
+            status=500,
+        )
     vapi.add(responses.GET, f"{VAPI}/assistant", json=[], status=200)
 
     outcome = assistant_push_task.delay(northwind.pk)
@@ -132,9 +142,12 @@ def test_patch_500_is_retried_by_the_client_then_succeeds(vapi, northwind):
 
 
 def test_vapi_400_fails_at_once_without_retry(vapi, northwind):
-    vapi.add(responses.POST, f"{VAPI}/assistant",
-             json={"message": ["property foo should not exist"], "error": "Bad Request", "statusCode": 400},
-             status=400)
+    vapi.add(
+        responses.POST,
+        f"{VAPI}/assistant",
+        json={"message": ["property foo should not exist"], "error": "Bad Request", "statusCode": 400},
+        status=400,
+    )
 
     assert assistant_push_task.delay(northwind.pk).get() == "failed"
     assert len(calls_to(vapi, "POST", "/assistant")) == 1
@@ -154,9 +167,14 @@ def test_create_timeout_is_handled_and_the_copy_adopted_next_time(vapi, northwin
     assert northwind.create_unconfirmed is True
 
     # Vapi had created it after all: the next push finds it by our id in metadata.
-    vapi.add(responses.GET, f"{VAPI}/assistant",
-             json=[{"id": "other", "metadata": {}}, {"id": ASSISTANT_ID, "metadata": {
-                 "voiceops_assistant_id": str(northwind.pk)}}])
+    vapi.add(
+        responses.GET,
+        f"{VAPI}/assistant",
+        json=[
+            {"id": "other", "metadata": {}},
+            {"id": ASSISTANT_ID, "metadata": {"voiceops_assistant_id": str(northwind.pk)}},
+        ],
+    )
     vapi.add(responses.PATCH, f"{VAPI}/assistant/{ASSISTANT_ID}", json=created(), status=200)
 
     result = assistant_push(assistant=northwind)
@@ -165,14 +183,20 @@ def test_create_timeout_is_handled_and_the_copy_adopted_next_time(vapi, northwin
     assert len(calls_to(vapi, "POST", "/assistant")) == 1
     northwind.refresh_from_db()
     assert (northwind.vapi_id, northwind.push_state, northwind.create_unconfirmed) == (
-        ASSISTANT_ID, PushState.IN_SYNC, False)
+        ASSISTANT_ID,
+        PushState.IN_SYNC,
+        False,
+    )
 
 
 def test_connection_timeout_on_update_is_retried_then_marked_failed(vapi, northwind, settings, eager_retries):
     settings.ASSISTANT_PUSH_MAX_RETRIES = 1
     Assistant.objects.filter(pk=northwind.pk).update(vapi_id=ASSISTANT_ID, pushed_hash="old")
-    vapi.add(responses.PATCH, f"{VAPI}/assistant/{ASSISTANT_ID}",
-             body=requests.exceptions.ConnectTimeout("connect timed out"))
+    vapi.add(
+        responses.PATCH,
+        f"{VAPI}/assistant/{ASSISTANT_ID}",
+        body=requests.exceptions.ConnectTimeout("connect timed out"),
+    )
 
     assert assistant_push_task.delay(northwind.pk).get() == "failed"
     northwind.refresh_from_db()
@@ -199,7 +223,9 @@ def test_invalid_config_is_refused_and_nothing_is_sent(vapi, db):
     assert "voice provider" in assistant.push_error
 
 
-def test_request_push_marks_pending_and_enqueues_on_commit(vapi, northwind, django_capture_on_commit_callbacks):
+def test_request_push_marks_pending_and_enqueues_on_commit(
+    vapi, northwind, django_capture_on_commit_callbacks
+):
     vapi.add(responses.POST, f"{VAPI}/assistant", json=created(), status=201)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
