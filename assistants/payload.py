@@ -23,6 +23,10 @@ WEBHOOK_PATH = "/webhooks/vapi/"
 METADATA_ID_KEY = "voiceops_assistant_id"
 # Failed deliveries with these statuses are not worth retrying: our answer will not change.
 BACKOFF_EXCLUDED_STATUS_CODES = [400, 401, 403, 404, 413]
+# OpenAPI BackoffPlan: type enum, maxRetries 0..10, baseDelaySeconds 0..10.
+BACKOFF_TYPES = ("fixed", "exponential")
+BACKOFF_MAX_RETRIES = 10
+BACKOFF_MAX_DELAY = 10.0
 
 
 def webhook_url() -> str:
@@ -37,11 +41,19 @@ def server_block(*, credential_id: str | None) -> JSON:
     block: JSON = {"url": webhook_url(), "timeoutSeconds": settings.VAPI_SERVER_TIMEOUT_SECONDS}
     if credential_id:
         block["credentialId"] = credential_id
-    if settings.VAPI_SERVER_BACKOFF_MAX_RETRIES > 0:
+    retries = min(BACKOFF_MAX_RETRIES, max(0, settings.VAPI_SERVER_BACKOFF_MAX_RETRIES))
+    if retries > 0:
+        kind = (
+            settings.VAPI_SERVER_BACKOFF_TYPE
+            if settings.VAPI_SERVER_BACKOFF_TYPE in BACKOFF_TYPES
+            else "fixed"
+        )
         block["backoffPlan"] = {
-            "type": settings.VAPI_SERVER_BACKOFF_TYPE,
-            "maxRetries": settings.VAPI_SERVER_BACKOFF_MAX_RETRIES,
-            "baseDelaySeconds": settings.VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS,
+            "type": kind,
+            "maxRetries": retries,
+            "baseDelaySeconds": min(
+                BACKOFF_MAX_DELAY, max(0.0, settings.VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS)
+            ),
             "excludedStatusCodes": list(BACKOFF_EXCLUDED_STATUS_CODES),
         }
     return block
