@@ -80,7 +80,7 @@ def assistant_drift_check(*, assistant: Assistant) -> DriftResult:
     except VapiNotFound:
         result = DriftResult(state=DriftState.MISSING)
     else:
-        diffs = payload_diff(assistant.pushed_payload, remote or {})
+        diffs = sorted(payload_diff(assistant.pushed_payload, remote or {}))
         result = DriftResult(state=DriftState.DRIFTED if diffs else DriftState.IN_SYNC, fields=diffs)
     Assistant.objects.filter(pk=assistant.pk).update(
         drift_state=result.state, drift_fields=result.fields, drift_checked_at=timezone.now()

@@ -1,4 +1,5 @@
 """The CreateAssistantDto we send, compared field by field with Vapi's create shape."""
+
 from __future__ import annotations
 
 import pydantic
@@ -71,7 +72,9 @@ def test_payload_validates_against_the_sdk_create_assistant_dto(northwind):
 
 
 def test_minimal_assistant_omits_empty_optional_fields(db):
-    assistant = AssistantFactory(first_message="", system_prompt="", voicemail_message="", end_call_phrases=[])
+    assistant = AssistantFactory(
+        first_message="", system_prompt="", voicemail_message="", end_call_phrases=[]
+    )
     payload = assistant_payload(assistant=assistant, credential_id=None)
     for absent in ("firstMessage", "voicemailMessage", "endCallMessage", "endCallPhrases"):
         assert absent not in payload
@@ -83,7 +86,10 @@ def test_minimal_assistant_omits_empty_optional_fields(db):
 def test_summary_prompt_becomes_a_system_message(db):
     assistant = AssistantFactory(summary_prompt="Summarise in two sentences.")
     plan = assistant_payload(assistant=assistant, credential_id=None)["analysisPlan"]["summaryPlan"]
-    assert plan == {"enabled": True, "messages": [{"role": "system", "content": "Summarise in two sentences."}]}
+    assert plan == {
+        "enabled": True,
+        "messages": [{"role": "system", "content": "Summarise in two sentences."}],
+    }
 
 
 def test_tools_come_from_the_registry(db, monkeypatch):
@@ -92,7 +98,10 @@ def test_tools_come_from_the_registry(db, monkeypatch):
     tool = ToolFactory(name="book_appointment")
     assistant = AssistantFactory()
     assistant.tools.add(tool)
-    definition = {"type": "function", "function": {"name": "book_appointment", "parameters": {"type": "object"}}}
+    definition = {
+        "type": "function",
+        "function": {"name": "book_appointment", "parameters": {"type": "object"}},
+    }
     seen = []
 
     def fake(*, assistant):

@@ -1,4 +1,5 @@
 """The one validator behind Assistant.clean, the API and the push."""
+
 from __future__ import annotations
 
 import pytest
@@ -71,7 +72,7 @@ def test_valid_config_has_no_errors():
         ("end_call_phrases", "bye", "list of phrases"),
         ("structured_data_schema", {"type": "object", "properties": {"a": {"type": "strin"}}}, "JSON Schema"),
         ("structured_data_schema", {"type": "object", "required": "a"}, "JSON Schema at required"),
-        ("structured_data_schema", {"properties": {}}, "top-level \"type\""),
+        ("structured_data_schema", {"properties": {}}, 'top-level "type"'),
         ("structured_data_schema", ["type"], "JSON object"),
         ("metadata", ["a"], "JSON object"),
         ("metadata", {"blob": "x" * 20000}, "Too large"),

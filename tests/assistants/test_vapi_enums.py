@@ -1,4 +1,5 @@
 """Our copies of Vapi's enums agree with vapi-server-sdk 3.0.0 (the contract's authority)."""
+
 from __future__ import annotations
 
 import typing
