@@ -68,6 +68,20 @@ def _tool_definitions(assistant: Assistant) -> list[JSON]:
     return list(vapi_tool_definitions(assistant=assistant))
 
 
+def _with_credential(tools: list[JSON], credential_id: str | None) -> list[JSON]:
+    """Tool calls go to ``tool.server.url`` (CONTRACT §1), so each tool's server block needs
+    our credential too, or the webhook would refuse the very calls a caller waits on."""
+    if not credential_id:
+        return tools
+    result = []
+    for tool in tools:
+        server = tool.get("server")
+        if isinstance(server, dict) and not server.get("credentialId"):
+            tool = {**tool, "server": {**server, "credentialId": credential_id}}
+        result.append(tool)
+    return result
+
+
 def assistant_payload(*, assistant: Assistant, credential_id: str | None) -> JSON:
     """The body of ``POST /assistant`` (and of ``PATCH /assistant/{id}``) for this assistant."""
     model: JSON = {
@@ -78,7 +92,7 @@ def assistant_payload(*, assistant: Assistant, credential_id: str | None) -> JSO
     }
     if assistant.system_prompt:
         model["messages"] = [{"role": "system", "content": assistant.system_prompt}]
-    tools = _tool_definitions(assistant)
+    tools = _with_credential(_tool_definitions(assistant), credential_id)
     if tools:
         model["tools"] = tools
 

@@ -101,6 +101,7 @@ def test_tools_come_from_the_registry(db, monkeypatch):
     definition = {
         "type": "function",
         "function": {"name": "book_appointment", "parameters": {"type": "object"}},
+        "server": {"url": "https://voiceops.example.com/webhooks/vapi/", "timeoutSeconds": 5},
     }
     seen = []
 
@@ -109,8 +110,11 @@ def test_tools_come_from_the_registry(db, monkeypatch):
         return [definition]
 
     monkeypatch.setattr(payload_module, "_tool_definitions", lambda a: fake(assistant=a))
-    payload = assistant_payload(assistant=assistant, credential_id=None)
-    assert payload["model"]["tools"] == [definition]
+    payload = assistant_payload(assistant=assistant, credential_id=CREDENTIAL_ID)
+    # Tool calls go to the tool's own server URL, so it carries our credential as well.
+    assert payload["model"]["tools"] == [
+        {**definition, "server": {**definition["server"], "credentialId": CREDENTIAL_ID}}
+    ]
     assert seen == [assistant]
 
 
