@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -37,7 +38,7 @@ from assistants.validation import CONFIG_FIELDS
 from voiceops.errors import DomainError
 from voiceops.vapi.client import VapiError
 
-STATE_COLOURS = {
+STATE_COLOURS: dict[str, str] = {
     PushState.IN_SYNC: "#2e7d32",
     PushState.PENDING: "#ef6c00",
     PushState.FAILED: "#c62828",
@@ -68,7 +69,7 @@ class LinesField(forms.CharField):
             return "\n".join(str(item) for item in value)
         return value
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list):
             return value
         text = super().to_python(value) or ""
@@ -422,7 +423,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
             "numbers": queryset,
             "form": form,
             "action": "bind_selected",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/assistants/phonenumber/bind.html", context)
 

@@ -1,4 +1,5 @@
 """Assistants configured as data, and the phone numbers that route to them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,7 +28,11 @@ class DriftState(models.TextChoices):
 
 def default_server_messages() -> list[str]:
     return [
-        "status-update", "end-of-call-report", "tool-calls", 'transcript[transcriptType="final"]', "hang",
+        "status-update",
+        "end-of-call-report",
+        "tool-calls",
+        'transcript[transcriptType="final"]',
+        "hang",
     ]
 
 
@@ -105,9 +110,19 @@ class Assistant(models.Model):
     # so that a revert never resurrects an old push state or forgets the Vapi id.
     history = HistoricalRecords(
         excluded_fields=[
-            "push_state", "push_error", "pushed_hash", "pushed_payload", "pushed_at", "pushed_version",
-            "drift_state", "drift_fields", "drift_checked_at", "updated_at", "push_requested_at",
-            "create_unconfirmed", "vapi_id",
+            "push_state",
+            "push_error",
+            "pushed_hash",
+            "pushed_payload",
+            "pushed_at",
+            "pushed_version",
+            "drift_state",
+            "drift_fields",
+            "drift_checked_at",
+            "updated_at",
+            "push_requested_at",
+            "create_unconfirmed",
+            "vapi_id",
         ],
         m2m_fields=[tools],
     )

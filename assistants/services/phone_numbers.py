@@ -77,7 +77,9 @@ def phone_numbers_import() -> int:
     URIs) are skipped and logged.
     """
     items = get_client().phone_number_list(limit=LIST_LIMIT) or []
-    assistants = {a.vapi_id: a for a in Assistant.objects.exclude(vapi_id__isnull=True).exclude(vapi_id="")}
+    assistants = {
+        str(a.vapi_id): a for a in Assistant.objects.exclude(vapi_id__isnull=True).exclude(vapi_id="")
+    }
     count = 0
     with transaction.atomic():
         for item in items:

@@ -15,6 +15,7 @@ Why it looks like this:
 - structured logs with method, path, status and latency, never the API key (the key lives
   only in the Session's headers; no log line, error message or ``repr`` includes headers).
 """
+
 from __future__ import annotations
 
 import time
@@ -88,23 +89,10 @@ class VapiRetry(Retry):
     status where Vapi did nothing, so POST is let through for exactly that status.
     """
 
-    retry_after_max: float = 30.0
-
-    def new(self, **kw: Any) -> VapiRetry:
-        new = super().new(**kw)
-        new.retry_after_max = self.retry_after_max
-        return new
-
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST":
             return status_code == 429 and bool(self.status_forcelist) and 429 in self.status_forcelist
         return super().is_retry(method, status_code, has_retry_after)
-
-    def get_retry_after(self, response: Any) -> float | None:
-        retry_after = super().get_retry_after(response)
-        if retry_after is None:
-            return None
-        return min(retry_after, self.retry_after_max)
 
 
 def _message_from_body(body: Any, fallback: str) -> str:
@@ -162,8 +150,8 @@ class VapiClient:
             allowed_methods=frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}),
             respect_retry_after_header=True,
             raise_on_status=False,
+            retry_after_max=max(0, int(getattr(settings, "VAPI_RETRY_AFTER_MAX", 30))),
         )
-        retry.retry_after_max = float(getattr(settings, "VAPI_RETRY_AFTER_MAX", 30.0))
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
