@@ -258,3 +258,26 @@ def test_sync_writes_add_no_history_rows(vapi, northwind):
     versions = northwind.history.count()
     assistant_push(assistant=northwind)
     assert northwind.history.count() == versions
+
+
+def test_api_key_and_webhook_secret_absent_from_push_logs(
+    vapi, northwind, settings, caplog, capfd, eager_retries
+):
+    import logging
+
+    from voiceops.logging import formatter
+
+    caplog.set_level(logging.DEBUG)
+    settings.ASSISTANT_PUSH_MAX_RETRIES = 1
+    vapi.add(responses.POST, f"{VAPI}/assistant", json={"message": "boom"}, status=500)
+    vapi.add(responses.POST, f"{VAPI}/assistant", json={"message": "boom"}, status=500)
+    vapi.add(responses.GET, f"{VAPI}/assistant", json=[])
+    assert assistant_push_task.delay(northwind.pk).get() == "failed"
+
+    rendered = "\n".join(formatter("json").format(record) for record in caplog.records)
+    captured = capfd.readouterr()
+    assert "assistants.push.failed" in rendered
+    for secret in (settings.VAPI_API_KEY, *settings.VAPI_WEBHOOK_SECRET):
+        assert secret not in rendered
+        assert secret not in caplog.text
+        assert secret not in captured.err + captured.out
