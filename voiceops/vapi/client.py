@@ -9,13 +9,12 @@ Why it looks like this:
   timeout after a POST may mean the call was already placed, and a second dial is worse
   than a visible failure (the caller's own idempotency/reconciliation handles that case);
 - ``Retry-After`` is capped (``VAPI_RETRY_AFTER_MAX``): a worker must not sleep for an hour
-  because Vapi said so; past the cap the 429 surfaces as ``VapiRateLimited`` carrying
-  ``retry_after`` so the Celery task can come back later instead;
+  because Vapi said so; when the retries run out the 429 surfaces as ``VapiRateLimited``
+  carrying ``retry_after``, so the Celery task can come back later instead;
 - typed errors carrying the status and Vapi's own message (NestJS-style bodies);
 - structured logs with method, path, status and latency, never the API key (the key lives
   only in the Session's headers; no log line, error message or ``repr`` includes headers).
 """
-
 from __future__ import annotations
 
 import time
@@ -82,16 +81,13 @@ class VapiTimeout(VapiUnavailable):
 
 
 class VapiRetry(Retry):
-    """Retry policy that never repeats a non-idempotent POST after Vapi may have acted on it.
-
-    urllib3 decides status retries with ``is_retry`` (which first checks ``allowed_methods``,
-    where POST is absent so that read errors are never retried for it). A 429 is the one
-    status where Vapi did nothing, so POST is let through for exactly that status.
-    """
+    """Retry policy that never repeats a non-idempotent POST after Vapi may have acted on it."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST":
-            return status_code == 429 and bool(self.status_forcelist) and 429 in self.status_forcelist
+            # POST is not in allowed_methods (so read errors are never retried), which would make
+            # urllib3 refuse every status retry too; a 429 is safe to repeat, so decide it here.
+            return status_code == 429 and bool(self.total) and status_code in (self.status_forcelist or ())
         return super().is_retry(method, status_code, has_retry_after)
 
 
