@@ -107,7 +107,6 @@ class AssistantAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "vapi_id")
     filter_horizontal = ("tools",)
     actions = ["push_selected", "check_drift_selected"]
-    history_list_display = ["history_change_reason"]
     readonly_fields = (
         "vapi_id",
         "push_badge",
