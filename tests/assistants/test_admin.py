@@ -202,7 +202,7 @@ def test_history_shows_who_changed_what_and_compare_and_restore(admin_client, ad
     ).content.decode()
     assert admin_user.username in history
     # The history list shows who changed what: the delta of each version.
-    assert re.search(r"Temperature:\s*0\.3\s*&nbsp;&rarr;&nbsp;&nbsp;\s*0\.9", history)
+    assert re.search(r"Temperature:</strong>\s*0\.3\s*&nbsp;&rarr;&nbsp;&nbsp;0\.9", history)
 
     compare = admin_client.get(
         reverse("admin:assistants_assistant_compare", args=[northwind.pk]), {"from": first, "to": second}
