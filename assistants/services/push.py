@@ -115,7 +115,11 @@ def assistant_push(*, assistant: Assistant, final_attempt: bool = True) -> PushR
         rows = Assistant.objects.filter(pk=locked.pk)
         try:
             assistant_validate(assistant=locked)
-            credential_id = webhook_credential_ensure()
+            try:
+                credential_id = webhook_credential_ensure()
+            except VapiError as exc:
+                exc.message = f"webhook credential: {exc.message}"
+                raise
             payload = assistant_payload(assistant=locked, credential_id=credential_id)
             digest = payload_hash(payload)
             if locked.vapi_id and digest == locked.pushed_hash:

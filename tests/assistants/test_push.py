@@ -281,3 +281,14 @@ def test_api_key_and_webhook_secret_absent_from_push_logs(
         assert secret not in rendered
         assert secret not in caplog.text
         assert secret not in captured.err + captured.out
+
+
+def test_credential_refused_by_vapi_fails_the_push_with_that_reason(northwind):
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, f"{VAPI}/credential", json={"message": "secretKey too short"}, status=400)
+        with pytest.raises(AssistantPushError):
+            assistant_push(assistant=northwind)
+        assert [c.request.url for c in mock.calls] == [f"{VAPI}/credential"]
+    northwind.refresh_from_db()
+    assert northwind.push_state == PushState.FAILED
+    assert northwind.push_error == "Vapi: 400 webhook credential: secretKey too short"
