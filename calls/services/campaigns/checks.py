@@ -62,12 +62,12 @@ def time_zones_for_number(number: str) -> tuple[str, ...]:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return ()
-    zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z in _known_zones())
+    zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z in known_time_zones())
     return zones
 
 
 @lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
+def known_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
@@ -78,7 +78,7 @@ def recipient_time_zones(*, recipient: CampaignRecipient) -> tuple[str, ...]:
     07:30 because we guessed the wrong zone is the failure we must not have.
     """
     explicit = recipient.time_zone or getattr(recipient.customer, "time_zone", "")
-    if explicit and explicit in _known_zones():
+    if explicit and explicit in known_time_zones():
         return (explicit,)
     return time_zones_for_number(str(recipient.number))
 

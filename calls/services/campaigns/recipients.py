@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zoneinfo
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.db import transaction
 
 from calls.enums import CampaignState
 from calls.models import Campaign, CampaignRecipient, Customer
-from calls.services.campaigns.checks import time_zones_for_number
+from calls.services.campaigns.checks import known_time_zones, time_zones_for_number
 from voiceops.errors import DomainError, InvalidState
 
 MAX_ROWS = 50_000
@@ -179,7 +178,7 @@ def recipients_import(*, campaign: Campaign, csv_text: str, dry_run: bool) -> Im
             )
             continue
         tz = row.get(lower_fields.get("timezone", ""), "") if "timezone" in lower_fields else ""
-        if tz and tz not in zoneinfo.available_timezones():
+        if tz and tz not in known_time_zones():
             report.rejected.append(
                 RejectedRow(line, raw, f"Unknown time zone '{tz}' (use e.g. America/New_York).")
             )
