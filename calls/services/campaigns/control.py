@@ -142,6 +142,9 @@ def campaign_check_spend(*, campaign_id: int) -> bool:
     """Pause a running campaign whose summed call cost reached its limit. True when it paused."""
     from calls.services.campaigns.dispatch import campaign_spent
 
+    # Most campaigns have no limit: answer without taking the campaign lock the dispatcher uses.
+    if not Campaign.objects.filter(pk=campaign_id, spend_limit__isnull=False).exists():
+        return False
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign_id)
         if campaign.spend_limit is None or campaign.state not in (
