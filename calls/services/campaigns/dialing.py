@@ -206,8 +206,9 @@ def attempt_accept(*, attempt_id: int, call_data: dict[str, Any]) -> DialAttempt
                 pk=attempt.recipient_id,
                 state__in=[RecipientState.DIALING, RecipientState.RETRY, RecipientState.PENDING],
             ).update(state=RecipientState.IN_CALL, next_attempt_at=None, updated_at=now)
-    if call.status == CallStatus.ENDED:
-        # The call ended before we linked it (very short call): its end hook found no attempt.
+    if Call.objects.filter(pk=call.pk, status=CallStatus.ENDED).exists():
+        # The call ended before our link committed (very short call): the end hook may have found no
+        # attempt. Re-read after commit; applying twice is harmless (the attempt row decides once).
         from calls.services.campaigns.ended import call_ended_apply
 
         call_ended_apply(call=call)
