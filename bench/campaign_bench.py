@@ -61,8 +61,10 @@ class Recorder:
         self.max_live_at_vapi = 0
         self.over_cap_at_vapi = 0
         self.posts: list[float] = []
-        self.pending_ends: list[float] = []  # ends whose freed slot is not refilled yet (FIFO)
+        self.pending_ends: list[float] = []  # Vapi ends whose freed slot is not refilled yet (FIFO)
+        self.pending_hooks: list[float] = []  # the same, timed from when on_call_ended was called
         self.refill_delays: list[float] = []
+        self.hook_refill_delays: list[float] = []
         self.samples: list[int] = []
 
 
@@ -151,6 +153,8 @@ def _run(args: argparse.Namespace) -> None:
                     rec.over_cap_at_vapi += 1
                 if rec.pending_ends:
                     rec.refill_delays.append(now - rec.pending_ends.pop(0))
+                if rec.pending_hooks:
+                    rec.hook_refill_delays.append(now - rec.pending_hooks.pop(0))
             duration = rng.uniform(args.min_call, args.max_call)
             threading.Timer(duration, lambda: ender_pool.put((time.monotonic(), call_id))).start()
             self._send(
@@ -254,6 +258,8 @@ def _run(args: argparse.Namespace) -> None:
                 cost=Decimal(cost),
             )
             call.refresh_from_db()
+            with rec.lock:
+                rec.pending_hooks.append(time.monotonic())
             on_call_ended(call=call)
         connection.close()
 
@@ -301,6 +307,7 @@ def _run(args: argparse.Namespace) -> None:
         # Utilisation while there was work to fill slots with: up to the moment the last call was placed.
         samples = rec.samples
         refill = rec.refill_delays
+        hook_refill = rec.hook_refill_delays
     busy_until = posts[-1] if posts else finished
     busy_fraction = (busy_until - started) / max(finished - started, 1e-9)
     busy_samples = samples[: max(1, int(len(samples) * busy_fraction))]
@@ -328,6 +335,10 @@ def _run(args: argparse.Namespace) -> None:
     print(
         f"  refill delay:        p50 {_percentile(refill, 50) * 1000:.0f} ms, "
         f"p95 {_percentile(refill, 95) * 1000:.0f} ms (Vapi call end -> next POST /call, n={len(refill)})"
+    )
+    print(
+        f"                       p50 {_percentile(hook_refill, 50) * 1000:.0f} ms, "
+        f"p95 {_percentile(hook_refill, 95) * 1000:.0f} ms (on_call_ended called -> next POST /call)"
     )
     span = (posts[-1] - first_post_at) if len(posts) > 1 else float("nan")
     print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
