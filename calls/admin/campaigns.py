@@ -42,9 +42,22 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = (
-            "name", "assistant", "phone_number", "phone_numbers", "starts_at", "ends_at",
-            "max_concurrent_calls", "max_calls_per_minute", "window_start", "window_end", "retry_policy",
-            "max_attempts", "spend_limit", "requires_consent", "default_region", "retention_days",
+            "name",
+            "assistant",
+            "phone_number",
+            "phone_numbers",
+            "starts_at",
+            "ends_at",
+            "max_concurrent_calls",
+            "max_calls_per_minute",
+            "window_start",
+            "window_end",
+            "retry_policy",
+            "max_attempts",
+            "spend_limit",
+            "requires_consent",
+            "default_region",
+            "retention_days",
         )
 
     def clean_retry_policy(self) -> Any:
@@ -55,7 +68,7 @@ class CampaignForm(forms.ModelForm):
         return policy
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in ("max_concurrent_calls", "max_calls_per_minute", "max_attempts"):
             if data.get(name) is not None and data[name] < 1:
                 self.add_error(name, "Must be at least 1.")
@@ -79,7 +92,7 @@ class UploadForm(forms.Form):
     csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         upload = data.get("file")
         if upload is not None:
             if upload.size > MAX_UPLOAD_BYTES:

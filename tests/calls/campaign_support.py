@@ -1,4 +1,5 @@
 """Helpers for the campaign tests: a running campaign, recipients, and Vapi faked at HTTP level."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,22 +27,29 @@ def make_campaign(**kwargs: Any) -> Campaign:
     return CampaignFactory(assistant=assistant, phone_number__assistant=assistant, **kwargs)
 
 
-def add_recipient(campaign: Campaign, *, time_zone: str = "America/New_York", **customer: Any) -> CampaignRecipient:
+def add_recipient(
+    campaign: Campaign, *, time_zone: str = "America/New_York", **customer: Any
+) -> CampaignRecipient:
     customer.setdefault("time_zone", time_zone)
-    return CampaignRecipientFactory(campaign=campaign, customer=CustomerFactory(**customer), time_zone=time_zone)
+    return CampaignRecipientFactory(
+        campaign=campaign, customer=CustomerFactory(**customer), time_zone=time_zone
+    )
 
 
 class FakeVapi:
     """POST /call answers like Vapi (CONTRACT §7.4); GET /call lists what was created. Thread-safe."""
 
-    def __init__(self, rsps: responses.RequestsMock, *, status: int = 201, body: Any = None,
-                 on_create: Any = None) -> None:
+    def __init__(
+        self, rsps: responses.RequestsMock, *, status: int = 201, body: Any = None, on_create: Any = None
+    ) -> None:
         self.lock = threading.Lock()
         self.created: list[dict[str, Any]] = []
         self.status = status
         self.body = body
         self.on_create = on_create
-        rsps.add_callback(responses.POST, f"{VAPI}/call", callback=self._create, content_type="application/json")
+        rsps.add_callback(
+            responses.POST, f"{VAPI}/call", callback=self._create, content_type="application/json"
+        )
         rsps.add_callback(responses.GET, f"{VAPI}/call", callback=self._list, content_type="application/json")
 
     def _create(self, request: Any) -> tuple[int, dict, str]:
@@ -55,8 +63,11 @@ class FakeVapi:
             "type": "outboundPhoneCall",
             "status": "queued",
             "createdAt": timezone.now().isoformat(),
-            **{k: v for k, v in payload.items() if k in ("assistantId", "phoneNumberId", "customer", "name",
-                                                        "assistantOverrides")},
+            **{
+                k: v
+                for k, v in payload.items()
+                if k in ("assistantId", "phoneNumberId", "customer", "name", "assistantOverrides")
+            },
         }
         with self.lock:
             self.created.append({"payload": payload, "call": call})
@@ -77,8 +88,11 @@ def end_call(call: Call, reason: str, *, cost: str | None = None, at: dt.datetim
     """What the webhook area does when a call ends: forward-only status, outcome, cost, then the hook."""
     at = at or timezone.now()
     Call.objects.filter(pk=call.pk).update(
-        status=CallStatus.ENDED, ended_reason=reason, outcome=outcome_for_ended_reason(reason) or "",
-        ended_at=at, cost=Decimal(cost) if cost is not None else None,
+        status=CallStatus.ENDED,
+        ended_reason=reason,
+        outcome=outcome_for_ended_reason(reason) or "",
+        ended_at=at,
+        cost=Decimal(cost) if cost is not None else None,
     )
     call.refresh_from_db()
     on_call_ended(call=call)

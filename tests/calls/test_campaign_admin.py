@@ -1,4 +1,5 @@
 """The campaign admin: buttons call the services, CSV upload previews then confirms, errors are messages."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,7 +38,9 @@ def test_control_buttons_call_services_and_report_invalid_state(staff):
     assert "now paused" in response.content.decode()
     response = staff.post(url, follow=True)  # pausing twice: an error message, not a 500
     assert response.status_code == 200 and "cannot be paused" in response.content.decode()
-    assert staff.post(reverse("admin:calls_campaign_control", args=[campaign.pk, "explode"])).status_code == 302
+    assert (
+        staff.post(reverse("admin:calls_campaign_control", args=[campaign.pk, "explode"])).status_code == 302
+    )
 
 
 def test_upload_previews_then_confirms(staff):
@@ -79,9 +82,16 @@ def test_invalid_window_and_retry_policy_are_form_errors(staff):
     campaign = make_campaign(state=CampaignState.DRAFT)
     url = reverse("admin:calls_campaign_change", args=[campaign.pk])
     data = {
-        "name": "X", "assistant": campaign.assistant_id, "phone_number": campaign.phone_number_id,
-        "max_concurrent_calls": 0, "max_calls_per_minute": 5, "window_start": "21:00", "window_end": "08:00",
-        "retry_policy": '{"busy": {"retry": "yes"}}', "max_attempts": 3, "default_region": "US",
+        "name": "X",
+        "assistant": campaign.assistant_id,
+        "phone_number": campaign.phone_number_id,
+        "max_concurrent_calls": 0,
+        "max_calls_per_minute": 5,
+        "window_start": "21:00",
+        "window_end": "08:00",
+        "retry_policy": '{"busy": {"retry": "yes"}}',
+        "max_attempts": 3,
+        "default_region": "US",
     }
     response = staff.post(url, data)
     assert response.status_code == 200

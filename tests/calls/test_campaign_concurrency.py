@@ -1,5 +1,6 @@
 """Several dispatchers at once on one campaign with cap 5: never more than 5 active, never a
 second dial for one attempt. Real threads, real Postgres connections, Vapi faked with responses."""
+
 from __future__ import annotations
 
 import collections
@@ -25,9 +26,14 @@ ACTIVE = [RecipientState.DIALING, RecipientState.IN_CALL]
 @pytest.mark.django_db(transaction=True)
 def test_parallel_dispatchers_never_exceed_cap_or_dial_an_attempt_twice():
     campaign = make_campaign(
-        max_concurrent_calls=CAP, max_calls_per_minute=10_000, window_start=dt.time(0, 0),
-        window_end=dt.time(23, 59, 59), max_attempts=2,
-        retry_policy={g: {"retry": True, "delay_minutes": 0} for g in ("busy", "no-answer", "voicemail", "failed")},
+        max_concurrent_calls=CAP,
+        max_calls_per_minute=10_000,
+        window_start=dt.time(0, 0),
+        window_end=dt.time(23, 59, 59),
+        max_attempts=2,
+        retry_policy={
+            g: {"retry": True, "delay_minutes": 0} for g in ("busy", "no-answer", "voicemail", "failed")
+        },
     )
     for _ in range(RECIPIENTS):
         add_recipient(campaign, time_zone="UTC")

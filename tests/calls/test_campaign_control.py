@@ -1,4 +1,5 @@
 """Start, pause, resume, cancel: effective at the next dispatch; calls in progress finish."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -106,5 +107,8 @@ def test_kill_switch_records_who_and_when():
         outbound_kill_switch_set(paused=True, by="ops@example.com", reason="incident 42")
     switch = OutboundSwitch.objects.get()
     assert (switch.paused, switch.changed_by, switch.changed_at, switch.reason) == (
-        True, "ops@example.com", NOON, "incident 42",
+        True,
+        "ops@example.com",
+        NOON,
+        "incident 42",
     )

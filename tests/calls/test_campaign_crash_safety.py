@@ -1,4 +1,5 @@
 """An attempt is recorded before the Vapi request and is never sent twice; reconciliation finds it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,8 +81,9 @@ def test_worker_died_after_vapi_accepted_recovery_finds_the_call(rsps):
         # The worker committed "requesting", Vapi created the call, then the worker died.
         DialAttempt.objects.filter(pk=attempt.pk).update(state=AttemptState.REQUESTING, requested_at=NOON)
         vapi_id = str(uuid.uuid4())
-        vapi.created.append({"payload": {}, "call": {"id": vapi_id, "status": "in-progress",
-                                                     "name": attempt.vapi_name}})
+        vapi.created.append(
+            {"payload": {}, "call": {"id": vapi_id, "status": "in-progress", "name": attempt.vapi_name}}
+        )
         # Another dispatcher (or a retried task) handling the same attempt must not send it.
         attempt_dial(attempt_id=attempt.pk)
         campaign_dispatch_due(campaign=campaign)
@@ -110,7 +112,8 @@ def test_worker_died_before_sending_is_abandoned_and_redialed_as_a_new_attempt(r
         campaign_dispatch_due(campaign=campaign)
     attempts = list(DialAttempt.objects.filter(recipient=recipient).order_by("attempt_number"))
     assert [(a.attempt_number, a.state) for a in attempts] == [
-        (1, AttemptState.ABANDONED), (2, AttemptState.ACCEPTED),
+        (1, AttemptState.ABANDONED),
+        (2, AttemptState.ACCEPTED),
     ]
     assert len(vapi.payloads) == 1 and vapi.payloads[0]["name"] == attempts[1].vapi_name
     recipient.refresh_from_db()
@@ -134,8 +137,15 @@ def test_attempt_never_found_in_vapi_becomes_lost_and_follows_failed_policy(rsps
 
 
 def test_vapi_refusal_is_recorded_and_retried_per_failed_policy(rsps):
-    FakeVapi(rsps, status=400, body={"message": ["customer.number must be a valid phone number"],
-                                      "error": "Bad Request", "statusCode": 400})
+    FakeVapi(
+        rsps,
+        status=400,
+        body={
+            "message": ["customer.number must be a valid phone number"],
+            "error": "Bad Request",
+            "statusCode": 400,
+        },
+    )
     campaign = make_campaign()
     recipient = add_recipient(campaign)
     with time_machine.travel(NOON, tick=False):

@@ -1,4 +1,5 @@
 """The dispatcher's pre-dial checks, each stored as a decision; the Vapi request it sends."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -76,7 +77,10 @@ def test_window_end_is_exclusive_and_time_zone_inferred_from_number(vapi):
 def test_do_not_call_blocks_and_is_recorded(vapi):
     campaign = make_campaign()
     recipient = add_recipient(
-        campaign, do_not_call=True, do_not_call_at=timezone.now(), do_not_call_source="tool",
+        campaign,
+        do_not_call=True,
+        do_not_call_at=timezone.now(),
+        do_not_call_source="tool",
         do_not_call_reason="Asked to stop calling",
     )
     with time_machine.travel(LA_0800, tick=False):
@@ -195,7 +199,9 @@ def test_per_customer_cap_across_campaigns(vapi, settings):
     second = make_campaign()
     from tests.factories import CampaignRecipientFactory
 
-    other = CampaignRecipientFactory(campaign=second, customer=recipient.customer, time_zone="America/New_York")
+    other = CampaignRecipientFactory(
+        campaign=second, customer=recipient.customer, time_zone="America/New_York"
+    )
     with time_machine.travel(LA_0800, tick=False):
         campaign_dispatch_due(campaign=first)
         campaign_dispatch_due(campaign=second)

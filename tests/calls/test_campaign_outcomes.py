@@ -1,4 +1,5 @@
 """End-of-call outcomes drive the retry policy, max attempts, opt-outs and the spend limit."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,7 +78,10 @@ def test_retry_becomes_due_at_its_time_and_max_attempts_stops_it(vapi):
     assert recipient.next_attempt_at is None
     stop = DispatchDecision.objects.filter(recipient=recipient, allowed=False).get()
     assert stop.rule == DecisionRule.MAX_ATTEMPTS and "2 of 2" in stop.detail
-    assert [a.attempt_number for a in DialAttempt.objects.filter(recipient=recipient).order_by("id")] == [1, 2]
+    assert [a.attempt_number for a in DialAttempt.objects.filter(recipient=recipient).order_by("id")] == [
+        1,
+        2,
+    ]
     assert len(vapi.payloads) == 2
 
 
@@ -102,7 +106,11 @@ def test_customer_who_opted_out_mid_call_is_never_called_again(vapi):
         campaign_dispatch_due(campaign=campaign)
         # The opt-out tool ran during the call ("stop calling me").
         customer = recipient.customer
-        customer.do_not_call, customer.do_not_call_at, customer.do_not_call_source = True, timezone.now(), "tool"
+        customer.do_not_call, customer.do_not_call_at, customer.do_not_call_source = (
+            True,
+            timezone.now(),
+            "tool",
+        )
         customer.save()
         end_call(Call.objects.get(campaign_recipient=recipient), "customer-did-not-answer")
     recipient.refresh_from_db()

@@ -1,4 +1,5 @@
 """CSV import: normalisation, inferred time zones, variables, and a report of every rejected row."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,7 +31,12 @@ def test_dry_run_reports_every_row_and_writes_nothing():
     report = recipients_import(campaign=campaign, csv_text=CSV, dry_run=True)
     assert report.dry_run and report.total_rows == 7
     assert [(r.number, r.name, r.time_zone, r.variables) for r in report.accepted] == [
-        ("+14155550100", "Dana Whitfield", "America/Los_Angeles", {"orderNumber": "NW-1", "customerName": "Dana"}),
+        (
+            "+14155550100",
+            "Dana Whitfield",
+            "America/Los_Angeles",
+            {"orderNumber": "NW-1", "customerName": "Dana"},
+        ),
         ("+12125550101", "Marcus Lee", "America/Chicago", {"orderNumber": "NW-2", "customerName": "Marcus"}),
     ]
     reasons = {r.line: r.reason for r in report.rejected}
@@ -70,7 +76,9 @@ def test_consent_required_rejects_customers_without_consent():
 
 def test_default_region_semicolons_and_bom():
     campaign = make_campaign(state=CampaignState.DRAFT, default_region="GB")
-    report = recipients_import(campaign=campaign, csv_text="\ufeffNumber;Name\n07911 123456;Ada\n", dry_run=True)
+    report = recipients_import(
+        campaign=campaign, csv_text="\ufeffNumber;Name\n07911 123456;Ada\n", dry_run=True
+    )
     assert [r.number for r in report.accepted] == ["+447911123456"]
 
 
@@ -91,7 +99,9 @@ def test_unusable_files_get_a_clear_error(text, code):
 
 def test_extra_cells_rejected_and_closed_campaign_refused():
     campaign = make_campaign(state=CampaignState.DRAFT)
-    report = recipients_import(campaign=campaign, csv_text="number,name\n+14155550100,A,extra\n", dry_run=True)
+    report = recipients_import(
+        campaign=campaign, csv_text="number,name\n+14155550100,A,extra\n", dry_run=True
+    )
     assert report.rejected[0].reason == "More cells than header columns."
     add_recipient(campaign)
     campaign.state = CampaignState.CANCELLED

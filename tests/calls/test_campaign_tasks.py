@@ -1,4 +1,5 @@
 """The beat tick and the dispatch task (Celery eager in tests)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,13 @@ def test_tick_dispatches_running_campaigns_only_and_recovers_stale_attempts(vapi
     stale.state = RecipientState.DIALING
     stale.save()
     with time_machine.travel(NOON - dt.timedelta(minutes=5), tick=False):
-        old = DialAttempt.objects.create(idempotency_key="k-stale", campaign=stale_campaign, recipient=stale,
-                                         customer=stale.customer, number=str(stale.number))
+        old = DialAttempt.objects.create(
+            idempotency_key="k-stale",
+            campaign=stale_campaign,
+            recipient=stale,
+            customer=stale.customer,
+            number=str(stale.number),
+        )
     with time_machine.travel(NOON, tick=False):
         campaigns_tick.delay()
     assert [p["customer"]["number"] for p in vapi.payloads] == [str(running.recipients.get().number)]

@@ -1,4 +1,5 @@
 """call_place_outbound: one call now, same ledger and last-moment checks as campaigns."""
+
 from __future__ import annotations
 
 import uuid
@@ -32,8 +33,11 @@ def assistant():
 def test_places_call_with_contract_payload_and_links_it(vapi, assistant):
     phone = PhoneNumberFactory()
     call = call_place_outbound(
-        assistant=assistant, customer_number="(415) 555-0123", phone_number=phone,
-        variables={"orderNumber": "NW-1"}, customer_name="Dana",
+        assistant=assistant,
+        customer_number="(415) 555-0123",
+        phone_number=phone,
+        variables={"orderNumber": "NW-1"},
+        customer_name="Dana",
     )
     (payload,) = vapi.payloads
     assert payload["customer"] == {"number": "+14155550123", "name": "Dana"}
@@ -54,8 +58,9 @@ def test_same_idempotency_key_never_dials_twice(vapi, assistant, settings):
 
 def test_in_flight_key_conflicts(assistant, settings):
     settings.VAPI_PHONE_NUMBER_ID = "pn-default"
-    DialAttempt.objects.create(idempotency_key="single:req-2", number="+14155550123",
-                               state=AttemptState.REQUESTING)
+    DialAttempt.objects.create(
+        idempotency_key="single:req-2", number="+14155550123", state=AttemptState.REQUESTING
+    )
     with pytest.raises(Conflict):
         call_place_outbound(assistant=assistant, customer_number="+14155550123", idempotency_key="req-2")
 

@@ -160,7 +160,7 @@ def attempt_reject(*, attempt: DialAttempt, error: str) -> DialAttempt:
 
 def _call_from(*, attempt: DialAttempt, data: dict[str, Any]) -> Call:
     """The Call row for an accepted attempt; the webhook may have created it first (by vapi_id)."""
-    status = data.get("status") if data.get("status") in CallStatus.values else CallStatus.QUEUED
+    status = str(data["status"]) if data.get("status") in CallStatus.values else str(CallStatus.QUEUED)
     snapshot = {k: v for k, v in data.items() if k != "subscriptionLimits"}
     assistant = attempt.assistant
     link = {

@@ -217,7 +217,7 @@ def _write(*, campaign: Campaign, report: ImportReport, known: dict[str, Custome
                 )
                 report.created_customers += int(created)
             else:
-                changed = []
+                changed: list[str] = []
                 if row.name and row.name != customer.name:
                     customer.name, changed = row.name, [*changed, "name"]
                 if row.time_zone and row.time_zone != customer.time_zone:
