@@ -1,4 +1,5 @@
 """Every status and reason of the calls domain. Vapi's strings map to ours in outcomes.py."""
+
 from django.db import models
 
 

@@ -133,6 +133,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {
+    "webhook-events-sweep": {"task": "calls.sweep_webhook_events", "schedule": 60.0},
+    "calls-reconcile": {"task": "calls.reconcile_calls", "schedule": 300.0},
+    "tools-resume-deferred": {"task": "tools.tool_invocations_resume_deferred", "schedule": 60.0},
+}
 
 # --- Vapi --------------------------------------------------------------------------------
 VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
@@ -152,6 +157,30 @@ VAPI_WEBHOOK_HMAC_PREFIX = env.str("VAPI_WEBHOOK_HMAC_PREFIX", default="")
 VAPI_WEBHOOK_HMAC_ENCODING = env.str("VAPI_WEBHOOK_HMAC_ENCODING", default="hex")
 VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT = env.str("VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT", default="{timestamp}.{body}")
 VAPI_WEBHOOK_HMAC_TOLERANCE_SECONDS = env.int("VAPI_WEBHOOK_HMAC_TOLERANCE_SECONDS", default=300)
+VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64 = env.bool("VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64", default=False)
+# Deeper JSON than this is refused with 400 before anything walks it recursively.
+VAPI_WEBHOOK_MAX_DEPTH = env.int("VAPI_WEBHOOK_MAX_DEPTH", default=64)
+# High-volume informational types: "store" keeps them in the ledger (marked ignored, never
+# processed), "count" only counts them. Partial transcripts are named "transcript-partial".
+VAPI_WEBHOOK_HIGH_VOLUME_TYPES = env.list(
+    "VAPI_WEBHOOK_HIGH_VOLUME_TYPES", default=["speech-update", "transcript-partial", "model-output"]
+)
+VAPI_WEBHOOK_HIGH_VOLUME_MODE = env.str("VAPI_WEBHOOK_HIGH_VOLUME_MODE", default="store")
+# How stored events reach a worker: "celery" publishes one Celery message per event after
+# commit; "notify" sends a Postgres NOTIFY from the INSERT itself (no Redis on the request
+# path) and `manage.py webhook_worker` claims pending rows in batches with SKIP LOCKED.
+VAPI_WEBHOOK_DISPATCH = env.str("VAPI_WEBHOOK_DISPATCH", default="celery")
+# Group commit: informational webhooks of one process share one INSERT and one commit.
+VAPI_WEBHOOK_GROUP_COMMIT = env.bool("VAPI_WEBHOOK_GROUP_COMMIT", default=False)
+VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS = env.int("VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS", default=64)
+# After a failed publish, skip publishing for this long (events wait for the sweeper).
+VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS = env.float("VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS", default=5.0)
+VAPI_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("VAPI_WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
+VAPI_WEBHOOK_MAX_ATTEMPTS = env.int("VAPI_WEBHOOK_MAX_ATTEMPTS", default=5)
+# Reconciliation: a call not ended this many minutes after it should have is fetched from Vapi.
+VAPI_RECONCILE_GRACE_MINUTES = env.int("VAPI_RECONCILE_GRACE_MINUTES", default=10)
+VAPI_RECONCILE_LOOKBACK_HOURS = env.int("VAPI_RECONCILE_LOOKBACK_HOURS", default=48)
+VAPI_DEFAULT_MAX_DURATION_SECONDS = env.int("VAPI_DEFAULT_MAX_DURATION_SECONDS", default=600)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- DRF -----------------------------------------------------------------------------------

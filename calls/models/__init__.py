@@ -1,4 +1,5 @@
 """Calls domain models, split by sub-domain."""
+
 from calls.models.calls import Call, TranscriptTurn
 from calls.models.campaigns import Campaign, CampaignRecipient
 from calls.models.customers import Customer
