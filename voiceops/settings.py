@@ -242,3 +242,19 @@ LOGGING = {
 from voiceops.logging import configure_structlog  # noqa: E402
 
 configure_structlog()
+
+# --- outbound campaigns ---------------------------------------------------------------------
+# Per-customer cap across every campaign and single call: dials in a rolling window.
+OUTBOUND_CUSTOMER_MAX_ATTEMPTS = env.int("OUTBOUND_CUSTOMER_MAX_ATTEMPTS", default=5)
+OUTBOUND_CUSTOMER_WINDOW_HOURS = env.int("OUTBOUND_CUSTOMER_WINDOW_HOURS", default=24)
+# Crash recovery of dial attempts (calls/services/campaigns/recovery.py).
+OUTBOUND_RESERVED_STALE_SECONDS = env.int("OUTBOUND_RESERVED_STALE_SECONDS", default=60)
+OUTBOUND_REQUESTING_STALE_SECONDS = env.int("OUTBOUND_REQUESTING_STALE_SECONDS", default=120)
+OUTBOUND_LOST_AFTER_SECONDS = env.int("OUTBOUND_LOST_AFTER_SECONDS", default=600)
+CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
+    "task": "calls.campaigns_tick",
+    "schedule": CAMPAIGN_TICK_SECONDS,
+    "options": {"expires": CAMPAIGN_TICK_SECONDS * 2},
+}
