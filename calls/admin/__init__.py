@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from calls.admin import calls, customers, events  # noqa: F401
+from calls.admin import calls, campaigns, customers, events  # noqa: F401
 
 # The index links to the ops dashboard (calls/admin/dashboard, mounted at /admin/dashboard/).
 admin.site.index_template = "admin/calls/index.html"

@@ -39,7 +39,30 @@ def _simple(label: str, **fields: Any) -> Callable[[], Model]:
     return build
 
 
+def _dial_attempt() -> Model:
+    from calls.models import DialAttempt
+
+    return DialAttempt.objects.create(idempotency_key="admin-test-attempt", number="+12025550100")
+
+
+def _dispatch_decision() -> Model:
+    from calls.models import DispatchDecision
+
+    return DispatchDecision.objects.create(
+        at=timezone.now(), rule="allowed", allowed=True, detail="admin test"
+    )
+
+
+def _outbound_switch() -> Model:
+    from calls.models import OutboundSwitch
+
+    return OutboundSwitch.objects.get_or_create(pk=1)[0]
+
+
 BUILDERS: dict[str, Callable[[], Model]] = {
+    "calls.DialAttempt": _dial_attempt,
+    "calls.DispatchDecision": _dispatch_decision,
+    "calls.OutboundSwitch": _outbound_switch,
     "auth.Group": _simple("auth.Group", name="admin-test-group"),
     "auth.User": _simple("auth.User", username="admin-test-user"),
     "rest_framework_api_key.APIKey": _api_key,

@@ -80,7 +80,10 @@ def test_call_page_shows_the_conversation(call, manager_client):
     assert "&quot;order_number&quot;: &quot;NW-48213&quot;" in html
     assert "183 ms" in html
     # Recording, analysis, costs.
-    assert '<audio class="vo-audio" controls preload="none" src="https://storage.example.com/recordings/call-1.wav"' in html
+    assert (
+        '<audio class="vo-audio" controls preload="none" src="https://storage.example.com/recordings/call-1.wav"'
+        in html
+    )
     assert "Riley confirmed the order shipped" in html
     assert "issue_resolved" in html
     assert "Language model" in html and "$0.0178" in html

@@ -17,7 +17,7 @@ def delete_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("calls", "0002_call_status_forward_only"),
+        ("calls", "0003_outbound_attempts_decisions_switch"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
