@@ -59,7 +59,20 @@ def _outbound_switch() -> Model:
     return OutboundSwitch.objects.get_or_create(pk=1)[0]
 
 
+_AXES = {
+    "user_agent": "pytest",
+    "ip_address": "127.0.0.1",
+    "username": "someone",
+    "http_accept": "*/*",
+    "path_info": "/admin/login/",
+}
+
 BUILDERS: dict[str, Callable[[], Model]] = {
+    "axes.AccessAttempt": _simple(
+        "axes.AccessAttempt", **_AXES, get_data="", post_data="", failures_since_start=1
+    ),
+    "axes.AccessLog": _simple("axes.AccessLog", **_AXES),
+    "axes.AccessFailureLog": _simple("axes.AccessFailureLog", **_AXES),
     "calls.DialAttempt": _dial_attempt,
     "calls.DispatchDecision": _dispatch_decision,
     "calls.OutboundSwitch": _outbound_switch,
