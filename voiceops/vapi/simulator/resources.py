@@ -177,7 +177,7 @@ def phone_number_update(sim: Simulator, object_id: str, body: Any) -> Result:
 # --- calls --------------------------------------------------------------------------------------
 def call_create(sim: Simulator, body: Any) -> Result:
     body = v.check_object(body)
-    errors = v.unknown_properties(body, v.CALL_FIELDS)
+    errors: list[str] = []
     if "customer" in body:
         errors += v.customer_errors(body["customer"], "customer.")
     if "schedulePlan" in body:
@@ -189,6 +189,7 @@ def call_create(sim: Simulator, body: Any) -> Result:
             errors.append(f"{key} must be an object")
     if isinstance(body.get("assistant"), dict):
         errors += [f"assistant.{e}" for e in v.assistant_errors(body["assistant"], partial=False)]
+    errors += v.unknown_properties(body, v.CALL_FIELDS)
     customers = body.get("customers")
     if customers is not None and (not isinstance(customers, list) or not customers):
         errors.append("customers must contain at least 1 elements")
