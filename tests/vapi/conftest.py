@@ -1,4 +1,5 @@
 """A capture server standing in for voiceops's webhook: records every POST, answers like voiceops."""
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,11 @@ class CaptureServer:
 
     def types(self, call_id: str | None = None) -> list[str]:
         with self.lock:
-            return [c.type for c in self.received if call_id is None or c.message.get("call", {}).get("id") == call_id]
+            return [
+                c.type
+                for c in self.received
+                if call_id is None or c.message.get("call", {}).get("id") == call_id
+            ]
 
     def of_type(self, kind: str) -> list[Captured]:
         with self.lock:
@@ -69,8 +74,11 @@ def capture() -> Iterator[CaptureServer]:
             server = state["server"]
             message = json.loads(raw)["message"]
             with server.lock:
-                server.received.append(Captured(headers={k.lower(): v for k, v in self.headers.items()},
-                                                raw=raw, message=message))
+                server.received.append(
+                    Captured(
+                        headers={k.lower(): v for k, v in self.headers.items()}, raw=raw, message=message
+                    )
+                )
             status, body = server.answer(message)
             data = json.dumps(body).encode()
             self.send_response(status)

@@ -1,4 +1,5 @@
 """The simulator's REST API: Vapi's paths, auth and NestJS error bodies, through voiceops's own client."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,9 @@ def client(sim: Simulator) -> VapiClient:
     return VapiClient(base_url=sim.base_url, api_key="any-key", retries=0)
 
 
-def raw(sim: Simulator, method: str, path: str, body: bytes | None = None, auth: str | None = "Bearer k") -> tuple[
-    int, Any
-]:
+def raw(
+    sim: Simulator, method: str, path: str, body: bytes | None = None, auth: str | None = "Bearer k"
+) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if auth is not None:
         headers["Authorization"] = auth
@@ -54,8 +55,12 @@ def test_assistant_crud_matches_the_fixture_shapes(client: VapiClient) -> None:
     }
     updated = client.assistant_update(created["id"], load_fixture("rest/assistant-update-request.json"))
     assert updated["firstMessage"].startswith("Hello {{customerName}}")
-    assert updated["serverMessages"] == ["status-update", "tool-calls", "end-of-call-report",
-                                         "transfer-destination-request"]
+    assert updated["serverMessages"] == [
+        "status-update",
+        "tool-calls",
+        "end-of-call-report",
+        "transfer-destination-request",
+    ]
     assert updated["model"] == created["model"]
     assert [a["id"] for a in client.assistant_list()] == [created["id"]]
     assert client.assistant_delete(created["id"])["id"] == created["id"]
@@ -109,8 +114,10 @@ def test_batch_call_reports_bad_customers_in_errors(client: VapiClient) -> None:
     assert {c["status"] for c in answer["results"]} == {"scheduled"}
     assert answer["results"][0]["schedulePlan"] == body["schedulePlan"]
     assert answer["errors"] == [
-        {"customer": {"number": "12345"},
-         "error": "customers.2.number must be a valid phone number in the E.164 format."}
+        {
+            "customer": {"number": "12345"},
+            "error": "customers.2.number must be a valid phone number in the E.164 format.",
+        }
     ]
 
 
@@ -119,14 +126,32 @@ def test_batch_call_reports_bad_customers_in_errors(client: VapiClient) -> None:
     [
         ({"customer": {"number": "+15555550123"}}, "Couldn't Get Assistant"),
         ({"assistantId": MISSING, "customer": {"number": "+15555550123"}}, "`assistantId` Does Not Exist"),
-        ({"assistant": {"name": "T"}, "customer": {"number": "+15555550123"}}, "`phoneNumberId` Or `phoneNumber`"),
-        ({"assistant": {"name": "T"}, "phoneNumberId": MISSING, "customer": {"number": "+15555550123"}},
-         "`phoneNumberId` Does Not Exist"),
+        (
+            {"assistant": {"name": "T"}, "customer": {"number": "+15555550123"}},
+            "`phoneNumberId` Or `phoneNumber`",
+        ),
+        (
+            {"assistant": {"name": "T"}, "phoneNumberId": MISSING, "customer": {"number": "+15555550123"}},
+            "`phoneNumberId` Does Not Exist",
+        ),
         ({"assistant": {"name": "T"}, "phoneNumberId": "PHONE"}, "Need Either `customerId`"),
-        ({"assistant": {"name": "T"}, "phoneNumberId": "PHONE", "customer": {"number": "+15555550123"},
-          "schedulePlan": {"latestAt": "tomorrow"}}, "schedulePlan.earliestAt must be a valid ISO 8601"),
-        ({"assistant": {"name": "T", "colour": "red"}, "phoneNumberId": "PHONE",
-          "customer": {"number": "+15555550123"}}, "assistant.property colour should not exist"),
+        (
+            {
+                "assistant": {"name": "T"},
+                "phoneNumberId": "PHONE",
+                "customer": {"number": "+15555550123"},
+                "schedulePlan": {"latestAt": "tomorrow"},
+            },
+            "schedulePlan.earliestAt must be a valid ISO 8601",
+        ),
+        (
+            {
+                "assistant": {"name": "T", "colour": "red"},
+                "phoneNumberId": "PHONE",
+                "customer": {"number": "+15555550123"},
+            },
+            "assistant.property colour should not exist",
+        ),
         ({"assistant": {"name": "T"}, "phoneNumberId": "PHONE", "customers": []}, "customers must contain"),
     ],
 )
@@ -161,7 +186,10 @@ def test_list_filters_and_limit(client: VapiClient, sim: Simulator) -> None:
     first = assistant(client)
     second = client.assistant_create({"name": "Second"})
     assert [a["id"] for a in client.assistant_list(limit=1)] == [second["id"]]
-    assert {a["id"] for a in client.assistant_list(createdAtGe=first["createdAt"])} == {first["id"], second["id"]}
+    assert {a["id"] for a in client.assistant_list(createdAtGe=first["createdAt"])} == {
+        first["id"],
+        second["id"],
+    }
     assert client.assistant_list(createdAtGt="2999-01-01T00:00:00Z") == []
     status, body = raw(sim, "GET", "/assistant?limit=lots")
     assert status == 400 and "limit" in body["message"][0]
@@ -172,7 +200,9 @@ def test_credentials_tools_and_phone_numbers(client: VapiClient) -> None:
         {"provider": "webhook", "name": "voiceops", "authenticationPlan": {"type": "hmac", "secretKey": "k1"}}
     )
     assert credential["authenticationPlan"]["type"] == "hmac"
-    rotated = client.credential_update(credential["id"], {"authenticationPlan": {"type": "bearer", "token": "t"}})
+    rotated = client.credential_update(
+        credential["id"], {"authenticationPlan": {"type": "bearer", "token": "t"}}
+    )
     assert rotated["authenticationPlan"] == {"type": "bearer", "token": "t"}
     with pytest.raises(VapiBadRequest, match="authenticationPlan.type must be one of"):
         client.credential_create({"provider": "webhook", "authenticationPlan": {"type": "magic"}})
@@ -188,9 +218,12 @@ def test_credentials_tools_and_phone_numbers(client: VapiClient) -> None:
 
     created = assistant(client)
     phone = client.phone_number_get(phone_number_id_for("+15555550100"))
-    bound = client.phone_number_update(phone["id"], {"assistantId": created["id"],
-                                                     "server": {"url": "https://voiceops.example.com/w/"}})
-    assert bound["assistantId"] == created["id"] and bound["server"]["url"] == "https://voiceops.example.com/w/"
+    bound = client.phone_number_update(
+        phone["id"], {"assistantId": created["id"], "server": {"url": "https://voiceops.example.com/w/"}}
+    )
+    assert (
+        bound["assistantId"] == created["id"] and bound["server"]["url"] == "https://voiceops.example.com/w/"
+    )
     unbound = client.phone_number_update(phone["id"], {"assistantId": None})
     assert unbound["assistantId"] is None
     with pytest.raises(VapiBadRequest, match="`assistantId` Does Not Exist"):

@@ -3,6 +3,7 @@
 The SDK builds responses without validation (``construct``), so each raw answer is also
 validated strictly with the SDK's pydantic model (``model_validate``).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def sim() -> Iterator[Simulator]:
 
 
 def raw_get(sim: Simulator, path: str) -> object:
-    request = urllib.request.Request(f"{sim.base_url}{path}", headers={"Authorization": "Bearer sdk-test-key"})
+    request = urllib.request.Request(
+        f"{sim.base_url}{path}", headers={"Authorization": "Bearer sdk-test-key"}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
@@ -36,7 +39,11 @@ def test_sdk_creates_and_fetches_an_assistant(sim: Simulator) -> None:
     created = client.assistants.create(
         name="Front desk",
         first_message="Hi, this is the front desk.",
-        model={"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": "Be brief."}]},
+        model={
+            "provider": "openai",
+            "model": "gpt-4o",
+            "messages": [{"role": "system", "content": "Be brief."}],
+        },
         voice={"provider": "11labs", "voiceId": "burt"},
         server={"url": "https://voiceops.example.com/webhooks/vapi/", "timeoutSeconds": 20},
     )

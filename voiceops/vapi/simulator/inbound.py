@@ -19,11 +19,13 @@ JSON = dict[str, Any]
 class InboundPlayer(CallPlayer):
     def play(self) -> None:
         call = self.snapshot()
-        self.status("ringing")
         phone = self.phone_number or {}
         if not (phone.get("assistantId") or phone.get("squadId") or phone.get("workflowId")):
+            # No assistant yet, so nothing is subscribed: assistant-request is the first message.
             if not self.ask_for_assistant(call):
                 return
+        else:
+            self.status("ringing")
         self.resolve_assistant_only()
         self.sleep(1.0)
         self.connect()

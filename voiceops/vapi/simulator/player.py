@@ -57,8 +57,9 @@ DEFAULT_SERVER_MESSAGES = frozenset(
 )
 ALWAYS_SENT = frozenset({"assistant-request", "tool-calls"})
 BLOCKING = frozenset({"assistant-request", "tool-calls"})
-SECONDS_PER_WORD = 0.32
-TURN_GAP = 0.6
+SECONDS_PER_WORD = 0.4
+TURN_GAP = 0.8
+MODEL_LATENCY = 1.2  # the assistant thinks before it speaks
 RING_SECONDS = 5.0
 ANALYSIS_SECONDS = 6.0
 
@@ -341,6 +342,8 @@ class CallPlayer:
         duration = max(0.8, len(words) * SECONDS_PER_WORD)
         start = self.since_connected()
         vapi_role = "assistant" if role == "bot" else "user"
+        if role == "bot" and self.turn > 0:
+            self.sleep(MODEL_LATENCY)
         if interrupt:
             self.send("user-interrupted", {"turnId": tool_call_id()[5:]})
         self.send("speech-update", {"status": "started", "role": vapi_role, "turn": self.turn})

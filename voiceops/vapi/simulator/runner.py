@@ -54,16 +54,15 @@ class Simulator:
             keep_bodies=self.config.keep_bodies,
             hmac_timestamp_unit=self.config.hmac_timestamp_unit,
         )
-        self.scenarios: dict[str, Scenario] = load_scenarios(
-            Path(self.config.scenario_dir) if self.config.scenario_dir else None
-        )
+        directory = Path(self.config.scenario_dir) if self.config.scenario_dir else None
+        self.scenarios: dict[str, Scenario] = load_scenarios(directory)
         if self.config.outcome and self.config.outcome not in OUTCOMES:
             raise ScenarioError(f"unknown outcome {self.config.outcome!r}; use one of {', '.join(OUTCOMES)}")
         if self.config.scenario and self.config.scenario not in self.scenarios:
             raise ScenarioError(
                 f"unknown scenario {self.config.scenario!r}; have {', '.join(sorted(self.scenarios))}"
             )
-        self.mix: OutcomeMix = load_mix(self.config.mix)
+        self.mix: OutcomeMix = load_mix(self.config.mix, directory)
         unknown = set(self.mix.callers) - set(self.scenarios)
         if unknown:
             raise ScenarioError(f"the mix names unknown scenarios: {', '.join(sorted(unknown))}")

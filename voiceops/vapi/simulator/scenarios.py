@@ -127,12 +127,14 @@ def load_scenarios(directory: Path | None = None) -> dict[str, Scenario]:
     return found
 
 
-def load_mix(name_or_path: str = "mix-default") -> OutcomeMix:
+def load_mix(name_or_path: str = "mix-default", directory: Path | None = None) -> OutcomeMix:
+    """A mix by path, or by name from the scenario directory (then from the built-in one)."""
     path = Path(name_or_path)
+    for folder in (directory, SCENARIO_DIR):
+        if not path.exists() and folder is not None:
+            path = folder / f"{name_or_path}.yaml"
     if not path.exists():
-        path = SCENARIO_DIR / f"{name_or_path}.yaml"
-    if not path.exists():
-        raise ScenarioError(f"no outcome mix {name_or_path!r} (looked in {SCENARIO_DIR})")
+        raise ScenarioError(f"no outcome mix {name_or_path!r} (looked in {directory or SCENARIO_DIR})")
     return OutcomeMix.from_dict(_read(path))
 
 
