@@ -15,25 +15,22 @@ Time: scenario seconds are divided by the time factor before sleeping (180 plays
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import string
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from voiceops.vapi.simulator.ending import Ending
 from voiceops.vapi.simulator.messages import (
     Conversation,
-    costs_for,
     envelope,
     fill_variables,
-    recording_urls,
     resolved_assistant,
     system_prompt,
 )
-from voiceops.vapi.simulator.scenarios import Scenario, base_context, fill_arguments, render
+from voiceops.vapi.simulator.scenarios import Scenario, base_context, render
 from voiceops.vapi.simulator.store import iso
+from voiceops.vapi.simulator.tools import ToolTurns, tool_call_id
 
 if TYPE_CHECKING:
     from voiceops.vapi.simulator.runner import Simulator
@@ -61,19 +58,13 @@ SECONDS_PER_WORD = 0.4
 TURN_GAP = 0.8
 MODEL_LATENCY = 1.2  # the assistant thinks before it speaks
 RING_SECONDS = 5.0
-ANALYSIS_SECONDS = 6.0
 
 
 class CallCancelled(Exception):
     """The call was deleted through the API while it played."""
 
 
-def tool_call_id() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "call_" + "".join(secrets.choice(alphabet) for _ in range(24))
-
-
-class CallPlayer:
+class CallPlayer(ToolTurns, Ending):
     """Plays one call in its own thread; ``done`` is set when its last message has been sent."""
 
     def __init__(
@@ -392,183 +383,6 @@ class CallPlayer:
             "messages": [dict(m) for m in self.conversation.messages],
             "messagesOpenAIFormatted": self.conversation.openai(),
         }
-
-    def find_tool(self, name: str) -> JSON | None:
-        """The assistant's definition of a function tool: inline ``model.tools`` or ``model.toolIds``."""
-        model = self.assistant.get("model") if isinstance(self.assistant.get("model"), dict) else {}
-        candidates = [t for t in (model.get("tools") or []) if isinstance(t, dict)]
-        for tool_id in model.get("toolIds") or []:
-            stored = self.sim.store.get("tools", str(tool_id))
-            if stored:
-                candidates.append(stored)
-        for tool in candidates:
-            function = tool.get("function") if isinstance(tool.get("function"), dict) else {}
-            if tool.get("type", "function") == "function" and function.get("name") == name:
-                return {k: v for k, v in tool.items() if k not in ("id", "orgId", "createdAt", "updatedAt")}
-        return None
-
-    def tool(self, name: str, hints: JSON) -> None:
-        definition = self.find_tool(name)
-        if definition is None:
-            log.info("simulator.tool.missing", call_id=self.call_id, tool=name)
-            self.context["result"] = "I'm sorry, I can't help with that on this call."
-            return
-        arguments = fill_arguments(hints, (definition.get("function") or {}).get("parameters"))
-        call = {"id": tool_call_id(), "type": "function", "function": {"name": name, "arguments": arguments}}
-        self.conversation.tool_calls([call], self.since_connected())
-        self.send("conversation-update", self.history_fields())
-        server = (
-            definition.get("server") if isinstance((definition.get("server") or {}).get("url"), str) else None
-        )
-        fields = {"toolCallList": [call], "toolWithToolCallList": [{**definition, "toolCall": call}]}
-        answered = threading.Event()
-        hang = threading.Thread(target=self._hang_watch, args=(answered,), daemon=True)
-        hang.start()
-        started = time.monotonic()
-        try:
-            delivery = self.send("tool-calls", fields, server=server)
-        finally:
-            answered.set()
-        waited = time.monotonic() - started
-        self.t += waited
-        text, spoken = self.tool_answer(delivery, call["id"])
-        self.conversation.tool_result(
-            tool_call_id=call["id"], name=name, result=text, start=self.since_connected()
-        )
-        self.tool_calls.append(
-            {
-                "id": call["id"],
-                "name": name,
-                "arguments": arguments,
-                "result": text,
-                "status": getattr(delivery, "status", None),
-                "waited_ms": round(waited * 1000, 1),
-            }
-        )
-        self.context["result"] = spoken
-        self.send("conversation-update", self.history_fields())
-
-    def _hang_watch(self, answered: threading.Event) -> None:
-        if not answered.wait(self.sim.config.hang_after):
-            self.send("hang")
-
-    @staticmethod
-    def tool_answer(delivery: Any, call_id: str) -> tuple[str, str]:
-        """(history text, what the assistant says) from voiceops's answer; Vapi's fallback otherwise."""
-        body = getattr(delivery, "response", None)
-        status = getattr(delivery, "status", None)
-        if status == 200 and isinstance(body, dict) and isinstance(body.get("results"), list):
-            for item in body["results"]:
-                if isinstance(item, dict) and item.get("toolCallId") == call_id:
-                    text = item.get("result") if item.get("result") is not None else item.get("error")
-                    text = text if isinstance(text, str) else "No result returned."
-                    message = item.get("message")
-                    spoken = (
-                        message.get("content")
-                        if isinstance(message, dict) and message.get("content")
-                        else text
-                    )
-                    return text, str(spoken)
-        return "No result returned.", "Sorry, I couldn't complete that just now."
-
-    def end(self, reason: str) -> None:
-        connected = self.t_connected is not None
-        ended_at = self._iso(self.t)
-        self.sim.store.call_patch(self.call_id, endedReason=reason, endedAt=ended_at)
-        self.status("ended", endedReason=reason)
-        self.sleep(ANALYSIS_SECONDS if connected else 1.0)
-        report = self.report(reason=reason, ended_at=ended_at, connected=connected)
-        if self.sim.deliverer.chance(self.sim.deliverer.faults.drop_report_rate):
-            self.sim.deliverer.record_drop(self.call_id, "end-of-call-report")
-        elif self.sim.config.report_unconnected or connected:
-            self.send("end-of-call-report", report, artifact=False)
-        self.flush()
-
-    def report(self, *, reason: str, ended_at: str, connected: bool) -> JSON:
-        seconds = round((self.t - ANALYSIS_SECONDS - (self.t_connected or 0)), 3) if connected else 0.0
-        call = self.snapshot()
-        analysed = connected and self.conversation.spoken_count() >= 2
-        artifact: JSON = (
-            self.conversation.artifact() if connected else {"messages": [], "messagesOpenAIFormatted": []}
-        )
-        analysis: JSON = {}
-        if analysed and self.scenario is not None:
-            analysis = render(dict(self.scenario.analysis), self.context)
-        elif analysed:
-            analysis = {"summary": "The assistant left a voicemail.", "successEvaluation": "false"}
-        cost, costs, breakdown = (0.0, [], {})
-        if connected:
-            cost, costs, breakdown = costs_for(
-                call=call,
-                assistant=self.assistant,
-                conversation=self.conversation,
-                seconds=seconds,
-                analysed=analysed,
-            )
-            artifact.update(recording_urls(self.sim.base_url, self.call_id))
-            artifact["performanceMetrics"] = {
-                "turnLatencyAverage": 1184.5,
-                "modelLatencyAverage": 512.3,
-                "voiceLatencyAverage": 301.7,
-                "transcriberLatencyAverage": 210.4,
-            }
-        fields: JSON = {"endedReason": reason}
-        if connected:
-            fields["startedAt"] = call.get("startedAt")
-        fields.update(
-            {
-                "endedAt": ended_at,
-                "cost": cost,
-                "costs": costs,
-                "costBreakdown": breakdown,
-                "analysis": analysis,
-                "artifact": artifact,
-            }
-        )
-        if connected:
-            fields.update(
-                {
-                    "durationMs": int(seconds * 1000),
-                    "durationSeconds": seconds,
-                    "durationMinutes": round(seconds / 60, 4),
-                    "summary": analysis.get("summary", ""),
-                    "transcript": artifact.get("transcript", ""),
-                    "messages": artifact["messages"],
-                    "recordingUrl": artifact["recordingUrl"],
-                    "stereoRecordingUrl": artifact["stereoRecordingUrl"],
-                }
-            )
-        self.sim.store.call_patch(
-            self.call_id,
-            cost=cost,
-            costs=costs,
-            costBreakdown=breakdown,
-            analysis=analysis,
-            artifact=artifact,
-            messages=artifact["messages"],
-        )
-        return fields
-
-    def finish_cancelled(self) -> None:
-        """Deleted mid-call: Vapi hangs up; the call is gone from the API afterwards."""
-        try:
-            scheduled = self.t == 0.0
-            message = envelope(
-                kind="status-update",
-                timestamp=self._ms(self.t),
-                fields={
-                    "status": "ended",
-                    "endedReason": "scheduled-call-deleted" if scheduled else "call-deleted",
-                },
-                conversation=self.conversation,
-                call={"id": self.call_id, "orgId": self.sim.store.org_id, "status": "ended"},
-                assistant=self.assistant or None,
-                customer=self.customer or None,
-                phone_number=self.phone_number,
-            )
-            self.deliver(message, server=self.server())
-        except Exception:  # noqa: BLE001
-            log.exception("simulator.player.cancel_failed", call_id=self.call_id)
 
 
 DEFAULT_REASON = {
