@@ -11,6 +11,7 @@ Why it looks like this:
 - typed errors carrying the status and Vapi's own message (NestJS-style bodies);
 - structured logs with method, path, status and latency, never the API key.
 """
+
 from __future__ import annotations
 
 import time

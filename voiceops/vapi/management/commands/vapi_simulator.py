@@ -33,32 +33,34 @@ def default_secret() -> str | None:
     return settings.VAPI_WEBHOOK_SECRET[0] if settings.VAPI_WEBHOOK_SECRET else None
 
 
-def add_play_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by the server and the load tool: how calls play and which faults occur."""
-    parser.add_argument(
-        "--server-url", default=None, help="Default server URL (PUBLIC_BASE_URL/webhooks/vapi/)."
-    )
-    parser.add_argument("--secret", default=None, help="x-vapi-secret when a server has no credential.")
-    parser.add_argument("--time-factor", type=float, default=None, help="Scenario seconds per real second.")
-    parser.add_argument("--seed", type=int, default=None, help="Seed for outcomes, callers and faults.")
-    parser.add_argument(
-        "--scenario", default=None, help="Every outbound call is answered and plays this one."
-    )
-    parser.add_argument("--outcome", default=None, help="Force answered/busy/no-answer/voicemail/failed.")
-    parser.add_argument("--mix", default="mix-default", help="Outcome mix name or YAML path.")
-    parser.add_argument("--scenario-dir", default=None, help="Directory of scenario files.")
-    parser.add_argument(
-        "--duplicate-rate", type=float, default=0.0, help="Probability a message is sent twice."
-    )
-    parser.add_argument("--shuffle", action="store_true", help="Deliver informational messages out of order.")
-    parser.add_argument("--drop-report-rate", type=float, default=0.0, help="Probability the report is lost.")
-    parser.add_argument("--slow-rate", type=float, default=0.0, help="Probability a delivery is delayed.")
-    parser.add_argument("--slow-seconds", type=float, default=2.0, help="Delay of a slow delivery.")
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="Probability a delivery is lost.")
-    parser.add_argument(
-        "--hang-after", type=float, default=1.5, help="Seconds without a tool answer before hang."
-    )
-    parser.add_argument("--hmac-timestamp-unit", choices=("s", "ms"), default="s")
+def add_play_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """Options shared by the server and the load tool: how calls play and which faults occur.
+
+    On a subcommand they are added with SUPPRESS defaults, so ``load --server-url X`` and
+    ``--server-url X load`` both work without the subparser resetting the value.
+    """
+
+    def add(*args: Any, **kwargs: Any) -> None:
+        if suppress:
+            kwargs["default"] = argparse.SUPPRESS
+        parser.add_argument(*args, **kwargs)
+
+    add("--server-url", default=None, help="Default server URL (PUBLIC_BASE_URL/webhooks/vapi/).")
+    add("--secret", default=None, help="x-vapi-secret when a server has no credential.")
+    add("--time-factor", type=float, default=None, help="Scenario seconds per real second.")
+    add("--seed", type=int, default=None, help="Seed for outcomes, callers and faults.")
+    add("--scenario", default=None, help="Every outbound call is answered and plays this one.")
+    add("--outcome", default=None, help="Force answered/busy/no-answer/voicemail/failed.")
+    add("--mix", default="mix-default", help="Outcome mix name or YAML path.")
+    add("--scenario-dir", default=None, help="Directory of scenario files.")
+    add("--duplicate-rate", type=float, default=0.0, help="Probability a message is sent twice.")
+    add("--shuffle", action="store_true", help="Deliver informational messages out of order.")
+    add("--drop-report-rate", type=float, default=0.0, help="Probability the report is lost.")
+    add("--slow-rate", type=float, default=0.0, help="Probability a delivery is delayed.")
+    add("--slow-seconds", type=float, default=2.0, help="Delay of a slow delivery.")
+    add("--fail-rate", type=float, default=0.0, help="Probability a delivery is lost.")
+    add("--hang-after", type=float, default=1.5, help="Seconds without a tool answer before hang.")
+    add("--hmac-timestamp-unit", choices=("s", "ms"), default="s")
 
 
 def config_from(options: dict[str, Any], *, time_factor: float) -> SimulatorConfig:
@@ -109,6 +111,7 @@ class Command(BaseCommand):
         load.add_argument("--calls", type=int, default=10, help="Calls in flight at once.")
         load.add_argument("--seconds", type=float, default=30.0, help="How long to keep placing calls.")
         load.add_argument("--auth", choices=("secret", "bearer", "hmac"), default="secret")
+        add_play_options(load, suppress=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options.get("action")
