@@ -30,7 +30,11 @@ BOOKING_TOOLS = [
             "name": "check_availability",
             "parameters": {
                 "type": "object",
-                "properties": {"date": {"type": "string"}, "resource_id": {"type": "integer"}},
+                "properties": {
+                    "date": {"type": "string"},
+                    "resource": {"type": "string"},
+                    "time_zone": {"type": "string"},
+                },
             },
         },
     },
@@ -75,7 +79,7 @@ def place(
         "assistantId": stored["id"],
         "phoneNumberId": PHONE,
         "customer": {"number": "+15555550123", "name": "Dana Whitfield"},
-        "assistantOverrides": {"variableValues": {"customerName": "Dana", "resourceId": 4}},
+        "assistantOverrides": {"variableValues": {"customerName": "Dana", "resource": "Dr. Rivera"}},
     }
     request.update(call)
     _, created = call_create(sim, request)
@@ -102,7 +106,7 @@ def test_booking_call_plays_in_vapi_order_and_feeds_tool_results_back(capture: C
     ]
     check, book = (m.message for m in tool_messages)
     tomorrow = check["toolCallList"][0]["function"]["arguments"]["date"]
-    assert check["toolCallList"][0]["function"]["arguments"] == {"date": tomorrow, "resource_id": 4}
+    assert check["toolCallList"][0]["function"]["arguments"] == {"date": tomorrow, "resource": "Dr. Rivera"}
     assert book["toolCallList"][0]["function"]["arguments"] == {
         "starts_at": f"{tomorrow}T10:00:00",
         "customer_phone": "+15555550123",

@@ -189,13 +189,14 @@ def base_context(
 
 # Which hints a schema property may take when no hint has its exact name.
 SYNONYMS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"zone|tz", re.I), ("time_zone", "timezone")),
     (re.compile(r"(start|datetime|date_time|_at$|when|slot)", re.I), ("starts_at", "datetime")),
     (re.compile(r"date|day", re.I), ("date",)),
     (re.compile(r"time|hour", re.I), ("time",)),
     (re.compile(r"phone|number|caller", re.I), ("phone", "caller_number")),
     (re.compile(r"resource|staff|provider|with", re.I), ("resource",)),
-    (re.compile(r"customer", re.I), ("customer_id",)),
     (re.compile(r"name", re.I), ("name",)),
+    (re.compile(r"customer", re.I), ("customer_id",)),
     (re.compile(r"reason|note|comment", re.I), ("reason", "notes")),
     (re.compile(r"confirm|code|appointment", re.I), ("confirmation_code",)),
     (re.compile(r"limit|count|max|num", re.I), ("count",)),
@@ -213,10 +214,9 @@ def fill_arguments(hints: JSON, parameters: JSON | None) -> JSON:
         value = hints.get(prop)
         if value is None:
             for pattern, candidates in SYNONYMS:
-                if pattern.search(prop):
+                if pattern.search(prop):  # the first pattern the name matches decides
                     value = next((hints[c] for c in candidates if c in hints), None)
-                    if value is not None:
-                        break
+                    break
         if value is None:
             continue
         kind = schema.get("type") if isinstance(schema, dict) else None
