@@ -144,7 +144,7 @@ class Simulator:
         with self.players_lock:
             self.players[call_id] = player
         threading.Thread(target=player.run, name=f"call-{call_id[:8]}", daemon=True).start()
-        log.info(
+        log.debug(
             "simulator.call.started", call_id=call_id, outcome=outcome, scenario=drawn.name, inbound=inbound
         )
         return player
