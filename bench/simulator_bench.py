@@ -97,9 +97,10 @@ def main() -> None:
     url = args.server_url or f"http://127.0.0.1:{httpd.server_address[1]}/webhooks/vapi/"
     try:
         time_factor_figure(url)
+        target = url if args.server_url else "a capture server"
         print(
-            f"\n== load: {args.calls} concurrent calls for {args.seconds:.0f} s, time factor {args.time_factor:.0f},"
-            f" -> {'capture server' if not args.server_url else url}"
+            f"\n== load: {args.calls} concurrent calls for {args.seconds:.0f} s, "
+            f"time factor {args.time_factor:.0f} -> {target}"
         )
         config = SimulatorConfig(
             time_factor=args.time_factor, mix="mix-answered", seed=1, secret="bench-secret"
