@@ -24,7 +24,7 @@ from voiceops.vapi.simulator.store import phone_number_id_for
 
 log = structlog.get_logger(__name__)
 
-DEMO_NUMBER = "+15555550100"
+DEMO_NUMBER = "+12125550100"
 DEMO_ASSISTANT = "Northwind Clinic front desk"
 DEMO_CAMPAIGN = "Demo: book a check-up"
 DEMO_RESOURCE = "Dr. Rivera"
@@ -175,7 +175,7 @@ def _seed() -> DemoData:
         )
     for index, (first, last) in enumerate(zip(FIRST_NAMES, LAST_NAMES, strict=True), start=1):
         customer, _ = Customer.objects.get_or_create(
-            number=f"+155555501{index:02d}",
+            number=f"+121255501{index:02d}",
             defaults={"name": f"{first} {last}", "time_zone": "UTC", "email": f"{first.lower()}@example.com"},
         )
         CampaignRecipient.objects.get_or_create(

@@ -30,7 +30,7 @@ def test_simulate_inbound_talks_to_the_running_simulator(capture: CaptureServer)
             "--from",
             "+15555550123",
             "--to",
-            "+15555550100",
+            "+12125550100",
             "--caller",
             "hangs-up",
             "--simulator-url",
@@ -54,7 +54,7 @@ def test_simulate_inbound_errors_are_clear() -> None:
                 sim.base_url,
             )
         with pytest.raises(CommandError, match="E.164"):
-            run("simulate-inbound", "--from", "0123", "--to", "+15555550100", "--simulator-url", sim.base_url)
+            run("simulate-inbound", "--from", "0123", "--to", "+12125550100", "--simulator-url", sim.base_url)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
@@ -64,7 +64,7 @@ def test_simulate_inbound_errors_are_clear() -> None:
             "--from",
             "+15555550123",
             "--to",
-            "+15555550100",
+            "+12125550100",
             "--simulator-url",
             f"http://127.0.0.1:{free}",
         )

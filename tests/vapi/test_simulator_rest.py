@@ -71,7 +71,7 @@ def test_assistant_crud_matches_the_fixture_shapes(client: VapiClient) -> None:
 def test_unknown_call_property_and_bad_number_answer_like_vapi(client: VapiClient, sim: Simulator) -> None:
     created = assistant(client)
     body = load_fixture("rest/call-create-request.json")
-    body.update({"assistantId": created["id"], "phoneNumberId": phone_number_id_for("+15555550100")})
+    body.update({"assistantId": created["id"], "phoneNumberId": phone_number_id_for("+12125550100")})
     body["customer"]["number"] = "0415 555 0123"
     body["metadata"] = {"campaign": 7}
     status, answer = raw(sim, "POST", "/call", json.dumps(body).encode())
@@ -85,7 +85,7 @@ def test_unknown_call_property_and_bad_number_answer_like_vapi(client: VapiClien
 def test_single_call_created_like_the_fixture(client: VapiClient) -> None:
     created = assistant(client)
     body = load_fixture("rest/call-create-request.json")
-    body.update({"assistantId": created["id"], "phoneNumberId": phone_number_id_for("+15555550100")})
+    body.update({"assistantId": created["id"], "phoneNumberId": phone_number_id_for("+12125550100")})
     call = client.call_create(body)
     fixture = load_fixture("rest/call-created.json")
     assert set(fixture) <= set(call)
@@ -106,7 +106,7 @@ def test_single_call_created_like_the_fixture(client: VapiClient) -> None:
 def test_batch_call_reports_bad_customers_in_errors(client: VapiClient) -> None:
     created = assistant(client)
     body = load_fixture("rest/call-create-batch-request.json")
-    body.update({"assistantId": created["id"], "phoneNumberId": phone_number_id_for("+15555550100")})
+    body.update({"assistantId": created["id"], "phoneNumberId": phone_number_id_for("+12125550100")})
     body["customers"].append({"number": "12345"})
     answer = client.call_create(body)
     assert set(answer) == set(load_fixture("rest/call-batch-created.json"))
@@ -157,7 +157,7 @@ def test_batch_call_reports_bad_customers_in_errors(client: VapiClient) -> None:
 )
 def test_call_create_refusals(client: VapiClient, body: dict[str, Any], message: str) -> None:
     if body.get("phoneNumberId") == "PHONE":
-        body["phoneNumberId"] = phone_number_id_for("+15555550100")
+        body["phoneNumberId"] = phone_number_id_for("+12125550100")
     with pytest.raises(VapiBadRequest) as error:
         client.call_create(body)
     assert error.value.status == 400
@@ -217,7 +217,7 @@ def test_credentials_tools_and_phone_numbers(client: VapiClient) -> None:
         client.tool_create({"type": "function", "function": {"name": "no spaces allowed"}})
 
     created = assistant(client)
-    phone = client.phone_number_get(phone_number_id_for("+15555550100"))
+    phone = client.phone_number_get(phone_number_id_for("+12125550100"))
     bound = client.phone_number_update(
         phone["id"], {"assistantId": created["id"], "server": {"url": "https://voiceops.example.com/w/"}}
     )

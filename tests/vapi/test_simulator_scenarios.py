@@ -22,7 +22,7 @@ from voiceops.vapi.simulator import (
 from voiceops.vapi.simulator.resources import call_create, call_delete
 from voiceops.vapi.simulator.scenarios import fill_arguments
 
-PHONE = phone_number_id_for("+15555550100")
+PHONE = phone_number_id_for("+12125550100")
 BOOKING_TOOLS = [
     {
         "type": "function",
@@ -354,13 +354,13 @@ def test_inbound_asks_voiceops_for_the_assistant_first(capture: CaptureServer) -
             if m["type"] == "assistant-request"
             else (200, {})
         )
-        call = sim.simulate_inbound(from_number="+15555550123", to_number="+15555550100", scenario="hangs-up")
+        call = sim.simulate_inbound(from_number="+15555550123", to_number="+12125550100", scenario="hangs-up")
         assert sim.wait_for_calls(timeout=30)
         stored = sim.store.get("calls", call["id"])
     assert capture.types()[0] == "assistant-request"
     request = capture.received[0].message
     assert request["call"]["type"] == "inboundPhoneCall" and request["customer"]["number"] == "+15555550123"
-    assert request["phoneNumber"]["number"] == "+15555550100"
+    assert request["phoneNumber"]["number"] == "+12125550100"
     later = capture.received[1:]
     assert [c.message["status"] for c in later if c.type == "status-update"] == ["in-progress", "ended"]
     assert {c.message["call"]["assistantId"] for c in later} == {chosen["id"]}
@@ -386,7 +386,7 @@ def test_inbound_answers_that_end_the_call(
 ) -> None:
     capture.answer = lambda m: (200, answer) if m["type"] == "assistant-request" else (200, {})
     with running_simulator(time_factor=500, server_url=capture.url) as sim:
-        sim.simulate_inbound(from_number="+15555550123", to_number="+15555550100")
+        sim.simulate_inbound(from_number="+15555550123", to_number="+12125550100")
         assert sim.wait_for_calls(timeout=30)
     assert capture.of_type("status-update")[-1].message["endedReason"] == reason
 

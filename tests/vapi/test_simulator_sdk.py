@@ -64,7 +64,7 @@ def test_sdk_places_single_and_batch_calls_and_lists_them(sim: Simulator) -> Non
     client = Vapi(token="sdk-test-key", base_url=sim.base_url)
     assistant = client.assistants.create(name="Caller", model={"provider": "openai", "model": "gpt-4o"})
     numbers = client.phone_numbers.list()
-    assert len(numbers) == 1 and numbers[0].number == "+15555550100"
+    assert len(numbers) == 1 and numbers[0].number == "+12125550100"
     TypeAdapter(list[ListPhoneNumbersResponseItem]).validate_python(raw_get(sim, "/phone-number"))
 
     single = client.calls.create(

@@ -16,7 +16,7 @@ from tests.vapi.conftest import CaptureServer
 from voiceops.vapi.simulator import Simulator, hmac_headers, phone_number_id_for, running_simulator
 from voiceops.vapi.simulator.resources import call_create, credential_create
 
-PHONE = phone_number_id_for("+15555550100")
+PHONE = phone_number_id_for("+12125550100")
 
 
 def place_call(sim: Simulator, server: dict[str, Any]) -> str:

@@ -107,7 +107,7 @@ class Command(BaseCommand):
             f"  Simulator: {settings.VAPI_BASE_URL} (Vapi stand-in; calls play in fast-forward)"
         )
         self.stdout.write(
-            "  Inbound:   python manage.py vapi_simulator simulate-inbound --from +15555550199 "
+            "  Inbound:   python manage.py vapi_simulator simulate-inbound --from +14155550199 "
             f"--to {demo.DEMO_NUMBER} --simulator-url {settings.VAPI_BASE_URL}"
         )
         self.stdout.flush()

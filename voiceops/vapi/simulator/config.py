@@ -33,7 +33,7 @@ class SimulatorConfig:
     report_unconnected: bool = True
     concurrency_limit: int = 100
     # Numbers the fake org owns from the start (ids are stable: store.phone_number_id_for).
-    phone_numbers: list[str] = field(default_factory=lambda: ["+15555550100"])
+    phone_numbers: list[str] = field(default_factory=lambda: ["+12125550100"])
     hmac_timestamp_unit: str = "s"
     keep_bodies: bool = True
     # Start a player for calls created through the API (off: REST only, e.g. SDK tests).

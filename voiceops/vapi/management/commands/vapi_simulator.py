@@ -1,7 +1,7 @@
 """``manage.py vapi_simulator``: run the local Vapi stand-in, place an inbound call, or drive load.
 
     manage.py vapi_simulator --port 8200 [--time-factor 10 --seed 7 ...]
-    manage.py vapi_simulator simulate-inbound --from +15555550123 --to +15555550100
+    manage.py vapi_simulator simulate-inbound --from +15555550123 --to +12125550100
     manage.py vapi_simulator load --calls 20 --seconds 30 --server-url http://127.0.0.1:8000/webhooks/vapi/
 
 The server's defaults come from settings: messages go to PUBLIC_BASE_URL/webhooks/vapi/
