@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -75,6 +75,7 @@ class CallSerializer(serializers.ModelSerializer):
         max_digits=12, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
     transcript = TranscriptTurnSerializer(source="turns", many=True, read_only=True)
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
 
@@ -208,6 +209,18 @@ class WebhookEventSerializer(serializers.ModelSerializer):
 RETRY_OUTCOMES = {"busy", "no-answer", "voicemail", "failed"}
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "09:00:00",
+        "description": "Wall-clock time in the recipient's own time zone (no offset).",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day without a zone; OpenAPI's ``time`` format would demand an offset."""
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -234,6 +247,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     spend_limit = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, coerce_to_string=False
     )
+    window_start = LocalTimeField(required=False)
+    window_end = LocalTimeField(required=False)
     retry_policy = serializers.JSONField(
         required=False,
         help_text='Per outcome (busy, no-answer, voicemail, failed): {"retry": bool, "delay_minutes": int}.',
