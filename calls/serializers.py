@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from calls.enums import Outcome
 from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
@@ -120,7 +121,12 @@ def _variables(value: Any) -> dict[str, Any]:
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    number = PhoneNumberField(help_text="E.164, e.g. +12025550123.")
+    number = PhoneNumberField(
+        help_text="E.164, e.g. +12025550123.",
+        validators=[
+            UniqueValidator(Customer.objects.all(), message="A customer with this number already exists.")
+        ],
+    )
     time_zone = serializers.CharField(
         required=False,
         allow_blank=True,

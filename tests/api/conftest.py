@@ -15,7 +15,9 @@ ALL_SCOPES = list(Scope.values)
 
 
 def make_key(*scopes: str, **extra: Any) -> tuple[ApiKey, str]:
-    return ApiKey.objects.create_key(name=f"test {'+'.join(scopes) or 'none'}"[:50], scopes=list(scopes), **extra)
+    return ApiKey.objects.create_key(
+        name=f"test {'+'.join(scopes) or 'none'}"[:50], scopes=list(scopes), **extra
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ that nothing answers 5xx and every response (status, content type, headers, body
 the schema documents. Runs with real commits (transactional_db) so a refused write
 behaves as in production instead of poisoning a wrapping test transaction.
 """
+
 from __future__ import annotations
 
 import pytest
