@@ -30,8 +30,8 @@ CONTRACT_FIELDS = {
 def test_detail_carries_the_contract_fields_transcript_and_tool_invocations(reader):
     call = CallFactory(
         status="ended", ended_reason="customer-ended-call", outcome="completed", cost="0.134200",
-        duration_seconds=158.2, summary="Booked.", structured_data={"booked": True}, success_evaluation="true",
-        recording_url="https://storage.vapi.ai/r.wav",
+        duration_seconds=158.2, summary="Booked.", structured_data={"booked": True},
+        success_evaluation="true", recording_url="https://storage.vapi.ai/r.wav",
     )  # fmt: skip
     TranscriptTurnFactory(call=call, position=1, role="user", text="Second", seconds_from_start=3.0)
     TranscriptTurnFactory(call=call, position=0, role="assistant", text="First", seconds_from_start=0.5)
@@ -47,7 +47,8 @@ def test_detail_carries_the_contract_fields_transcript_and_tool_invocations(read
         {"role": "user", "text": "Second", "seconds_from_start": 3.0},
     ]
     (invocation,) = body["tool_invocations"]
-    assert {k: invocation[k] for k in ("tool_call_id", "name", "arguments", "result", "error", "latency_ms")} == {
+    keys = ("tool_call_id", "name", "arguments", "result", "error", "latency_ms")
+    assert {k: invocation[k] for k in keys} == {
         "tool_call_id": "call_1", "name": "book_appointment", "arguments": {"day": "tue"}, "result": "Booked",
         "error": "", "latency_ms": 41.5,
     }  # fmt: skip
