@@ -180,3 +180,20 @@ def test_two_concurrent_identical_requests_create_one_campaign(settings):
     if statuses == [201, 201]:
         assert results[0][1] == results[1][1]
         assert sorted(str(r[2]) for r in results) == ["None", "true"]
+
+
+@pytest.mark.django_db
+def test_keys_expire_after_the_retention_period(writer, settings):
+    from voiceops.api.idempotency import idempotency_records_purge
+
+    settings.API_IDEMPOTENCY_RETENTION_HOURS = 24
+    assistant = AssistantFactory()
+    writer.post(URL, _body(assistant), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(hours=25))
+    # An expired key is new again, even with another body.
+    response = writer.post(URL, _body(assistant, "Other"), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    assert Campaign.objects.count() == 2
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(hours=25))
+    assert idempotency_records_purge() == 1
+    assert not IdempotencyRecord.objects.exists()

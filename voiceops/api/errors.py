@@ -22,6 +22,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from voiceops.errors import Conflict, DomainError, InvalidState, NotFound
+from voiceops.vapi.client import VapiError
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +81,15 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, DomainError):
         return DomainAPIException(
             status_code=domain_status(exc), code=exc.code, message=exc.message, fields=exc.fields
+        )
+    if isinstance(exc, VapiError):
+        # Vapi refused or did not answer: the caller did nothing wrong and may retry later.
+        log.warning("api.vapi_error", error_class=type(exc).__name__)
+        return DomainAPIException(
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            code="vapi_unavailable",
+            message=f"Vapi did not complete the request: {exc}",
+            fields={},
         )
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found.")

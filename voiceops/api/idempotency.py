@@ -90,6 +90,18 @@ def _claim(*, api_key: ApiKey, key: str, fingerprint: str) -> IdempotencyRecord 
         return None
 
 
+def _retention_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(
+        hours=float(getattr(settings, "API_IDEMPOTENCY_RETENTION_HOURS", 24))
+    )
+
+
+def idempotency_records_purge() -> int:
+    """Forget keys older than the retention period (run daily by beat); returns how many."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=_retention_cutoff()).delete()
+    return deleted
+
+
 def _take_over_stale(*, record: IdempotencyRecord) -> bool:
     """Claim an in-flight row whose owner died (older than the lock timeout)."""
     cutoff = timezone.now() - dt.timedelta(seconds=_settings_seconds("API_IDEMPOTENCY_LOCK_SECONDS", 120))
@@ -123,6 +135,10 @@ def _wait_for(*, api_key: ApiKey, key: str, fingerprint: str) -> Response | Idem
             claimed = _claim(api_key=api_key, key=key, fingerprint=fingerprint)
             if claimed is not None:
                 return claimed
+            continue
+        if record.created_at < _retention_cutoff():
+            # Keys are remembered for API_IDEMPOTENCY_RETENTION_HOURS; after that a key is new again.
+            IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
             continue
         if record.request_hash != fingerprint:
             raise _mismatch()

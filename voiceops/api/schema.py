@@ -51,6 +51,7 @@ _ERRORS = {
     "415": "Unsupported Content-Type.",
     "422": "Well-formed but cannot be carried out (e.g. Idempotency-Key reused with another body).",
     "429": "Too many requests for this API key; see Retry-After.",
+    "502": "Vapi refused or did not answer; nothing was done twice, retry later.",
 }
 _SAFE_ERRORS = ("400", "401", "403", "404", "405", "406", "429")
 
