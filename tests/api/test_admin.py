@@ -33,7 +33,8 @@ def test_add_key_shows_the_secret_once(staff):
     assert sorted(api_key.scopes) == ["customers:write", "read"] and api_key.rate_limit == "100/min"
     assert key not in api_key.hashed_key and api_key.hashed_key.startswith("sha512$$")
     assert APIClient().get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
-    # The change page never shows it again.
+    # Shown on the page after the redirect, then never again.
+    assert key in staff.get(response.url).content.decode()
     page = staff.get(f"/admin/api/apikey/{api_key.pk}/change/").content.decode()
     assert key not in page and key.split(".")[1] not in page
 
