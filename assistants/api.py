@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from simple_history.utils import update_change_reason
 
 from assistants.models import Assistant, PhoneNumber
 from assistants.serializers import AssistantSerializer, PhoneNumberSerializer
@@ -27,6 +29,18 @@ class AssistantViewSet(ApiModelViewSet):
 
     def get_queryset(self) -> QuerySet[Assistant]:
         return Assistant.objects.prefetch_related("tools").order_by("name")
+
+    def _reason(self) -> str:
+        # Ops ask "who changed this prompt?": the history row names the API key.
+        return f"API key {self.request.auth.name} ({self.request.auth.prefix})"[:100]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        assistant = serializer.save()
+        update_change_reason(assistant, self._reason())
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance._change_reason = self._reason()
+        serializer.save()
 
 
 @extend_schema_view(

@@ -65,6 +65,9 @@ def test_patch_records_history(writer):
     assistant = AssistantFactory()
     writer.patch(f"{URL}{assistant.pk}/", {"system_prompt": "New prompt"}, format="json")
     assert assistant.history.count() == 2
+    latest = assistant.history.first()
+    assert latest.system_prompt == "New prompt"
+    assert latest.history_change_reason.startswith(f"API key {writer.api_key.name}")
 
 
 def test_delete_of_an_assistant_a_campaign_uses_is_409(writer):
