@@ -3,6 +3,7 @@
 Exact values first, then prefixes and substrings. An unknown value is classified by
 prefix or falls to OTHER; it is never rejected, and the verbatim reason is always stored.
 """
+
 from __future__ import annotations
 
 from calls.enums import Outcome

@@ -134,6 +134,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {
+    "webhook-events-sweep": {"task": "calls.sweep_webhook_events", "schedule": 60.0},
+    "calls-reconcile": {"task": "calls.reconcile_calls", "schedule": 300.0},
+    "tools-resume-deferred": {"task": "tools.tool_invocations_resume_deferred", "schedule": 60.0},
+}
 
 # --- Vapi --------------------------------------------------------------------------------
 VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
@@ -153,6 +158,30 @@ VAPI_WEBHOOK_HMAC_PREFIX = env.str("VAPI_WEBHOOK_HMAC_PREFIX", default="")
 VAPI_WEBHOOK_HMAC_ENCODING = env.str("VAPI_WEBHOOK_HMAC_ENCODING", default="hex")
 VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT = env.str("VAPI_WEBHOOK_HMAC_PAYLOAD_FORMAT", default="{timestamp}.{body}")
 VAPI_WEBHOOK_HMAC_TOLERANCE_SECONDS = env.int("VAPI_WEBHOOK_HMAC_TOLERANCE_SECONDS", default=300)
+VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64 = env.bool("VAPI_WEBHOOK_HMAC_SECRET_IS_BASE64", default=False)
+# Deeper JSON than this is refused with 400 before anything walks it recursively.
+VAPI_WEBHOOK_MAX_DEPTH = env.int("VAPI_WEBHOOK_MAX_DEPTH", default=64)
+# High-volume informational types: "store" keeps them in the ledger (marked ignored, never
+# processed), "count" only counts them. Partial transcripts are named "transcript-partial".
+VAPI_WEBHOOK_HIGH_VOLUME_TYPES = env.list(
+    "VAPI_WEBHOOK_HIGH_VOLUME_TYPES", default=["speech-update", "transcript-partial", "model-output"]
+)
+VAPI_WEBHOOK_HIGH_VOLUME_MODE = env.str("VAPI_WEBHOOK_HIGH_VOLUME_MODE", default="store")
+# How stored events reach a worker: "celery" publishes one Celery message per event after
+# commit; "notify" sends a Postgres NOTIFY from the INSERT itself (no Redis on the request
+# path) and `manage.py webhook_worker` claims pending rows in batches with SKIP LOCKED.
+VAPI_WEBHOOK_DISPATCH = env.str("VAPI_WEBHOOK_DISPATCH", default="celery")
+# Group commit: informational webhooks of one process share one INSERT and one commit.
+VAPI_WEBHOOK_GROUP_COMMIT = env.bool("VAPI_WEBHOOK_GROUP_COMMIT", default=False)
+VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS = env.int("VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS", default=64)
+# After a failed publish, skip publishing for this long (events wait for the sweeper).
+VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS = env.float("VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS", default=5.0)
+VAPI_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("VAPI_WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
+VAPI_WEBHOOK_MAX_ATTEMPTS = env.int("VAPI_WEBHOOK_MAX_ATTEMPTS", default=5)
+# Reconciliation: a call not ended this many minutes after it should have is fetched from Vapi.
+VAPI_RECONCILE_GRACE_MINUTES = env.int("VAPI_RECONCILE_GRACE_MINUTES", default=10)
+VAPI_RECONCILE_LOOKBACK_HOURS = env.int("VAPI_RECONCILE_LOOKBACK_HOURS", default=48)
+VAPI_DEFAULT_MAX_DURATION_SECONDS = env.int("VAPI_DEFAULT_MAX_DURATION_SECONDS", default=600)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- DRF -----------------------------------------------------------------------------------
@@ -183,6 +212,25 @@ SPECTACULAR_SETTINGS = {
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
 
+# --- assistants: push to Vapi, the server block pushed with them --------------------------
+# Longest Retry-After the REST client waits in-process; longer 429s go back to the Celery task.
+VAPI_RETRY_AFTER_MAX = env.float("VAPI_RETRY_AFTER_MAX", default=30.0)
+# Which webhook credential voiceops keeps in Vapi: hmac, bearer or secret (X-Vapi-Secret).
+# Empty = the first of hmac/bearer/secret that VAPI_WEBHOOK_AUTH accepts.
+VAPI_WEBHOOK_CREDENTIAL_TYPE = env.str("VAPI_WEBHOOK_CREDENTIAL_TYPE", default="")
+VAPI_SERVER_TIMEOUT_SECONDS = env.int("VAPI_SERVER_TIMEOUT_SECONDS", default=20)
+VAPI_SERVER_BACKOFF_TYPE = env.str("VAPI_SERVER_BACKOFF_TYPE", default="exponential")
+VAPI_SERVER_BACKOFF_MAX_RETRIES = env.int("VAPI_SERVER_BACKOFF_MAX_RETRIES", default=3)
+VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS = env.float("VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS", default=1.0)
+ASSISTANT_PUSH_ON_SAVE = env.bool("ASSISTANT_PUSH_ON_SAVE", default=False)
+ASSISTANT_PUSH_MAX_RETRIES = env.int("ASSISTANT_PUSH_MAX_RETRIES", default=2)
+ASSISTANT_DRIFT_CHECK_SECONDS = env.int("ASSISTANT_DRIFT_CHECK_SECONDS", default=900)
+CELERY_BEAT_SCHEDULE["assistants-drift-check"] = {
+    "task": "assistants.tasks.assistants_drift_check_task",
+    "schedule": float(ASSISTANT_DRIFT_CHECK_SECONDS),
+    "options": {"expires": float(ASSISTANT_DRIFT_CHECK_SECONDS)},
+}
+
 # --- logging: structured, one line per event --------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
@@ -202,3 +250,18 @@ LOGGING = {
 from voiceops.logging import configure_structlog  # noqa: E402
 
 configure_structlog()
+
+# --- outbound campaigns ---------------------------------------------------------------------
+# Per-customer cap across every campaign and single call: dials in a rolling window.
+OUTBOUND_CUSTOMER_MAX_ATTEMPTS = env.int("OUTBOUND_CUSTOMER_MAX_ATTEMPTS", default=5)
+OUTBOUND_CUSTOMER_WINDOW_HOURS = env.int("OUTBOUND_CUSTOMER_WINDOW_HOURS", default=24)
+# Crash recovery of dial attempts (calls/services/campaigns/recovery.py).
+OUTBOUND_RESERVED_STALE_SECONDS = env.int("OUTBOUND_RESERVED_STALE_SECONDS", default=60)
+OUTBOUND_REQUESTING_STALE_SECONDS = env.int("OUTBOUND_REQUESTING_STALE_SECONDS", default=120)
+OUTBOUND_LOST_AFTER_SECONDS = env.int("OUTBOUND_LOST_AFTER_SECONDS", default=600)
+CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
+CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
+    "task": "calls.campaigns_tick",
+    "schedule": CAMPAIGN_TICK_SECONDS,
+    "options": {"expires": CAMPAIGN_TICK_SECONDS * 2},
+}

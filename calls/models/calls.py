@@ -1,4 +1,5 @@
 """The durable record of a call and its transcript."""
+
 from __future__ import annotations
 
 from django.db import models

@@ -1,4 +1,5 @@
 """Outbound campaigns and their recipients."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,16 +43,26 @@ class Campaign(models.Model):
     requires_consent = models.BooleanField(default=False)
     default_region = models.CharField(max_length=2, default="US")
     retention_days = models.PositiveIntegerField(null=True, blank=True)
+    state_reason = models.CharField(max_length=500, blank=True, help_text="Why the state last changed.")
+    state_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(state__in=CampaignState.values), name="campaign_state_valid"),
-            models.CheckConstraint(condition=models.Q(max_concurrent_calls__gte=1), name="campaign_cap_positive"),
-            models.CheckConstraint(condition=models.Q(max_calls_per_minute__gte=1), name="campaign_rate_positive"),
-            models.CheckConstraint(condition=models.Q(max_attempts__gte=1), name="campaign_attempts_positive"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=CampaignState.values), name="campaign_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_concurrent_calls__gte=1), name="campaign_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_calls_per_minute__gte=1), name="campaign_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_attempts__gte=1), name="campaign_attempts_positive"
+            ),
             models.CheckConstraint(
                 condition=models.Q(window_start__lt=models.F("window_end")), name="campaign_window_ordered"
             ),
@@ -89,7 +100,9 @@ class CampaignRecipient(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="recipient_once_per_campaign"),
-            models.CheckConstraint(condition=models.Q(state__in=RecipientState.values), name="recipient_state_valid"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=RecipientState.values), name="recipient_state_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
 """People we call or who call us."""
+
 from __future__ import annotations
 
 import zoneinfo

@@ -1,4 +1,5 @@
 """The webhook ledger: every authenticated Vapi message, stored before anything acts on it."""
+
 from __future__ import annotations
 
 from django.db import models

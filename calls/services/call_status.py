@@ -1,4 +1,5 @@
 """Applying Vapi call statuses: forward only, whatever order events arrive in."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,11 @@
 """Webhook URLs: POST /webhooks/vapi/."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from calls.webhooks.views import VapiWebhookView
+
+app_name = "webhooks"
+
+urlpatterns = [
+    path("vapi/", VapiWebhookView.as_view(), name="vapi"),
+]

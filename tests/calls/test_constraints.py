@@ -1,4 +1,5 @@
 """Invariants that Postgres itself enforces."""
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.utils import InternalError

@@ -1,4 +1,5 @@
 """Prepare a demo: an admin user (login printed) and the demo data set."""
+
 from __future__ import annotations
 
 from typing import Any

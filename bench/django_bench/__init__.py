@@ -1,0 +1,1 @@
+"""Bench-only Django settings and URLs (never used in production)."""

@@ -1,0 +1,59 @@
+"""``manage.py webhook_worker``: process stored webhook events without Redis on the request path.
+
+Used with ``VAPI_WEBHOOK_DISPATCH=notify``: the webhook's INSERT sends a Postgres NOTIFY,
+this process LISTENs, and claims pending ledger rows in batches (SKIP LOCKED, so several
+workers and the Celery sweeper can run together). A short poll interval covers a lost
+notification or a worker restart; the sweeper still retries failures.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+import structlog
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from calls.services.events import NOTIFY_CHANNEL, webhook_events_process_pending
+
+log = structlog.get_logger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Process stored Vapi webhook events as they arrive (LISTEN/NOTIFY + SKIP LOCKED batches)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--batch", type=int, default=200, help="Events claimed per batch.")
+        parser.add_argument("--poll", type=float, default=1.0, help="Seconds between polls without a NOTIFY.")
+        parser.add_argument("--max-seconds", type=float, default=0.0, help="Stop after this (0: never).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        try:
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+        except ValueError:
+            pass  # not the main thread (tests): stopped by --max-seconds
+        deadline = time.monotonic() + options["max_seconds"] if options["max_seconds"] else None
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        log.info("webhook_worker.started", batch=options["batch"])
+        while not stopping and (deadline is None or time.monotonic() < deadline):
+            processed = webhook_events_process_pending(limit=options["batch"])
+            if processed >= options["batch"]:
+                continue  # more may be waiting: do not sleep
+            wait = options["poll"]
+            if deadline is not None:
+                wait = max(0.0, min(wait, deadline - time.monotonic()))
+            # Returns at the first notification (or the timeout); the rest are drained next round.
+            for _ in connection.connection.notifies(timeout=wait, stop_after=1):
+                pass
+        log.info("webhook_worker.stopped")

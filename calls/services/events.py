@@ -1,0 +1,255 @@
+"""The webhook ledger: store every authenticated message first, process it later, exactly once.
+
+- ``webhook_event_record`` is the hot path: ONE ``INSERT ... ON CONFLICT DO NOTHING``
+  (the dedupe key is unique), so a duplicate delivery costs the same single statement
+  and never raises.
+- ``webhook_event_enqueue`` publishes one Celery message after commit. When Redis is
+  down the publish fails fast (short broker timeouts in settings), is swallowed, and
+  publishing pauses for a few seconds so a dead broker does not slow every webhook; the
+  event stays ``received`` and the sweeper processes it.
+- ``webhook_event_process`` claims the row with ``FOR UPDATE SKIP LOCKED`` (a second
+  worker holding a duplicate task skips it), applies it in a savepoint, and records the
+  outcome: processed, or the error and traceback (failed after
+  ``VAPI_WEBHOOK_MAX_ATTEMPTS`` attempts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import traceback
+from collections import Counter
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from calls.enums import EventState
+from calls.models import WebhookEvent
+from calls.services.processors import has_processor, message_process
+from voiceops.vapi.messages import EnvelopeError, ServerMessage, parse_server_message
+
+log = structlog.get_logger(__name__)
+
+# The table name comes from the model; every value is a bound parameter.
+_INSERT_SQL = (
+    "INSERT INTO " + WebhookEvent._meta.db_table + " (message_type, vapi_call_id, body, headers, received_at,"  # noqa: S608
+    " message_timestamp, dedupe_key, state, attempts, error, traceback, response, processed_at)"
+    " VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, 0, '', '', %s::jsonb, %s)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+NOTIFY_CHANNEL = "voiceops_webhook_events"
+# Same statement, plus a NOTIFY that Postgres delivers on commit: still one round trip.
+_INSERT_NOTIFY_SQL = f"WITH ins AS ({_INSERT_SQL}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', '') FROM ins"  # noqa: S608
+
+_broker_lock = threading.Lock()
+_broker_paused_until = 0.0
+_counted: Counter[str] = Counter()
+_counted_lock = threading.Lock()
+
+
+def ledger_row(
+    *,
+    parsed: ServerMessage,
+    body: bytes,
+    headers: dict[str, str],
+    state: str = EventState.RECEIVED,
+    response: dict[str, Any] | None = None,
+) -> list[Any]:
+    """The bound parameters of one ledger row, in ``_INSERT_SQL`` order."""
+    now = timezone.now()
+    safe_headers = {k: v.replace("\x00", "") for k, v in headers.items()}
+    return [
+        parsed.type,
+        parsed.call_id,
+        body.decode("utf-8"),
+        json.dumps(safe_headers),
+        now,
+        parsed.timestamp,
+        parsed.dedupe_key(body),
+        state,
+        None if response is None else json.dumps(response),
+        now if state != EventState.RECEIVED else None,
+    ]
+
+
+def webhook_event_record(
+    *,
+    parsed: ServerMessage,
+    body: bytes,
+    headers: dict[str, str],
+    state: str = EventState.RECEIVED,
+    response: dict[str, Any] | None = None,
+) -> int | None:
+    """Insert the ledger row; return its id, or None when this delivery is already stored.
+
+    With ``VAPI_WEBHOOK_GROUP_COMMIT`` (and outside a transaction) the row joins the
+    process's next group commit: one multi-row INSERT and one commit for many requests.
+    """
+    row = ledger_row(parsed=parsed, body=body, headers=headers, state=state, response=response)
+    notify = state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
+    if settings.VAPI_WEBHOOK_GROUP_COMMIT and not connection.in_atomic_block:
+        from calls.services.group_commit import group_insert
+
+        return group_insert(row=row, notify=notify)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_NOTIFY_SQL if notify else _INSERT_SQL, row)
+        fetched = cursor.fetchone()
+    return fetched[0] if fetched else None
+
+
+def webhook_event_count(*, message_type: str) -> None:
+    """High-volume messages in "count" mode: counted per process, not stored."""
+    with _counted_lock:
+        _counted[message_type] += 1
+
+
+def webhook_event_counts() -> dict[str, int]:
+    with _counted_lock:
+        return dict(_counted)
+
+
+def _publish(event_id: int) -> None:
+    global _broker_paused_until
+    from calls.tasks import process_webhook_event
+
+    if time.monotonic() < _broker_paused_until:
+        log.info("webhook.enqueue_skipped", event_id=event_id, reason="broker_paused")
+        return
+    try:
+        process_webhook_event.apply_async(args=[event_id], retry=False)
+    except (KombuOperationalError, ConnectionError, OSError, TimeoutError) as exc:
+        with _broker_lock:
+            _broker_paused_until = time.monotonic() + settings.VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS
+        log.warning("webhook.enqueue_failed", event_id=event_id, error=type(exc).__name__)
+    except Exception:  # noqa: BLE001 - the event is stored; the sweeper is the safety net
+        log.exception("webhook.enqueue_error", event_id=event_id)
+
+
+def webhook_event_enqueue(*, event_id: int) -> None:
+    """Publish processing of ``event_id`` once the row is committed; never raises.
+
+    In "notify" dispatch the INSERT already woke the ledger worker: nothing to publish.
+    """
+    if settings.VAPI_WEBHOOK_DISPATCH == "celery":
+        transaction.on_commit(lambda: _publish(event_id))
+
+
+def broker_pause_reset() -> None:
+    """Forget a publish failure (tests, or an operator who fixed Redis)."""
+    global _broker_paused_until
+    with _broker_lock:
+        _broker_paused_until = 0.0
+
+
+def _record_failure(event: WebhookEvent, exc: BaseException) -> None:
+    event.attempts += 1
+    event.error = f"{type(exc).__name__}: {exc}"[:2000]
+    event.traceback = "".join(traceback.format_exception(exc))[-20000:]
+    if event.attempts >= settings.VAPI_WEBHOOK_MAX_ATTEMPTS:
+        event.state = EventState.FAILED
+    event.save(update_fields=["attempts", "error", "traceback", "state"])
+    log.warning("webhook.process_failed", attempts=event.attempts, state=event.state, error=event.error)
+
+
+def webhook_event_process(*, event_id: int) -> str | None:
+    """Apply one stored event. Returns the resulting state, None when it was not claimable.
+
+    Not claimable means already processed/ignored/failed, or locked by another worker
+    right now (SKIP LOCKED): either way there is nothing for this worker to do.
+    """
+    with transaction.atomic():
+        event = (
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, state=EventState.RECEIVED)
+            .first()
+        )
+        if event is None:
+            return None
+        with structlog.contextvars.bound_contextvars(
+            event_id=event.pk, call_id=event.vapi_call_id, message_type=event.message_type
+        ):
+            try:
+                with transaction.atomic():
+                    parsed = parse_server_message(
+                        event.body.encode("utf-8"), max_depth=settings.VAPI_WEBHOOK_MAX_DEPTH
+                    )
+                    state = EventState.PROCESSED if has_processor(parsed.type) else EventState.IGNORED
+                    message_process(parsed=parsed)
+            except EnvelopeError as exc:
+                event.attempts += 1
+                event.state = EventState.FAILED
+                event.error = f"Stored body is not a server message: {exc.reason}"
+                event.save(update_fields=["attempts", "state", "error"])
+                return event.state
+            except Exception as exc:  # noqa: BLE001 - recorded on the row, retried by the sweeper
+                _record_failure(event, exc)
+                return event.state
+            event.attempts += 1
+            event.state = state
+            event.processed_at = timezone.now()
+            event.error = ""
+            event.traceback = ""
+            event.save(update_fields=["attempts", "state", "processed_at", "error", "traceback"])
+            log.info("webhook.processed", state=state)
+            return state
+
+
+def webhook_event_replay(*, event: WebhookEvent) -> None:
+    """Process ``event`` again from its stored body (admin/API action), whatever its state.
+
+    Processing is idempotent, so replaying an applied event changes nothing; replaying a
+    failed one after a fix applies it.
+    """
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        state=EventState.RECEIVED, attempts=0, error="", traceback="", processed_at=None
+    )
+    webhook_event_process(event_id=event.pk)
+    event.refresh_from_db()
+
+
+def webhook_events_sweep(
+    *, older_than_seconds: int | None = None, limit: int = 500, budget_seconds: float = 50.0
+) -> int:
+    """Process events stored but not processed for a while (broker down, worker crash).
+
+    Runs inside the beat task, claiming rows one by one with SKIP LOCKED, so a second
+    sweeper or a worker handling the same event never processes it twice. Bounded by
+    ``limit`` and a time budget so runs do not pile up.
+    """
+    age = settings.VAPI_WEBHOOK_SWEEP_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
+    cutoff = timezone.now() - dt.timedelta(seconds=age)
+    ids = list(
+        WebhookEvent.objects.filter(state=EventState.RECEIVED, received_at__lte=cutoff)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    started = time.monotonic()
+    processed = 0
+    for event_id in ids:
+        if time.monotonic() - started > budget_seconds:
+            break
+        if webhook_event_process(event_id=event_id) is not None:
+            processed += 1
+    if ids:
+        log.info("webhook.sweep", candidates=len(ids), processed=processed)
+    return processed
+
+
+def webhook_events_process_pending(*, limit: int = 200) -> int:
+    """Process received events in arrival order, up to ``limit`` (the ledger worker's batch).
+
+    Rows another worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so
+    any number of ledger workers and the sweeper can run side by side.
+    """
+    ids = list(
+        WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's job
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(1 for event_id in ids if webhook_event_process(event_id=event_id) is not None)

@@ -1,0 +1,109 @@
+"""Receiving one authenticated, well-formed server message: store, then answer or enqueue.
+
+Informational messages: one INSERT (autocommit) and a publish after commit; nothing
+else on the request path. Request/response messages: the ledger row, the answer and the
+stored answer in one transaction, so a duplicate delivery (which waits on the unique
+key until the first commits) is answered from ``WebhookEvent.response``, identically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from calls.enums import EventState
+from calls.models import WebhookEvent
+from calls.services import answers
+from calls.services.events import webhook_event_count, webhook_event_enqueue, webhook_event_record
+from calls.services.processors import has_processor
+from calls.services.processors.calls import json_safe
+from voiceops.vapi import messages as types
+from voiceops.vapi.messages import ServerMessage
+
+log = structlog.get_logger(__name__)
+
+EMPTY: dict[str, Any] = {}
+
+_ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
+    types.ASSISTANT_REQUEST: lambda parsed, event_id: answers.assistant_request_answer(parsed=parsed),
+    types.TRANSFER_DESTINATION_REQUEST: lambda parsed, event_id: answers.transfer_destination_answer(
+        parsed=parsed
+    ),
+    types.KNOWLEDGE_BASE_REQUEST: lambda parsed, event_id: answers.knowledge_base_answer(parsed=parsed),
+    types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
+}
+
+
+def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
+    """A valid, speakable answer when we cannot compute the real one."""
+    if parsed.type == types.TOOL_CALLS:
+        return answers.tool_calls_fallback(parsed=parsed)
+    if parsed.type == types.KNOWLEDGE_BASE_REQUEST:
+        return {"documents": []}
+    if parsed.type == types.TRANSFER_DESTINATION_REQUEST:
+        return {"error": answers.NO_TRANSFER}
+    return {"error": answers.NO_ASSISTANT}
+
+
+def _is_high_volume(parsed: ServerMessage) -> bool:
+    return parsed.volume_type in settings.VAPI_WEBHOOK_HIGH_VOLUME_TYPES
+
+
+def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """Store ``parsed`` and return the body to answer with. Raises DatabaseError if storing fails."""
+    if parsed.is_request_response:
+        return _answer_in_request(parsed=parsed, body=body, headers=headers)
+    if _is_high_volume(parsed):
+        if settings.VAPI_WEBHOOK_HIGH_VOLUME_MODE == "count":
+            webhook_event_count(message_type=parsed.volume_type)
+            return EMPTY
+        webhook_event_record(parsed=parsed, body=body, headers=headers, state=EventState.IGNORED)
+        return EMPTY
+    if not has_processor(parsed.type) or not parsed.call_id:
+        # Vapi keeps adding types: keep the body for later, answer 200, never fail.
+        log.info("webhook.ignored", reason="unknown_type" if not has_processor(parsed.type) else "no_call_id")
+        webhook_event_record(parsed=parsed, body=body, headers=headers, state=EventState.IGNORED)
+        return EMPTY
+    event_id = webhook_event_record(parsed=parsed, body=body, headers=headers)
+    if event_id is not None:
+        webhook_event_enqueue(event_id=event_id)
+    else:
+        log.info("webhook.duplicate")
+    return EMPTY
+
+
+def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    answer_for = _ANSWERS[parsed.type]
+    with transaction.atomic():
+        event_id = webhook_event_record(parsed=parsed, body=body, headers=headers)
+        if event_id is None:
+            stored = (
+                WebhookEvent.objects.filter(dedupe_key=parsed.dedupe_key(body))
+                .values_list("id", "response")
+                .first()
+            )
+            if stored is not None and stored[1] is not None:
+                log.info("webhook.duplicate", answered_from="ledger")
+                return stored[1]
+            event_id = stored[0] if stored else None
+        try:
+            with transaction.atomic():
+                answer = answer_for(parsed, event_id)
+            if not isinstance(answer, dict):
+                raise TypeError(f"answer is a {type(answer).__name__}, not an object")
+            answer = json_safe(answer)
+            json.dumps(answer)  # the view must be able to send it
+        except Exception:  # noqa: BLE001 - a caller is waiting: answer with a sentence, never a 500
+            log.exception("webhook.answer_failed")
+            answer = fallback_answer(parsed=parsed)
+        if event_id is not None:
+            WebhookEvent.objects.filter(pk=event_id).update(
+                response=answer, state=EventState.PROCESSED, processed_at=timezone.now(), attempts=1
+            )
+        return answer

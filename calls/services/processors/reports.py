@@ -1,0 +1,106 @@
+"""end-of-call-report (and a Vapi Call fetched by reconciliation): the final truth (CONTRACT §4.5).
+
+Fields are read from ``artifact``/``analysis`` first and fall back to the legacy
+top-level copies, then to the ``call`` snapshot. Applying the same report twice gives the
+same row; the transcript is replaced by the report's message list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calls.enums import CallStatus, TurnSource
+from calls.models import Call, TranscriptTurn
+from calls.outcomes import outcome_for_ended_reason
+from calls.services.call_status import call_apply_status
+from calls.services.processors.calls import (
+    as_cost,
+    as_dict,
+    as_list,
+    as_text,
+    as_url,
+    call_ended_notify,
+    json_safe,
+    parse_iso,
+)
+from calls.services.processors.transcripts import turn_from_history
+
+
+def _first(*values: Any) -> Any:
+    for value in values:
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def call_apply_report(*, call: Call, report: dict[str, Any], at: Any) -> list[str]:
+    """Fill a locked call from an end-of-call report (or a Vapi Call object shaped like one)."""
+    snapshot = as_dict(report.get("call"))
+    artifact = as_dict(report.get("artifact"))
+    analysis = as_dict(report.get("analysis"))
+    call_apply_status(call=call, status=CallStatus.ENDED, at=at)
+
+    reason = as_text(_first(report.get("endedReason"), snapshot.get("endedReason")), max_length=200)
+    outcome = outcome_for_ended_reason(reason)
+    call.ended_reason = reason
+    call.outcome = outcome.value if outcome else ""
+    call.started_at = parse_iso(_first(report.get("startedAt"), snapshot.get("startedAt"))) or call.started_at
+    call.ended_at = parse_iso(_first(report.get("endedAt"), snapshot.get("endedAt"))) or call.ended_at
+    if call.started_at and call.ended_at:
+        call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
+    elif isinstance(report.get("durationSeconds"), int | float) and report["durationSeconds"] >= 0:
+        call.duration_seconds = float(report["durationSeconds"])
+    cost = as_cost(_first(report.get("cost"), snapshot.get("cost")))
+    if cost is not None:
+        call.cost = cost
+    breakdown = dict(as_dict(_first(report.get("costBreakdown"), snapshot.get("costBreakdown"))))
+    costs = as_list(_first(report.get("costs"), snapshot.get("costs")))
+    if costs:
+        breakdown["costs"] = costs
+    call.cost_breakdown = json_safe(breakdown)
+    recording = as_dict(artifact.get("recording"))
+    call.recording_url = as_url(
+        _first(
+            artifact.get("recordingUrl"),
+            as_dict(recording.get("mono")).get("combinedUrl"),
+            report.get("recordingUrl"),
+        )
+    )
+    call.stereo_recording_url = as_url(
+        _first(
+            artifact.get("stereoRecordingUrl"), recording.get("stereoUrl"), report.get("stereoRecordingUrl")
+        )
+    )
+    call.summary = as_text(_first(analysis.get("summary"), report.get("summary")))
+    structured = analysis.get("structuredData")
+    call.structured_data = json_safe(structured) if isinstance(structured, dict) else {}
+    evaluation = analysis.get("successEvaluation")
+    call.success_evaluation = "" if evaluation is None else as_text(evaluation, max_length=500)
+    call.transcript_text = as_text(_first(artifact.get("transcript"), report.get("transcript")))
+    call.has_final_report = True
+
+    messages = as_list(_first(artifact.get("messages"), report.get("messages")))
+    TranscriptTurn.objects.filter(call=call).delete()
+    TranscriptTurn.objects.bulk_create(
+        [
+            TranscriptTurn(call=call, position=i, source=TurnSource.REPORT, **turn_from_history(item))
+            for i, item in enumerate(m for m in messages if isinstance(m, dict))
+        ]
+    )
+    call_ended_notify(call=call)
+    return [
+        "ended_reason",
+        "outcome",
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        "cost",
+        "cost_breakdown",
+        "recording_url",
+        "stereo_recording_url",
+        "summary",
+        "structured_data",
+        "success_evaluation",
+        "transcript_text",
+        "has_final_report",
+    ]

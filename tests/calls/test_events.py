@@ -1,0 +1,338 @@
+"""The ledger's processing side: failures and the sweeper, replay, the broker being down,
+and two workers on one call at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from calls.enums import CallStatus, EventState, Outcome
+from calls.models import Call, TranscriptTurn, WebhookEvent
+from calls.services import events
+from calls.services.events import webhook_event_process, webhook_event_replay, webhook_events_sweep
+from calls.tasks import sweep_webhook_events
+from tests.calls.conftest import post
+from tests.conftest import load_fixture
+from tests.factories import WebhookEventFactory
+from voiceops.celery import app
+from voiceops.vapi.messages import parse_server_message
+
+CALL_ID = "0195953a-5e2c-7b41-9d8e-3f6a2c1b7e90"
+CALL_FIXTURES = [
+    "status-update-ringing.json",
+    "status-update-in-progress.json",
+    "transcript-final.json",
+    "conversation-update.json",
+    "hang.json",
+    "user-interrupted.json",
+    "status-update-ended.json",
+    "end-of-call-report.json",
+]
+
+
+def stored(name: str, **overrides) -> WebhookEvent:
+    """A received ledger row for a fixture, as the webhook view would have stored it."""
+    body = json.dumps(load_fixture(name)).encode()
+    parsed = parse_server_message(body, max_depth=64)
+    event_id = events.webhook_event_record(parsed=parsed, body=body, headers={})
+    event = WebhookEvent.objects.get(pk=event_id)
+    if overrides:
+        WebhookEvent.objects.filter(pk=event_id).update(**overrides)
+        event.refresh_from_db()
+    return event
+
+
+@pytest.fixture
+def failing_processor(monkeypatch):
+    from calls.services import processors
+
+    def explode(call, parsed):
+        raise RuntimeError("processor bug")
+
+    monkeypatch.setitem(processors.PROCESSORS, "status-update", explode)
+
+
+@pytest.mark.django_db
+def test_a_failure_is_recorded_and_failed_after_five_attempts(failing_processor):
+    event = stored("status-update-ringing.json")
+    for attempt in range(1, 6):
+        state = webhook_event_process(event_id=event.pk)
+        event.refresh_from_db()
+        assert event.attempts == attempt
+        assert "RuntimeError: processor bug" in event.error
+        assert "Traceback" in event.traceback and "explode" in event.traceback
+    assert state == EventState.FAILED == event.state
+    assert webhook_event_process(event_id=event.pk) is None  # failed rows are left alone
+    assert not Call.objects.exists()  # the failed attempt's writes were rolled back
+
+
+@pytest.mark.django_db
+def test_sweeper_processes_only_events_left_unprocessed_for_a_minute(time_machine):
+    old = stored("status-update-ringing.json")
+    WebhookEvent.objects.filter(pk=old.pk).update(received_at=timezone.now() - dt.timedelta(seconds=61))
+    fresh = stored("status-update-in-progress.json")
+    assert webhook_events_sweep() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.state, fresh.state) == (EventState.PROCESSED, EventState.RECEIVED)
+    assert Call.objects.get().status == CallStatus.RINGING
+
+
+@pytest.mark.django_db
+def test_sweeper_retries_a_failing_event_until_it_is_marked_failed(failing_processor, time_machine):
+    event = stored("status-update-ringing.json")
+    for _ in range(7):
+        time_machine.move_to(timezone.now() + dt.timedelta(seconds=61))
+        sweep_webhook_events.delay()
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == (EventState.FAILED, 5)
+
+
+@pytest.mark.django_db
+def test_replay_reprocesses_a_failed_event_after_the_fix(monkeypatch):
+    from calls.services import processors
+
+    real = processors.PROCESSORS["status-update"]
+    monkeypatch.setitem(processors.PROCESSORS, "status-update", lambda call, parsed: 1 / 0)
+    event = stored("status-update-ringing.json", attempts=4)
+    webhook_event_process(event_id=event.pk)
+    event.refresh_from_db()
+    assert event.state == EventState.FAILED
+    monkeypatch.setitem(processors.PROCESSORS, "status-update", real)
+    webhook_event_replay(event=event)
+    assert (event.state, event.attempts, event.error, event.traceback) == (EventState.PROCESSED, 1, "", "")
+    assert Call.objects.get().status == CallStatus.RINGING
+    webhook_event_replay(event=event)  # replaying an applied event changes nothing
+    assert Call.objects.count() == 1 and Call.objects.get().status == CallStatus.RINGING
+
+
+@pytest.mark.django_db
+def test_replay_of_a_report_does_not_duplicate_the_transcript():
+    event = stored("end-of-call-report.json")
+    webhook_event_process(event_id=event.pk)
+    webhook_event_replay(event=event)
+    assert TranscriptTurn.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_a_stored_body_that_is_no_longer_a_message_fails_at_once():
+    event = WebhookEventFactory(body="[]")
+    assert webhook_event_process(event_id=event.pk) == EventState.FAILED
+
+
+@pytest.mark.django_db
+def test_the_call_ended_hook_runs_after_commit(monkeypatch, django_capture_on_commit_callbacks):
+    from calls import hooks
+
+    seen: list[str] = []
+    monkeypatch.setattr(hooks, "on_call_ended", lambda *, call: seen.append(call.vapi_id))
+    event = stored("status-update-ended.json")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        webhook_event_process(event_id=event.pk)
+    assert seen == []
+    for callback in callbacks:
+        callback()
+    assert seen == [CALL_ID]
+
+
+# --- broker down ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Celery not eager and its broker URL on a closed local port: every publish fails."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()
+    original = (app.conf.broker_url, app.conf.task_always_eager)
+
+    def reset_pools():
+        app.amqp._producer_pool = None
+        app._pool = None
+
+    reset_pools()
+    app.conf.broker_url = f"redis://127.0.0.1:{closed_port}/0"
+    app.conf.task_always_eager = False
+    yield
+    app.conf.broker_url, app.conf.task_always_eager = original
+    reset_pools()
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_webhooks_are_answered_and_stored_and_the_sweeper_processes_them(
+    broker_down, client, django_capture_on_commit_callbacks, caplog, time_machine
+):
+    for name in CALL_FIXTURES:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post(client, load_fixture(name))
+        assert response.status_code == 200 and response.json() == {}
+    assert WebhookEvent.objects.filter(state=EventState.RECEIVED).count() == len(CALL_FIXTURES)
+    assert not Call.objects.exists()
+    failures = [r for r in caplog.records if "webhook.enqueue_failed" in str(r.msg)]
+    skipped = [r for r in caplog.records if "webhook.enqueue_skipped" in str(r.msg)]
+    assert len(failures) == 1 and len(skipped) == len(CALL_FIXTURES) - 1  # publishing paused after a failure
+
+    app.conf.broker_url, app.conf.task_always_eager = (app.conf.broker_url, True)  # Redis is back
+    time_machine.move_to(timezone.now() + dt.timedelta(seconds=61))
+    sweep_webhook_events.delay()
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {EventState.PROCESSED}
+    call = Call.objects.get(vapi_id=CALL_ID)
+    assert (call.status, call.outcome, call.has_final_report) == (CallStatus.ENDED, Outcome.COMPLETED, True)
+
+
+# --- two workers on one call ---------------------------------------------------------------
+
+
+def _run_in_threads(targets) -> list[BaseException]:
+    barrier = threading.Barrier(len(targets))
+    errors: list[BaseException] = []
+
+    def runner(target):
+        try:
+            barrier.wait(timeout=10)
+            target()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_processing_events_of_one_unknown_call_at_once_do_not_corrupt_it():
+    ids = [stored(name).pk for name in CALL_FIXTURES]
+    halves = [ids[0::2], ids[1::2]]
+    errors = _run_in_threads([lambda h=h: [webhook_event_process(event_id=i) for i in h] for h in halves])
+    assert errors == []
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {EventState.PROCESSED}
+    call = Call.objects.get()
+    assert (call.status, call.ended_reason, call.outcome) == (
+        "ended",
+        "assistant-said-end-call-phrase",
+        "completed",
+    )
+    assert call.has_final_report and call.customer is not None and call.started_at is not None
+    assert TranscriptTurn.objects.filter(call=call).count() == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_claimed_by_two_workers_is_applied_once():
+    event = stored("transcript-final.json")
+    results: list[str | None] = []
+    errors = _run_in_threads([lambda: results.append(webhook_event_process(event_id=event.pk))] * 2)
+    assert errors == []
+    event.refresh_from_db()
+    assert event.attempts == 1 and event.state == EventState.PROCESSED
+    assert TranscriptTurn.objects.count() == 1
+    assert results.count(EventState.PROCESSED) == 1 and results.count(None) == 1
+
+
+# --- notify dispatch: no Redis on the request path -------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notify_dispatch_wakes_the_ledger_worker_without_celery(settings, client, monkeypatch):
+    from django.core.management import call_command
+
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"
+    published: list[int] = []
+    monkeypatch.setattr(events, "_publish", published.append)
+    worker_errors = _run_in_threads(
+        [lambda: call_command("webhook_worker", "--max-seconds", "3", "--poll", "30")]
+        + [lambda: [post(client, load_fixture(n)) for n in CALL_FIXTURES]]
+    )
+    assert worker_errors == []
+    assert published == []
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {EventState.PROCESSED}
+    assert Call.objects.get().status == CallStatus.ENDED
+
+
+# --- group commit --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_stores_concurrent_webhooks_once_each(settings, django_capture_on_commit_callbacks):
+    from calls.services.ingest import webhook_receive
+
+    settings.VAPI_WEBHOOK_GROUP_COMMIT = True
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"  # nothing to publish; the rows are what we check
+    bodies = []
+    for i in range(12):
+        message = load_fixture("status-update-ringing.json")
+        message["message"]["call"]["id"] = f"group-commit-call-{i % 8}"  # 4 duplicates among 12
+        bodies.append(json.dumps(message).encode())
+
+    def send(body):
+        return lambda: webhook_receive(parsed=parse_server_message(body, max_depth=64), body=body, headers={})
+
+    errors = _run_in_threads([send(body) for body in bodies])
+    assert errors == []
+    assert WebhookEvent.objects.count() == 8
+    assert set(WebhookEvent.objects.values_list("vapi_call_id", flat=True)) == {
+        f"group-commit-call-{i}" for i in range(8)
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_reports_duplicates_within_one_batch_and_survives_errors(settings):
+    from calls.services import group_commit
+    from calls.services.events import ledger_row
+
+    settings.VAPI_WEBHOOK_GROUP_COMMIT = True
+    body = json.dumps(load_fixture("status-update-ringing.json")).encode()
+    parsed = parse_server_message(body, max_depth=64)
+    row = ledger_row(parsed=parsed, body=body, headers={})
+    futures = []
+    from concurrent.futures import Future
+
+    for _ in range(3):
+        future: Future = Future()
+        futures.append(future)
+    group_commit._GroupCommitter._write([(list(row), False, f) for f in futures])
+    results = [f.result() for f in futures]
+    assert results[0] is not None and results[1:] == [None, None]
+    bad = list(row)
+    bad[3] = "not json"
+    with pytest.raises(Exception):  # noqa: B017 - the database refuses it; the waiter gets the error
+        group_commit.group_insert(row=bad, notify=False)
+    assert (
+        group_commit.group_insert(
+            row=ledger_row(
+                parsed=parse_server_message(json.dumps(load_fixture("hang.json")).encode(), max_depth=64),
+                body=json.dumps(load_fixture("hang.json")).encode(),
+                headers={},
+            ),
+            notify=False,
+        )
+        is not None
+    )
+
+
+@pytest.mark.django_db
+def test_replay_command_replays_failed_events(monkeypatch):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    event = stored("status-update-ringing.json", state=EventState.FAILED, attempts=5, error="old bug")
+    out = StringIO()
+    call_command("webhook_replay", "--failed", stdout=out)
+    event.refresh_from_db()
+    assert event.state == EventState.PROCESSED and "1 processed" in out.getvalue()
+    with pytest.raises(CommandError, match="No webhook event with id 999999"):
+        call_command("webhook_replay", "999999")
+    with pytest.raises(CommandError):
+        call_command("webhook_replay")
