@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "simple_history",
     "phonenumber_field",
     "voiceops.vapi",
+    "voiceops.api",
     "tools",
     "assistants",
     "calls",
@@ -194,12 +195,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "voiceops.api.errors.api_exception_handler",
 }
+# API keys: per-key throttle (a key's own rate_limit wins) and Idempotency-Key timing.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="default")
+API_IDEMPOTENCY_WAIT_SECONDS = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=5.0)
+API_IDEMPOTENCY_LOCK_SECONDS = env.float("API_IDEMPOTENCY_LOCK_SECONDS", default=120.0)
+API_IDEMPOTENCY_RETENTION_HOURS = env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "voiceops API",
     "DESCRIPTION": "Operations backend for Vapi voice agents.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
