@@ -9,6 +9,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("webhooks/", include("calls.webhooks.urls")),
     path("api/", include("voiceops.api.urls")),
+    path("admin/dashboard/", include("calls.admin.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 
