@@ -73,6 +73,31 @@ RETENTION_PURGED = Counter(
     ["kind"],
 )
 
+# Vapi's documented message types (CONTRACT §4) always get their own label value; only
+# types beyond these count against the cap.
+KNOWN_MESSAGE_TYPES = frozenset(
+    {
+        "assistant-request",
+        "tool-calls",
+        "transfer-destination-request",
+        "knowledge-base-request",
+        "status-update",
+        "transcript",
+        'transcript[transcriptType="final"]',
+        "end-of-call-report",
+        "conversation-update",
+        "speech-update",
+        "hang",
+        "user-interrupted",
+        "transfer-update",
+        "model-output",
+        "language-change-detected",
+        "phone-call-control",
+        "handoff-destination-request",
+        "voice-input",
+    }
+)
+_always: dict[str, frozenset[str]] = {"type": KNOWN_MESSAGE_TYPES}
 _seen: dict[str, set[str]] = {}
 _seen_lock = threading.Lock()
 
@@ -80,6 +105,8 @@ _seen_lock = threading.Lock()
 def _label(name: str, value: object) -> str:
     """A bounded label value: at most MAX_LABEL_VALUES distinct values per label name."""
     text = str(value if value not in (None, "") else "unknown")[:MAX_LABEL_LENGTH]
+    if text in _always.get(name, ()):
+        return text
     with _seen_lock:
         seen = _seen.setdefault(name, set())
         if text in seen:
