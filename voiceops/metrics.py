@@ -226,8 +226,8 @@ class DatabaseCollector(Collector):
                 return self._cached
             try:
                 self._cached = _database_gauges()
-            except Exception:  # noqa: BLE001 - a dead database must not break /metrics
-                log.warning("metrics.database_gauges_failed", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - a dead database must not break /metrics
+                log.warning("metrics.database_gauges_failed", error=type(exc).__name__)
                 self._cached = None
             self._cached_at = now
             return self._cached
