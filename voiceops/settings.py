@@ -201,6 +201,7 @@ configure_structlog()
 INSTALLED_APPS += ["django_structlog", "django_prometheus", "csp", "axes", "voiceops.retention"]
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "voiceops.middleware.DatabaseUnavailableMiddleware",  # a DB outage anywhere inside -> JSON 503
     *MIDDLEWARE[:1],  # SecurityMiddleware
     "csp.middleware.CSPMiddleware",
     *MIDDLEWARE[1:],
