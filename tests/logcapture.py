@@ -1,4 +1,5 @@
 """Capture the rendered log lines exactly as production writes them (our formatter and filter)."""
+
 from __future__ import annotations
 
 import io

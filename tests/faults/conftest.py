@@ -1,4 +1,5 @@
 """Fixtures for fault tests: switchable proxies in front of the shared Postgres and Redis."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -46,5 +47,3 @@ def redis_proxy(settings):
 def private_redis_db() -> int:
     """Our own Redis db number (from .env) for brokers started by fault tests."""
     return int(redis_target()[2].strip("/") or 0)
-
-

@@ -5,6 +5,7 @@ voiceops at this proxy instead and "take the service down" by closing the proxy:
 connections are refused and live ones are cut, exactly what a crashed or restarted server
 looks like from the client. ``start()`` again on the same port brings it "back".
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Postgres unavailable: requests that need it get a quick JSON 503, and recover by themselves."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """/readyz goes red fast when Postgres or Redis is unreachable and green again by itself."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Retention: transcripts, recordings and raw event bodies past their age go; an audit row stays."""
+
 from __future__ import annotations
 
 import datetime as dt

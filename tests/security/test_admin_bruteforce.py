@@ -1,4 +1,5 @@
 """django-axes stops password guessing on the admin login."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 The test process itself runs with test-only environment defaults (no SSL redirect, insecure
 cookies), so the check runs in a child with a production-like environment built from scratch.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Security headers: CSP (django-csp) on the admin, HSTS on HTTPS, and the admin still works."""
+
 from __future__ import annotations
 
 import re

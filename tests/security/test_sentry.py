@@ -1,4 +1,5 @@
 """Sentry: off without SENTRY_DSN, on with it, and nothing personal or secret in an event."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Structured logs: one JSON object per line, request/call ids bound, numbers and secrets masked."""
+
 from __future__ import annotations
 
 import json

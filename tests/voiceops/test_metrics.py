@@ -1,4 +1,5 @@
 """/metrics: django-prometheus plus our counters, histograms and scrape-time gauges."""
+
 from __future__ import annotations
 
 import pytest
