@@ -68,8 +68,10 @@ class VapiRetry(Retry):
     """Retry policy that never repeats a non-idempotent POST after Vapi may have acted on it."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if method.upper() == "POST" and status_code != 429:
-            return False
+        if method.upper() == "POST":
+            # POST is not in allowed_methods (so read errors are never retried), which would make
+            # urllib3 refuse every status retry too; a 429 is safe to repeat, so decide it here.
+            return status_code == 429 and bool(self.total) and status_code in (self.status_forcelist or ())
         return super().is_retry(method, status_code, has_retry_after)
 
 
