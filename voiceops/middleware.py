@@ -14,6 +14,8 @@ import structlog
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_prometheus.middleware import PrometheusAfterMiddleware as _PrometheusAfterMiddleware
+from django_prometheus.utils import Time
 
 log = structlog.get_logger(__name__)
 
@@ -57,3 +59,26 @@ class DatabaseUnavailableMiddleware:
                 conn.close_if_unusable_or_obsolete()
             return database_unavailable_response()
         return response
+
+
+class PrometheusAfterMiddleware(_PrometheusAfterMiddleware):
+    """django-prometheus' request metrics, tolerant of a malformed Content-Length header.
+
+    The stock ``process_request`` does ``int(request.headers["content-length"])`` and turns
+    ``Content-Length: ten`` into a 500 before the view can answer its 400. Same metrics here,
+    with a malformed length observed as 0.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        transport = self._transport(request)
+        method = self._method(request)
+        self.label_metric(self.metrics.requests_by_method, request, method=method).inc()
+        self.label_metric(self.metrics.requests_by_transport, request, transport=transport).inc()
+        if request.headers.get("x-requested-with") == "XMLHttpRequest":
+            self.label_metric(self.metrics.requests_ajax, request).inc()
+        try:
+            content_length = max(0, int(request.headers.get("content-length") or 0))
+        except ValueError:
+            content_length = 0
+        self.label_metric(self.metrics.requests_body_bytes, request).observe(content_length)
+        request.prometheus_after_middleware_event = Time()  # type: ignore[attr-defined]

@@ -133,8 +133,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
-# Keep our JSON log format in workers (Celery would otherwise replace the root handler).
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Vapi --------------------------------------------------------------------------------
 VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
@@ -206,13 +204,15 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     *MIDDLEWARE[1:],
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "voiceops.middleware.PrometheusAfterMiddleware",  # django-prometheus', robust to bad Content-Length
 ]
 # request_id (and user_id) bound for every line of a request, after authentication ran.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_structlog.middlewares.RequestMiddleware",
 )
+# Keep our JSON log format in workers (Celery would otherwise replace the root handler).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 DJANGO_STRUCTLOG_CELERY_ENABLED = True  # task_id + the publisher's request_id/call_id in task logs
 LOGGING["filters"] = {"redact": {"()": "voiceops.logging.RedactingFilter"}}
 LOGGING["handlers"]["console"]["filters"] = ["redact"]

@@ -98,3 +98,10 @@ def test_metrics_token_when_configured(client, settings):
     assert client.get("/metrics").status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-1234"})
     assert ok.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_malformed_content_length_is_not_a_500(client):
+    client.raise_request_exception = False
+    response = client.get("/healthz", headers={"Content-Length": "ten"})
+    assert response.status_code == 200
