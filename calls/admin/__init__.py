@@ -1,4 +1,4 @@
-"""The ops console: one admin module per sub-domain (campaigns.py belongs to the campaigns area)."""
+"""The ops console: one admin module per sub-domain."""
 
 from django.contrib import admin
 

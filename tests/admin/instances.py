@@ -39,6 +39,21 @@ def _simple(label: str, **fields: Any) -> Callable[[], Model]:
     return build
 
 
+def _project_api_key() -> Model:
+    from voiceops.api.models import ApiKey
+
+    key, _ = ApiKey.objects.create_key(name="admin-test-project-key", scopes=["read"])
+    return key
+
+
+def _idempotency_record() -> Model:
+    from voiceops.api.models import IdempotencyRecord
+
+    return IdempotencyRecord.objects.create(
+        api_key=_project_api_key(), key="admin-test-idem", request_hash="0" * 64, locked_at=timezone.now()
+    )
+
+
 def _dial_attempt() -> Model:
     from calls.models import DialAttempt
 
@@ -68,6 +83,8 @@ _AXES = {
 }
 
 BUILDERS: dict[str, Callable[[], Model]] = {
+    "api.ApiKey": _project_api_key,
+    "api.IdempotencyRecord": _idempotency_record,
     "axes.AccessAttempt": _simple(
         "axes.AccessAttempt", **_AXES, get_data="", post_data="", failures_since_start=1
     ),
