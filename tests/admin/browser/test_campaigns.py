@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calls.models import Campaign, OutboundSwitch
-from tests.admin.browser.conftest import login, shot
+from tests.admin.browser.conftest import assert_no_csp_violations, login, shot
 from tests.admin.conftest import PASSWORD, make_user
 from tests.factories import AssistantFactory, CampaignFactory, PhoneNumberFactory
 
@@ -59,6 +59,18 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     assert "paused" in page.locator(".messagelist").inner_text().lower()
     assert Campaign.objects.get(pk=campaign.pk).state == "paused"
     shot(page, "campaign-paused")
+    assert_no_csp_violations(page)
+
+    # Cancelling asks first (a static script, so it works under the CSP): dismissing keeps it.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("#campaign-control input[value='Cancel campaign']")
+    page.wait_for_timeout(300)
+    assert Campaign.objects.get(pk=campaign.pk).state == "paused"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#campaign-control input[value='Cancel campaign']")
+    page.wait_for_selector("#campaign-control:not(:has(input[value=Resume]))")
+    assert Campaign.objects.get(pk=campaign.pk).state == "cancelled"
+    assert_no_csp_violations(page)
 
 
 def test_viewer_sees_no_campaign_controls(page, live_server, campaign):
