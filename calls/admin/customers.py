@@ -35,7 +35,7 @@ class CustomerAdminForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         now = timezone.now()
         if data.get("do_not_call"):
             data["do_not_call_at"] = data.get("do_not_call_at") or now

@@ -86,14 +86,14 @@ def call_tool_invocations(*, call: Call) -> list[ToolInvocation]:
 
 def _requested_tools(data: Any) -> tuple[str, list[str]]:
     """A ``tool_calls`` turn as ``name(arguments)`` lines, plus the toolCallIds it carries."""
-    calls = data.get("toolCalls") if isinstance(data, dict) else None
+    calls: Any = data.get("toolCalls") if isinstance(data, dict) else None
     if not isinstance(calls, list):
         return "", []
     lines, ids = [], []
     for item in calls:
         if not isinstance(item, dict):
             continue
-        function = item.get("function") if isinstance(item.get("function"), dict) else {}
+        function: dict[str, Any] = item["function"] if isinstance(item.get("function"), dict) else {}
         arguments = function.get("arguments", "")
         if isinstance(arguments, str):
             try:
@@ -114,7 +114,7 @@ def call_timeline(*, call: Call) -> list[TimelineEntry]:
     pending = {inv.tool_call_id: _tool_entry(inv, call) for inv in call_tool_invocations(call=call)}
     entries: list[TimelineEntry] = []
     for turn in turns:
-        text, requested = turn.text, []
+        text, requested = turn.text, list[str]()
         if turn.role == "tool_calls":
             described, requested = _requested_tools(turn.data)
             text = text or described
