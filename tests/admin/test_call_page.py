@@ -204,3 +204,19 @@ def test_recording_origin_is_allowed_by_the_page_csp(call, manager_client):
     assert response._csp_update == {"media-src": ["'self'", "https://storage.example.com"]}
     bare = CallFactory(recording_url="")
     assert not hasattr(manager_client.get(reverse("admin:calls_call_change", args=[bare.pk])), "_csp_update")
+
+
+def test_replay_action_on_the_events_changelist(manager_client, viewer_client):
+    event = WebhookEventFactory(state=EventState.FAILED, error="boom")
+    url = reverse("admin:calls_webhookevent_changelist")
+    assert "replay_selected" not in viewer_client.get(url).content.decode()
+    viewer_client.post(url, {"action": "replay_selected", "_selected_action": [event.pk]})
+    event.refresh_from_db()
+    assert event.state == EventState.FAILED
+    assert "replay_selected" in manager_client.get(url).content.decode()
+    response = manager_client.post(
+        url, {"action": "replay_selected", "_selected_action": [event.pk]}, follow=True
+    )
+    assert "Replayed 1 event(s)." in response.content.decode()
+    event.refresh_from_db()
+    assert event.state != EventState.FAILED and event.error == ""
