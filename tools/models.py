@@ -52,6 +52,12 @@ class ToolInvocation(models.Model):
     result = models.TextField(blank=True)
     error = models.TextField(blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
+    context = models.JSONField(
+        default=dict, blank=True, help_text="What the handler needs to finish later: caller number, event id."
+    )
+    deferred_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the deadline passed and the work moved to a worker."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -120,7 +126,9 @@ class Appointment(models.Model):
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    status = models.CharField(
+        max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
     confirmation_code = models.CharField(max_length=12, unique=True)
     notes = models.TextField(blank=True)
     rescheduled_from = models.OneToOneField(
@@ -133,7 +141,9 @@ class Appointment(models.Model):
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["resource", "starts_at"], name="appointment_resource_start")]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=AppointmentStatus.values), name="appointment_status_valid"
             ),

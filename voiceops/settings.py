@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "simple_history",
     "phonenumber_field",
     "voiceops.vapi",
+    "voiceops.api",
     "tools",
     "assistants",
     "calls",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files from STATIC_ROOT under gunicorn (make demo, production).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,9 +136,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict = {
     "webhook-events-sweep": {"task": "calls.sweep_webhook_events", "schedule": 60.0},
     "calls-reconcile": {"task": "calls.reconcile_calls", "schedule": 300.0},
+    "tools-resume-deferred": {"task": "tools.tool_invocations_resume_deferred", "schedule": 60.0},
 }
 
 # --- Vapi --------------------------------------------------------------------------------
@@ -191,16 +195,43 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "voiceops.api.errors.api_exception_handler",
 }
+# API keys: per-key throttle (a key's own rate_limit wins) and Idempotency-Key timing.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="default")
+API_IDEMPOTENCY_WAIT_SECONDS = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=5.0)
+API_IDEMPOTENCY_LOCK_SECONDS = env.float("API_IDEMPOTENCY_LOCK_SECONDS", default=120.0)
+API_IDEMPOTENCY_RETENTION_HOURS = env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "voiceops API",
     "DESCRIPTION": "Operations backend for Vapi voice agents.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
+
+# --- assistants: push to Vapi, the server block pushed with them --------------------------
+# Longest Retry-After the REST client waits in-process; longer 429s go back to the Celery task.
+VAPI_RETRY_AFTER_MAX = env.float("VAPI_RETRY_AFTER_MAX", default=30.0)
+# Which webhook credential voiceops keeps in Vapi: hmac, bearer or secret (X-Vapi-Secret).
+# Empty = the first of hmac/bearer/secret that VAPI_WEBHOOK_AUTH accepts.
+VAPI_WEBHOOK_CREDENTIAL_TYPE = env.str("VAPI_WEBHOOK_CREDENTIAL_TYPE", default="")
+VAPI_SERVER_TIMEOUT_SECONDS = env.int("VAPI_SERVER_TIMEOUT_SECONDS", default=20)
+VAPI_SERVER_BACKOFF_TYPE = env.str("VAPI_SERVER_BACKOFF_TYPE", default="exponential")
+VAPI_SERVER_BACKOFF_MAX_RETRIES = env.int("VAPI_SERVER_BACKOFF_MAX_RETRIES", default=3)
+VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS = env.float("VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS", default=1.0)
+ASSISTANT_PUSH_ON_SAVE = env.bool("ASSISTANT_PUSH_ON_SAVE", default=False)
+ASSISTANT_PUSH_MAX_RETRIES = env.int("ASSISTANT_PUSH_MAX_RETRIES", default=2)
+ASSISTANT_DRIFT_CHECK_SECONDS = env.int("ASSISTANT_DRIFT_CHECK_SECONDS", default=900)
+CELERY_BEAT_SCHEDULE["assistants-drift-check"] = {
+    "task": "assistants.tasks.assistants_drift_check_task",
+    "schedule": float(ASSISTANT_DRIFT_CHECK_SECONDS),
+    "options": {"expires": float(ASSISTANT_DRIFT_CHECK_SECONDS)},
+}
 
 # --- logging: structured, one line per event --------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -221,3 +252,95 @@ LOGGING = {
 from voiceops.logging import configure_structlog  # noqa: E402
 
 configure_structlog()
+
+# --- outbound campaigns ---------------------------------------------------------------------
+# Per-customer cap across every campaign and single call: dials in a rolling window.
+OUTBOUND_CUSTOMER_MAX_ATTEMPTS = env.int("OUTBOUND_CUSTOMER_MAX_ATTEMPTS", default=5)
+OUTBOUND_CUSTOMER_WINDOW_HOURS = env.int("OUTBOUND_CUSTOMER_WINDOW_HOURS", default=24)
+# Crash recovery of dial attempts (calls/services/campaigns/recovery.py).
+OUTBOUND_RESERVED_STALE_SECONDS = env.int("OUTBOUND_RESERVED_STALE_SECONDS", default=60)
+OUTBOUND_REQUESTING_STALE_SECONDS = env.int("OUTBOUND_REQUESTING_STALE_SECONDS", default=120)
+OUTBOUND_LOST_AFTER_SECONDS = env.int("OUTBOUND_LOST_AFTER_SECONDS", default=600)
+CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
+CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
+    "task": "calls.campaigns_tick",
+    "schedule": CAMPAIGN_TICK_SECONDS,
+    "options": {"expires": CAMPAIGN_TICK_SECONDS * 2},
+}
+
+# --- hardening: observability, security headers, login protection, retention ---------------
+# Kept in one block appended here so the shared lists above stay untouched (trivial merges).
+INSTALLED_APPS += ["django_structlog", "django_prometheus", "csp", "axes", "voiceops.retention"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "voiceops.middleware.DatabaseUnavailableMiddleware",  # a DB outage anywhere inside -> JSON 503
+    *MIDDLEWARE[:1],  # SecurityMiddleware
+    "csp.middleware.CSPMiddleware",
+    *MIDDLEWARE[1:],
+    "axes.middleware.AxesMiddleware",
+    "voiceops.middleware.PrometheusAfterMiddleware",  # django-prometheus', robust to bad Content-Length
+]
+# request_id (and user_id) bound for every line of a request, after authentication ran.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_structlog.middlewares.RequestMiddleware",
+)
+# Keep our JSON log format in workers (Celery would otherwise replace the root handler).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # task_id + the publisher's request_id/call_id in task logs
+LOGGING["filters"] = {"redact": {"()": "voiceops.logging.RedactingFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact"]
+
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_DB_CACHE_SECONDS = env.float("METRICS_DB_CACHE_SECONDS", default=5.0)
+METRICS_DB_TIMEOUT_MS = env.int("METRICS_DB_TIMEOUT_MS", default=500)
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    # Swagger UI (drf-spectacular) loads its bundle from a CDN with an inline bootstrap script.
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+AUTHENTICATION_BACKENDS = [
+    "voiceops.auth.AxesLoginBackend",  # AxesStandaloneBackend: refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+# Per user and address: a guesser is stopped without letting anyone lock real staff out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "voiceops.auth.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["purge-expired-data"] = {
+    "task": "retention.purge_expired_data",
+    "schedule": crontab(hour=3, minute=30),
+}
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+from voiceops.sentry import sentry_init  # noqa: E402
+
+SENTRY_ENABLED = sentry_init(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default=""),
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)

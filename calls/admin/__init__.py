@@ -1,0 +1,10 @@
+"""The ops console: one admin module per sub-domain."""
+
+from django.contrib import admin
+
+from calls.admin import calls, campaigns, customers, events  # noqa: F401
+
+# The index links to the ops dashboard (calls/admin/dashboard, mounted at /admin/dashboard/).
+admin.site.index_template = "admin/calls/index.html"
+admin.site.site_header = "voiceops ops console"
+admin.site.site_title = "voiceops"

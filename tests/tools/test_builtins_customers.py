@@ -1,0 +1,109 @@
+"""get_customer_info and opt_out as a caller hears them."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from calls.models import Customer
+from tests.factories import AppointmentFactory, CustomerFactory
+from tests.tools.conftest import CALLER, at
+from tests.tools.helpers import ask
+from tools.models import AppointmentStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_info_for_the_caller_by_number_with_upcoming_appointments(resource, monday):
+    customer = CustomerFactory(number=CALLER, name="Siobhán Ó Briain", time_zone="Europe/Dublin")
+    AppointmentFactory(
+        resource=resource,
+        customer=customer,
+        starts_at=at(monday, "10:00"),
+        ends_at=at(monday, "10:30"),
+        confirmation_code="K7QX2M",
+    )
+    AppointmentFactory(
+        resource=resource,
+        customer=customer,
+        starts_at=at(monday, "11:00"),
+        ends_at=at(monday, "11:30"),
+        status=AppointmentStatus.CANCELLED,
+    )
+    result = ask("get_customer_info", {})["result"]
+    assert result == (
+        f"This is Siobhán Ó Briain, customer id {customer.pk}. Upcoming appointments: with Dr. Patel on "
+        f"{monday:%A}, {monday:%B} {monday.day} at 3 PM (Dublin time), code K 7 Q X 2 M."
+    )
+
+
+def test_info_by_customer_id_mentions_do_not_call():
+    customer = CustomerFactory(name="", do_not_call=True, do_not_call_at=timezone.now())
+    result = ask("get_customer_info", {"customer_id": customer.pk})["result"]
+    assert result == (
+        f"This is a customer with no name on file, customer id {customer.pk}. No upcoming appointments. "
+        "They asked not to be called."
+    )
+
+
+def test_info_for_an_unknown_caller():
+    assert ask("get_customer_info", {})["result"] == (
+        "There is no customer record for this phone number; this is a new caller."
+    )
+
+
+def test_info_without_a_number():
+    assert "can't see the caller's phone number" in ask("get_customer_info", {}, number=None)["result"]
+
+
+def test_info_for_an_unknown_id_or_a_bad_id():
+    assert (
+        ask("get_customer_info", {"customer_id": 424242})["error"] == "There is no customer with id 424242."
+    )
+    assert ask("get_customer_info", {"customer_id": 0})["error"] == (
+        "Ensure this value is greater than or equal to 1."
+    )
+
+
+def test_the_caller_number_from_call_customer_when_message_customer_is_absent(monkeypatch):
+    from tests.tools.conftest import tool_call, tool_message
+    from tools.dispatcher import tool_calls_answer
+
+    CustomerFactory(number="+14155550188", name="Ada")
+    message = tool_message(tool_call("get_customer_info", {}), number="+14155550188")
+    message.pop("customer")
+    result = tool_calls_answer(message=message, event_id=None)["results"][0]["result"]
+    assert result.startswith("This is Ada,")
+
+
+def test_opt_out_an_unknown_caller_creates_a_do_not_call_entry_at_once():
+    before = timezone.now()
+    result = ask("opt_out", {"reason": "Stop calling me — s'il vous plaît"})["result"]
+    assert result == "Done: this number is on our do-not-call list and won't be called again."
+    customer = Customer.objects.get(number=CALLER)
+    assert customer.do_not_call is True
+    assert customer.do_not_call_source == "tool"
+    assert customer.do_not_call_reason == "Stop calling me — s'il vous plaît"
+    assert customer.do_not_call_at >= before
+
+
+def test_opt_out_twice_keeps_the_first_time_and_reason():
+    ask("opt_out", {"reason": "first"})
+    first = Customer.objects.get(number=CALLER)
+    ask("opt_out", {"reason": "second"})
+    again = Customer.objects.get(number=CALLER)
+    assert (again.do_not_call_at, again.do_not_call_reason) == (first.do_not_call_at, "first")
+
+
+def test_opt_out_by_customer_id_without_a_caller_number():
+    customer = CustomerFactory()
+    assert "do-not-call" in ask("opt_out", {"customer_id": customer.pk}, number=None)["result"]
+    customer.refresh_from_db()
+    assert customer.do_not_call
+
+
+def test_opt_out_with_nothing_to_go_on():
+    assert ask("opt_out", {}, number=None)["error"] == (
+        "I can't see which phone number to remove. Ask the caller for their customer id."
+    )
+    assert not Customer.objects.exists()

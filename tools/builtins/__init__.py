@@ -1,0 +1,3 @@
+"""The built-in tools. Importing this package registers them."""
+
+from tools.builtins import appointments, customers  # noqa: F401

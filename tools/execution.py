@@ -1,0 +1,391 @@
+"""Running one tool call exactly once, within its deadline, and recording the answer.
+
+Idempotency: the ``ToolInvocation`` row is claimed with ``INSERT ... ON CONFLICT DO NOTHING``
+in the same transaction that runs the handler and records its answer. A second delivery
+of the same toolCallId that races the first blocks on the unique index until the first
+commits (bounded by ``lock_timeout``), then finds the recorded answer. The side effect and
+the answer commit together, so "answer recorded" means "side effect done", and a rolled
+back attempt leaves nothing behind.
+
+Deadline: the handler runs with Postgres ``statement_timeout``/``lock_timeout`` set to its
+remaining time, and a ``ToolContext`` whose ``check_deadline``/``remaining`` let handlers
+doing other I/O stop in time. When the deadline passes, the handler's savepoint rolls back,
+the row is marked ``deferred`` and the caller hears a holding sentence; a Celery task runs
+the handler again, without the deadline, after commit. Python code that ignores the
+deadline is not pre-empted (threads cannot be killed); it just answers late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from psycopg import errors as pg_errors
+
+from tools.models import InvocationState, ToolInvocation
+from tools.registry import DEFAULT_TIMEOUT_SECONDS, DeadlineExceeded, ToolContext, ToolSpec, get_spec
+from tools.speech import encode_result, one_line, validation_sentence
+from voiceops.errors import DomainError
+from voiceops.logging import mask_number
+
+log = structlog.get_logger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side with that request. Please try again in a moment."
+HOLDING = "I'm still working on that; it is taking a little longer. Please give me a moment and ask me again."
+UNKNOWN_TOOL = "I can't do that: the tool {name} does not exist."
+DISABLED_TOOL = "I can't do that right now: the tool {name} is switched off."
+
+
+@dataclass
+class ToolRuntime:
+    """Per-message facts shared by every tool call in it."""
+
+    vapi_call_id: str
+    caller_number: str
+    event_id: int | None = None
+
+
+@dataclass
+class Answer:
+    result: str = ""
+    error: str = ""
+
+
+# One round trip: read the Tool row, bound this transaction's statements and lock waits by
+# the tool's deadline, claim the toolCallId, link the Call, and find an earlier deferred
+# run of the same request. ``cfg`` is evaluated before the INSERT touches the unique
+# index, so a duplicate delivery's wait on the first one's claim is already bounded.
+_CLAIM_SQL = """
+WITH cfg AS (
+    SELECT t.enabled, t.timeout_seconds,
+           set_config('statement_timeout',
+                      ceil(COALESCE(t.timeout_seconds, %(default)s) * 1000)::bigint || 'ms', true) AS st,
+           set_config('lock_timeout',
+                      ceil(COALESCE(t.timeout_seconds, %(default)s) * 1000)::bigint || 'ms', true) AS lt
+    FROM (VALUES (1)) AS one (x) LEFT JOIN tools_tool t ON t.name = %(name)s
+)
+INSERT INTO tools_toolinvocation
+    (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, context, created_at)
+SELECT %(tcid)s, (SELECT c.id FROM calls_call c WHERE c.vapi_id = %(vid)s AND %(vid)s <> ''),
+       %(vid)s, %(name)s, %(args)s::jsonb, %(state)s, '', '', %(ctx)s::jsonb, now()
+FROM cfg
+WHERE cfg.st IS NOT NULL AND cfg.lt IS NOT NULL
+ON CONFLICT (tool_call_id) DO NOTHING
+RETURNING id, call_id, (
+    SELECT prior.id FROM tools_toolinvocation prior
+    WHERE %(vid)s <> '' AND prior.vapi_call_id = %(vid)s AND prior.name = %(name)s
+      AND prior.arguments = %(args)s::jsonb AND prior.deferred_at IS NOT NULL
+    ORDER BY prior.id DESC LIMIT 1
+), (SELECT enabled FROM cfg), (SELECT timeout_seconds FROM cfg)
+"""
+
+
+@dataclass
+class Claim:
+    invocation_id: int
+    call_id: int | None
+    prior_deferred_id: int | None
+    enabled: bool
+    timeout_seconds: float
+
+
+def invocation_key(tool_call_id: str) -> str:
+    """The stored key: the id itself, or (beyond the column's 128 characters) a prefix plus its hash."""
+    if len(tool_call_id) <= 128:
+        return tool_call_id
+    return f"{tool_call_id[:63]}#{hashlib.sha256(tool_call_id.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def _claim(
+    *, runtime: ToolRuntime, tool_call_id: str, name: str, arguments: dict[str, Any], default_timeout: float
+) -> Claim | None:
+    """Insert the invocation row, or None when this toolCallId already has one.
+
+    A tool with no ``Tool`` row yet (``tools_sync`` not run) counts as enabled with the
+    deadline declared in code.
+    """
+    params: dict[str, Any] = {
+        "default": default_timeout,
+        "name": name,
+        "tcid": invocation_key(tool_call_id),
+        "vid": runtime.vapi_call_id,
+        "args": json.dumps(arguments, ensure_ascii=False, default=str),
+        "state": InvocationState.RUNNING,
+        "ctx": json.dumps({"caller_number": runtime.caller_number, "event_id": runtime.event_id}),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Claim(
+        invocation_id=row[0],
+        call_id=row[1],
+        prior_deferred_id=row[2],
+        enabled=row[3] is not False,
+        timeout_seconds=row[4] if row[4] is not None else default_timeout,
+    )
+
+
+def _is_timeout(error: BaseException) -> bool:
+    cause = error.__cause__ if isinstance(error, DatabaseError) else error
+    return isinstance(cause, pg_errors.QueryCanceled | pg_errors.LockNotAvailable)
+
+
+def _recorded_answer(tool_call_id: str) -> Answer:
+    row = (
+        ToolInvocation.objects.filter(tool_call_id=invocation_key(tool_call_id))
+        .values("state", "result", "error")
+        .first()
+    )
+    if row is None or row["state"] in (InvocationState.RUNNING, InvocationState.DEFERRED):
+        return Answer(result=HOLDING)
+    return Answer(result=row["result"], error=row["error"])
+
+
+_RECORD_SQL = """
+UPDATE tools_toolinvocation
+   SET state = %(state)s, result = %(result)s, error = %(error)s, latency_ms = %(latency)s,
+       completed_at = %(completed)s, deferred_at = %(deferred)s
+ WHERE id = %(id)s
+"""
+# Inside the caller's transaction (the webhook's), hand back its own timeouts afterwards.
+_RESET_SQL = "; SET LOCAL statement_timeout TO DEFAULT; SET LOCAL lock_timeout TO DEFAULT"
+
+
+def _reset_timeouts() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_RESET_SQL.lstrip("; "))
+
+
+def _record(invocation_id: int, answer: Answer, *, state: str, started: float, reset: bool) -> None:
+    """Store the answer (and, nested, restore the timeouts) in one round trip."""
+    now = timezone.now()
+    deferred = state == InvocationState.DEFERRED
+    params: dict[str, Any] = {
+        "state": state,
+        "result": answer.result,
+        "error": answer.error,
+        "latency": round((time.monotonic() - started) * 1000, 3),
+        "completed": None if deferred else now,
+        "deferred": now if deferred else None,
+        "id": invocation_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL + (_RESET_SQL if reset else ""), params)
+
+
+def _validate(spec: ToolSpec, arguments: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    serializer = spec.arguments(data=arguments)
+    if serializer.is_valid():
+        return dict(serializer.validated_data), ""
+    labels = {name: str(f.label or name.replace("_", " ")).lower() for name, f in serializer.fields.items()}
+    return None, validation_sentence(serializer.errors, labels)
+
+
+def _run_handler(
+    spec: ToolSpec, ctx: ToolContext, values: dict[str, Any], *, log_kw: dict[str, Any]
+) -> Answer:
+    """The handler in a savepoint: its writes vanish if it fails or runs out of time.
+
+    Raises DeadlineExceeded when the deadline stopped it (the caller defers).
+    """
+    try:
+        with transaction.atomic():
+            value = spec.handler(ctx, values)
+        return Answer(result=encode_result(value))
+    except DeadlineExceeded:
+        raise
+    except DomainError as error:
+        return Answer(error=one_line(error.message))
+    except DatabaseError as error:
+        if ctx.deadline is not None and _is_timeout(error):
+            raise DeadlineExceeded() from error
+        log.exception("tool_handler_failed", **log_kw)
+        return Answer(error=APOLOGY)
+    except Exception:  # noqa: BLE001 - any handler bug becomes an apology, never a 500
+        log.exception("tool_handler_failed", **log_kw)
+        return Answer(error=APOLOGY)
+
+
+def invocation_answer(
+    *,
+    runtime: ToolRuntime,
+    tool_call_id: str,
+    name: str,
+    arguments: dict[str, Any],
+    arguments_error: str,
+    spec: ToolSpec | None,
+) -> Answer:
+    """Claim, run and record one tool call; a repeat returns what was recorded."""
+    started = time.monotonic()
+    log_kw = {
+        "tool": name,
+        "tool_call_id": tool_call_id,
+        "vapi_call_id": runtime.vapi_call_id,
+        "event_id": runtime.event_id,
+        "caller": mask_number(runtime.caller_number),
+    }
+    nested = connection.in_atomic_block
+    deferred_id: int | None = None
+    default_timeout = spec.timeout_seconds if spec else DEFAULT_TIMEOUT_SECONDS
+    try:
+        with transaction.atomic():
+            claim = _claim(
+                runtime=runtime,
+                tool_call_id=tool_call_id,
+                name=name,
+                arguments=arguments,
+                default_timeout=default_timeout,
+            )
+            if claim is None:
+                answer = _recorded_answer(tool_call_id)
+                if nested:
+                    _reset_timeouts()
+                log.info("tool_call_repeat", **log_kw)
+            else:
+                answer, state = _answer_claimed(
+                    spec=spec if claim.enabled else None,
+                    known=spec is not None,
+                    name=name,
+                    arguments=arguments,
+                    arguments_error=arguments_error,
+                    prior_deferred=claim.prior_deferred_id,
+                    ctx=ToolContext(
+                        tool_call_id=tool_call_id,
+                        vapi_call_id=runtime.vapi_call_id,
+                        caller_number=runtime.caller_number,
+                        invocation_id=claim.invocation_id,
+                        call_id=claim.call_id,
+                        deadline=started + claim.timeout_seconds,
+                    ),
+                    log_kw=log_kw,
+                )
+                _record(claim.invocation_id, answer, state=state, started=started, reset=nested)
+                if state == InvocationState.DEFERRED:
+                    deferred_id = invocation_id = claim.invocation_id
+                    transaction.on_commit(lambda: _enqueue_finish(invocation_id))
+    except DatabaseError as error:
+        # Most often: a duplicate delivery waited on the first one past the deadline.
+        if _is_timeout(error):
+            log.info("tool_call_wait_timeout", **log_kw)
+            return Answer(result=HOLDING)
+        log.exception("tool_call_record_failed", **log_kw)
+        return Answer(error=APOLOGY)
+    if deferred_id is not None:
+        log.warning("tool_call_deferred", invocation_id=deferred_id, **log_kw)
+    return answer
+
+
+def _answer_claimed(
+    *,
+    spec: ToolSpec | None,
+    known: bool,
+    name: str,
+    arguments: dict[str, Any],
+    arguments_error: str,
+    prior_deferred: int | None,
+    ctx: ToolContext,
+    log_kw: dict[str, Any],
+) -> tuple[Answer, str]:
+    if spec is None:
+        template = DISABLED_TOOL if known else UNKNOWN_TOOL
+        log.info("tool_unavailable", known=known, **log_kw)
+        return Answer(error=template.format(name=name)), InvocationState.FAILED
+    if arguments_error:
+        return Answer(error=arguments_error), InvocationState.FAILED
+    values, problem = _validate(spec, arguments)
+    if values is None:
+        log.info("tool_arguments_invalid", problem=problem, **log_kw)
+        return Answer(error=problem), InvocationState.FAILED
+    if prior_deferred is not None:
+        return _answer_from_prior(prior_deferred), InvocationState.SUCCEEDED
+    try:
+        answer = _run_handler(spec, ctx, values, log_kw=log_kw)
+    except DeadlineExceeded:
+        return Answer(result=HOLDING), InvocationState.DEFERRED
+    return answer, (InvocationState.FAILED if answer.error else InvocationState.SUCCEEDED)
+
+
+def _answer_from_prior(prior_id: int) -> Answer:
+    row = ToolInvocation.objects.filter(pk=prior_id).values("state", "result", "error").first()
+    if row is None or row["state"] in (InvocationState.RUNNING, InvocationState.DEFERRED):
+        return Answer(result=HOLDING)
+    return Answer(result=row["result"], error=row["error"])
+
+
+def _enqueue_finish(invocation_id: int) -> None:
+    """Publishing must not break the answer already given; the sweeper re-enqueues on failure."""
+    from tools.tasks import tool_invocation_finish
+
+    try:
+        tool_invocation_finish.delay(invocation_id)
+    except Exception:  # noqa: BLE001 - broker down: the deferred row stays and is swept later
+        log.exception("tool_invocation_enqueue_failed", invocation_id=invocation_id)
+
+
+def tool_invocation_finish(*, invocation_id: int) -> bool:
+    """Run a deferred invocation to completion (in a worker). True when this run finished it.
+
+    The row lock (SKIP LOCKED) makes a concurrent finisher skip instead of running twice;
+    the state check makes a late duplicate task a no-op.
+    """
+    with transaction.atomic():
+        invocation = (
+            ToolInvocation.objects.select_for_update(skip_locked=True)
+            .filter(pk=invocation_id, state=InvocationState.DEFERRED)
+            .first()
+        )
+        if invocation is None:
+            return False
+        spec = get_spec(invocation.name)
+        context = invocation.context or {}
+        log_kw = {
+            "tool": invocation.name,
+            "tool_call_id": invocation.tool_call_id,
+            "vapi_call_id": invocation.vapi_call_id,
+            "event_id": context.get("event_id"),
+            "deferred": True,
+        }
+        if spec is None:
+            answer = Answer(error=UNKNOWN_TOOL.format(name=invocation.name))
+        else:
+            values, problem = _validate(spec, invocation.arguments or {})
+            if values is None:
+                answer = Answer(error=problem)
+            else:
+                ctx = ToolContext(
+                    tool_call_id=invocation.tool_call_id,
+                    vapi_call_id=invocation.vapi_call_id,
+                    caller_number=context.get("caller_number") or "",
+                    invocation_id=invocation.pk,
+                    call_id=invocation.call_id,
+                    deadline=None,
+                )
+                answer = _run_handler(spec, ctx, values, log_kw=log_kw)
+        state = InvocationState.FAILED if answer.error else InvocationState.SUCCEEDED
+        ToolInvocation.objects.filter(pk=invocation.pk).update(
+            state=state, result=answer.result, error=answer.error, completed_at=timezone.now()
+        )
+    log.info("tool_invocation_finished", state=state, **log_kw)
+    return True
+
+
+def tool_invocations_resume_deferred(*, older_than_seconds: float = 60.0, limit: int = 100) -> int:
+    """Re-enqueue deferred invocations whose task was lost (broker down, worker crash)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        ToolInvocation.objects.filter(state=InvocationState.DEFERRED, deferred_at__lt=cutoff)
+        .order_by("deferred_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for invocation_id in ids:
+        _enqueue_finish(invocation_id)
+    return len(ids)
