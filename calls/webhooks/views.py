@@ -17,6 +17,7 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -77,6 +78,8 @@ class VapiWebhookView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _AlwaysJson
 
+    # Vapi's server URL, not part of the /api/ surface: kept out of the OpenAPI schema.
+    @extend_schema(exclude=True)
     def post(self, request: Request) -> HttpResponse:
         started = time.perf_counter()
         response, message_type, outcome = self._handle(request._request)
