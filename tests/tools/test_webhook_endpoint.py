@@ -97,3 +97,42 @@ def test_twenty_callers_racing_for_one_slot_through_the_endpoint(live_server, re
     assert all("The next free times with Dr. Patel are" in t for t in refusals)
     assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
     assert overlapping_pairs() == 0
+
+
+def test_a_thousand_attempts_on_fifty_slots_through_the_endpoint(live_server, monday):
+    import random
+
+    from tests.factories import ResourceFactory
+    from tests.tools.conftest import at
+    from tests.tools.test_concurrency import run_in_threads
+
+    resource = ResourceFactory(
+        name="Room 50",
+        time_zone="America/New_York",
+        slot_minutes=10,
+        working_hours={"mon": [["09:00", "17:20"]]},
+    )
+    slots = [f"{9 + (i * 10) // 60:02d}:{(i * 10) % 60:02d}" for i in range(50)]
+    rng = random.Random(1000)
+    attempts = [(f"+1415555{4000 + n % 40:04d}", rng.choice(slots)) for n in range(950)] + [
+        (f"+1415555{4100 + i:04d}", slot) for i, slot in enumerate(slots)
+    ]
+    rng.shuffle(attempts)
+
+    def attempt(job):
+        number, hhmm = job
+        message = tool_message(
+            tool_call("book_appointment", {"date": monday.isoformat(), "time": hhmm}), number=number
+        )
+        status, body = post(live_server, message)
+        assert status == 200
+        assert_tool_answer_shape(body, message)
+        return body["results"][0]
+
+    results = run_in_threads(attempts, attempt, threads=16)
+    texts = [r["result"] for r in results]
+    assert sum(t.startswith("Booked with Room 50") for t in texts) == 50
+    assert sum(t.startswith("Sorry,") for t in texts) == 950
+    booked = Appointment.objects.filter(resource=resource, status=AppointmentStatus.BOOKED)
+    assert sorted(a.starts_at for a in booked) == [at(monday, s) for s in slots]
+    assert overlapping_pairs() == 0
