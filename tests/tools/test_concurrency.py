@@ -7,14 +7,12 @@ endpoint (and the 1,000-attempts run) are in ``test_webhook_endpoint.py``.
 
 from __future__ import annotations
 
-import random
 import threading
 
 import pytest
 from django.db import connection
 
-from tests.factories import ResourceFactory
-from tests.tools.conftest import at, tool_call, tool_message
+from tests.tools.conftest import tool_call, tool_message
 from tests.tools.contract import assert_tool_answer_shape
 from tools.dispatcher import tool_calls_answer
 from tools.models import Appointment, AppointmentStatus
