@@ -82,3 +82,43 @@ class RecipientState(models.TextChoices):
     FAILED = "failed", "Failed"
     BLOCKED = "blocked", "Blocked"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class AttemptState(models.TextChoices):
+    """One dial of one number. The order matters for crash safety (see calls/models/outbound.py)."""
+
+    RESERVED = "reserved", "Reserved (not sent)"
+    REQUESTING = "requesting", "Sent to Vapi, no answer yet"
+    UNKNOWN = "unknown", "Vapi answer lost; reconciling"
+    ACCEPTED = "accepted", "Accepted by Vapi"
+    ENDED = "ended", "Ended"
+    REJECTED = "rejected", "Refused by Vapi"
+    ABANDONED = "abandoned", "Never sent"
+    LOST = "lost", "Not found in Vapi"
+
+
+ACTIVE_ATTEMPT_STATES: list[str] = [
+    AttemptState.RESERVED, AttemptState.REQUESTING, AttemptState.UNKNOWN, AttemptState.ACCEPTED,
+]
+# Attempts that may have rung the customer's phone: they count against the per-customer cap.
+DIALED_ATTEMPT_STATES: list[str] = [
+    AttemptState.REQUESTING, AttemptState.UNKNOWN, AttemptState.ACCEPTED, AttemptState.ENDED,
+]
+
+
+class DecisionRule(models.TextChoices):
+    """The rule that allowed or blocked a dial; stored on every DispatchDecision."""
+
+    ALLOWED = "allowed", "All checks passed"
+    CALLING_WINDOW = "calling-window", "Outside the recipient's calling window"
+    DO_NOT_CALL = "do-not-call", "On the do-not-call list"
+    CONSENT = "consent", "No consent recorded"
+    KILL_SWITCH = "kill-switch", "Outbound calling paused globally"
+    CUSTOMER_CAP = "customer-cap", "Per-customer attempt cap reached"
+    CUSTOMER_BUSY = "customer-busy", "Customer already has a call in progress"
+    MAX_ATTEMPTS = "max-attempts", "Campaign's maximum attempts reached"
+    CAMPAIGN_STATE = "campaign-state", "Campaign not running"
+    CAMPAIGN_ENDED = "campaign-ended", "Campaign end time passed"
+    SPEND_LIMIT = "spend-limit", "Campaign spend limit reached"
+    TIME_ZONE = "time-zone", "Recipient's time zone unknown"
+    CONFIGURATION = "configuration", "Assistant or phone number not pushed to Vapi"

@@ -11,5 +11,11 @@ from calls.models import Call
 
 
 def on_call_ended(*, call: Call) -> None:
-    """A call reached ``ended`` or got its end-of-call report: apply campaign outcomes, refill slots."""
-    return None
+    """A call reached ``ended`` or got its end-of-call report: apply campaign outcomes, refill slots.
+
+    Idempotent (the attempt moves to ``ended`` once); a later report re-checks the spend limit
+    because the cost usually arrives with it. Dispatch of the freed slot is enqueued on commit.
+    """
+    from calls.services.campaigns.ended import call_ended_apply
+
+    call_ended_apply(call=call)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "simple_history",
     "phonenumber_field",
     "voiceops.vapi",
+    "voiceops.api",
     "tools",
     "assistants",
     "calls",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files from STATIC_ROOT under gunicorn (make demo, production).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,16 +195,43 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "voiceops.api.errors.api_exception_handler",
 }
+# API keys: per-key throttle (a key's own rate_limit wins) and Idempotency-Key timing.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="default")
+API_IDEMPOTENCY_WAIT_SECONDS = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=5.0)
+API_IDEMPOTENCY_LOCK_SECONDS = env.float("API_IDEMPOTENCY_LOCK_SECONDS", default=120.0)
+API_IDEMPOTENCY_RETENTION_HOURS = env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "voiceops API",
     "DESCRIPTION": "Operations backend for Vapi voice agents.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
+
+# --- assistants: push to Vapi, the server block pushed with them --------------------------
+# Longest Retry-After the REST client waits in-process; longer 429s go back to the Celery task.
+VAPI_RETRY_AFTER_MAX = env.float("VAPI_RETRY_AFTER_MAX", default=30.0)
+# Which webhook credential voiceops keeps in Vapi: hmac, bearer or secret (X-Vapi-Secret).
+# Empty = the first of hmac/bearer/secret that VAPI_WEBHOOK_AUTH accepts.
+VAPI_WEBHOOK_CREDENTIAL_TYPE = env.str("VAPI_WEBHOOK_CREDENTIAL_TYPE", default="")
+VAPI_SERVER_TIMEOUT_SECONDS = env.int("VAPI_SERVER_TIMEOUT_SECONDS", default=20)
+VAPI_SERVER_BACKOFF_TYPE = env.str("VAPI_SERVER_BACKOFF_TYPE", default="exponential")
+VAPI_SERVER_BACKOFF_MAX_RETRIES = env.int("VAPI_SERVER_BACKOFF_MAX_RETRIES", default=3)
+VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS = env.float("VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS", default=1.0)
+ASSISTANT_PUSH_ON_SAVE = env.bool("ASSISTANT_PUSH_ON_SAVE", default=False)
+ASSISTANT_PUSH_MAX_RETRIES = env.int("ASSISTANT_PUSH_MAX_RETRIES", default=2)
+ASSISTANT_DRIFT_CHECK_SECONDS = env.int("ASSISTANT_DRIFT_CHECK_SECONDS", default=900)
+CELERY_BEAT_SCHEDULE["assistants-drift-check"] = {
+    "task": "assistants.tasks.assistants_drift_check_task",
+    "schedule": float(ASSISTANT_DRIFT_CHECK_SECONDS),
+    "options": {"expires": float(ASSISTANT_DRIFT_CHECK_SECONDS)},
+}
 
 # --- logging: structured, one line per event --------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -222,3 +252,18 @@ LOGGING = {
 from voiceops.logging import configure_structlog  # noqa: E402
 
 configure_structlog()
+
+# --- outbound campaigns ---------------------------------------------------------------------
+# Per-customer cap across every campaign and single call: dials in a rolling window.
+OUTBOUND_CUSTOMER_MAX_ATTEMPTS = env.int("OUTBOUND_CUSTOMER_MAX_ATTEMPTS", default=5)
+OUTBOUND_CUSTOMER_WINDOW_HOURS = env.int("OUTBOUND_CUSTOMER_WINDOW_HOURS", default=24)
+# Crash recovery of dial attempts (calls/services/campaigns/recovery.py).
+OUTBOUND_RESERVED_STALE_SECONDS = env.int("OUTBOUND_RESERVED_STALE_SECONDS", default=60)
+OUTBOUND_REQUESTING_STALE_SECONDS = env.int("OUTBOUND_REQUESTING_STALE_SECONDS", default=120)
+OUTBOUND_LOST_AFTER_SECONDS = env.int("OUTBOUND_LOST_AFTER_SECONDS", default=600)
+CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
+CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
+    "task": "calls.campaigns_tick",
+    "schedule": CAMPAIGN_TICK_SECONDS,
+    "options": {"expires": CAMPAIGN_TICK_SECONDS * 2},
+}

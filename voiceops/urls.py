@@ -11,3 +11,9 @@ urlpatterns = [
     path("api/", include("voiceops.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# JSON errors for /api/ paths that never reach a DRF view (HTML elsewhere).
+handler400 = "voiceops.api.errors.handler400"
+handler403 = "voiceops.api.errors.handler403"
+handler404 = "voiceops.api.errors.handler404"
+handler500 = "voiceops.api.errors.handler500"

@@ -43,6 +43,8 @@ class Campaign(models.Model):
     requires_consent = models.BooleanField(default=False)
     default_region = models.CharField(max_length=2, default="US")
     retention_days = models.PositiveIntegerField(null=True, blank=True)
+    state_reason = models.CharField(max_length=500, blank=True, help_text="Why the state last changed.")
+    state_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

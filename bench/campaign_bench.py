@@ -1,0 +1,348 @@
+"""Campaign dispatcher benchmark: cap 50, 2,000 recipients, short simulated calls.
+
+Prints slot utilisation (mean active / cap), moments over cap (must be 0), refill delay
+p50/p95 after a call ends, and dispatch rate.
+
+What runs where:
+- a throwaway Postgres database (created and dropped here) with the real models and services;
+- Vapi: a minimal fake HTTP server in this process (``FakeVapi``, ThreadingHTTPServer on a free
+  127.0.0.1 port) that accepts POST /call and ends each call after a short random duration
+  with an outcome drawn from a mix; voiceops's own ``VapiClient`` talks to it over HTTP;
+- ending a call does what the webhook processor does (status ``ended``, outcome, cost) and
+  calls ``calls.hooks.on_call_ended``, whose refill enqueue is routed to an in-process queue
+  drained by WORKERS threads (stand-ins for Celery workers); a beat thread enqueues a
+  dispatch every TICK seconds, like django-celery-beat.
+
+Usage: .venv/bin/python bench/campaign_bench.py [--recipients 2000] [--cap 50] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUTCOMES = [  # (endedReason, weight, cost)
+    ("customer-ended-call", 60, "0.12"),
+    ("customer-busy", 10, "0.00"),
+    ("customer-did-not-answer", 15, "0.00"),
+    ("voicemail", 10, "0.03"),
+    ("twilio-failed-to-connect-call", 5, "0.00"),
+]
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Recorder:
+    """Everything measured, under one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.live_at_vapi = 0
+        self.max_live_at_vapi = 0
+        self.over_cap_at_vapi = 0
+        self.posts: list[float] = []
+        self.pending_ends: list[float] = []  # Vapi ends whose freed slot is not refilled yet (FIFO)
+        self.pending_hooks: list[float] = []  # the same, timed from when on_call_ended was called
+        self.refill_delays: list[float] = []
+        self.hook_refill_delays: list[float] = []
+        self.samples: list[int] = []
+
+
+def main() -> None:  # noqa: C901 - a linear script reads best in one piece
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument("--cap", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--tick", type=float, default=3.0)
+    parser.add_argument("--min-call", type=float, default=0.3)
+    parser.add_argument("--max-call", type=float, default=0.9)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    import psycopg
+
+    admin_url = os.environ.get("BENCH_ADMIN_DB", "postgresql://postgres@127.0.0.1:5432/postgres")
+    db_name = f"voiceops_bench_campaign_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    try:
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db_name}"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+        os.environ["LOG_LEVEL"] = "WARNING"
+        os.environ["VAPI_RETRIES"] = "0"
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        _run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def _run(args: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db import close_old_connections, connection
+
+    import calls.services.campaigns.ended as ended_module
+    from assistants.models import Assistant, PhoneNumber
+    from calls.enums import CallStatus, CampaignState, RecipientState
+    from calls.hooks import on_call_ended
+    from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
+    from calls.outcomes import outcome_for_ended_reason
+    from calls.services.campaigns import campaign_dispatch_due, campaign_progress
+
+    rng = random.Random(args.seed)
+    rec = Recorder()
+    work: queue.Queue[int | None] = queue.Queue()
+    stop = threading.Event()
+    ender_pool: queue.Queue[tuple[float, str] | None] = queue.Queue()
+
+    # --- the fake Vapi ------------------------------------------------------------------------
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a: object) -> None:
+            return None
+
+        def _send(self, status: int, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802
+            payload = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            call_id = str(uuid.uuid4())
+            now = time.monotonic()
+            with rec.lock:
+                rec.posts.append(now)
+                rec.live_at_vapi += 1
+                rec.max_live_at_vapi = max(rec.max_live_at_vapi, rec.live_at_vapi)
+                if rec.live_at_vapi > args.cap:
+                    rec.over_cap_at_vapi += 1
+                if rec.pending_ends:
+                    rec.refill_delays.append(now - rec.pending_ends.pop(0))
+                if rec.pending_hooks:
+                    rec.hook_refill_delays.append(now - rec.pending_hooks.pop(0))
+            duration = rng.uniform(args.min_call, args.max_call)
+            threading.Timer(duration, lambda: ender_pool.put((time.monotonic(), call_id))).start()
+            self._send(
+                201,
+                {
+                    "id": call_id,
+                    "status": "queued",
+                    "type": "outboundPhoneCall",
+                    "name": payload.get("name"),
+                    "customer": payload.get("customer"),
+                },
+            )
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._send(200, [])
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.VAPI_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}"
+
+    # --- data -----------------------------------------------------------------------------------
+    assistant = Assistant.objects.create(name="Bench", vapi_id=str(uuid.uuid4()), pushed_version=1)
+    phone = PhoneNumber.objects.create(number="+14155550100", vapi_id=str(uuid.uuid4()), assistant=assistant)
+    campaign = Campaign.objects.create(
+        name="bench",
+        assistant=assistant,
+        phone_number=phone,
+        state=CampaignState.RUNNING,
+        max_concurrent_calls=args.cap,
+        max_calls_per_minute=1_000_000,
+        max_attempts=3,
+        window_start=dt.time(0, 0),
+        window_end=dt.time(23, 59, 59),
+        retry_policy={
+            g: {"retry": True, "delay_minutes": 0} for g in ("busy", "no-answer", "voicemail", "failed")
+        },
+    )
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(number=f"+1202{5550000 + i:07d}", name=f"R {i}", time_zone="UTC")
+            for i in range(args.recipients)
+        ]
+    )
+    CampaignRecipient.objects.bulk_create(
+        [
+            CampaignRecipient(
+                campaign=campaign,
+                customer=c,
+                number=c.number,
+                name=c.name,
+                time_zone="UTC",
+                variables={"n": str(i)},
+            )
+            for i, c in enumerate(customers)
+        ]
+    )
+    settings.OUTBOUND_CUSTOMER_MAX_ATTEMPTS = 10
+
+    # --- workers: the refill path and the beat --------------------------------------------------
+    ended_module.campaign_dispatch_enqueue = lambda *, campaign_id: work.put(campaign_id)
+
+    def worker() -> None:
+        while True:
+            item = work.get()
+            if item is None:
+                break
+            try:
+                campaign_dispatch_due(campaign=Campaign.objects.get(pk=item))
+            finally:
+                close_old_connections()
+        connection.close()
+
+    def beat() -> None:
+        while not stop.wait(args.tick):
+            work.put(campaign.pk)
+        connection.close()
+
+    def ender() -> None:
+        weights = [w for _, w, _ in OUTCOMES]
+        while True:
+            item = ender_pool.get()
+            if item is None:
+                break
+            vapi_end, call_id = item
+            reason, _, cost = rng.choices(OUTCOMES, weights=weights)[0]
+            for _ in range(200):  # the POST answer may still be on its way into our DB
+                call = Call.objects.filter(vapi_id=call_id).first()
+                if call is not None:
+                    break
+                time.sleep(0.01)
+            with rec.lock:
+                rec.live_at_vapi -= 1
+                rec.pending_ends.append(vapi_end)
+            if call is None:
+                continue
+            Call.objects.filter(pk=call.pk).update(
+                status=CallStatus.ENDED,
+                ended_reason=reason,
+                outcome=outcome_for_ended_reason(reason),
+                cost=Decimal(cost),
+            )
+            call.refresh_from_db()
+            with rec.lock:
+                rec.pending_hooks.append(time.monotonic())
+            on_call_ended(call=call)
+        connection.close()
+
+    def sampler() -> None:
+        active = [RecipientState.DIALING, RecipientState.IN_CALL]
+        while not stop.wait(0.05):
+            n = CampaignRecipient.objects.filter(campaign=campaign, state__in=active).count()
+            with rec.lock:
+                rec.samples.append(n)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(args.workers)]
+    threads += [threading.Thread(target=ender) for _ in range(4)]
+    side = [threading.Thread(target=beat), threading.Thread(target=sampler)]
+    for t in threads + side:
+        t.start()
+
+    started = time.monotonic()
+    work.put(campaign.pk)
+    open_states = [
+        RecipientState.PENDING,
+        RecipientState.RETRY,
+        RecipientState.DIALING,
+        RecipientState.IN_CALL,
+    ]
+    first_post_at = None
+    while time.monotonic() - started < args.timeout:
+        if not CampaignRecipient.objects.filter(campaign=campaign, state__in=open_states).exists():
+            break
+        time.sleep(0.2)
+    finished = time.monotonic()
+    stop.set()
+    for _ in range(args.workers):
+        work.put(None)
+    for _ in range(4):
+        ender_pool.put(None)
+    for t in threads + side:
+        t.join(timeout=30)
+    server.shutdown()
+
+    progress = campaign_progress(campaign=campaign)
+    with rec.lock:
+        posts = list(rec.posts)
+        first_post_at = posts[0] if posts else started
+        # Utilisation while there was work to fill slots with: up to the moment the last call was placed.
+        samples = rec.samples
+        refill = rec.refill_delays
+        hook_refill = rec.hook_refill_delays
+    busy_until = posts[-1] if posts else finished
+    busy_fraction = (busy_until - started) / max(finished - started, 1e-9)
+    busy_samples = samples[: max(1, int(len(samples) * busy_fraction))]
+    attempts = DialAttempt.objects.filter(campaign=campaign).count()
+    wall = finished - started
+    print(
+        f"campaign bench: {args.recipients} recipients, cap {args.cap}, "
+        f"calls {args.min_call}-{args.max_call} s, "
+        f"{args.workers} dispatch workers, beat {args.tick} s, fake Vapi over HTTP on 127.0.0.1"
+    )
+    print(
+        f"  finished:            {progress['remaining'] == 0} in {wall:.1f} s "
+        f"(state {progress['state']}, {attempts} attempts, {len(posts)} POST /call)"
+    )
+    print(f"  outcome mix:         {progress['outcome_mix']}")
+    print(
+        f"  slot utilisation:    {statistics.mean(busy_samples) / args.cap:.2%} "
+        "mean active/cap while dialing "
+        f"({len(busy_samples)} samples, max active {max(samples) if samples else 0})"
+    )
+    print(
+        f"  moments over cap:    {sum(1 for s in samples if s > args.cap)} of {len(samples)} DB samples; "
+        f"{rec.over_cap_at_vapi} POSTs with > cap live at Vapi (max live {rec.max_live_at_vapi})"
+    )
+    print(
+        f"  refill delay:        p50 {_percentile(refill, 50) * 1000:.0f} ms, "
+        f"p95 {_percentile(refill, 95) * 1000:.0f} ms (Vapi call end -> next POST /call, n={len(refill)})"
+    )
+    print(
+        f"                       p50 {_percentile(hook_refill, 50) * 1000:.0f} ms, "
+        f"p95 {_percentile(hook_refill, 95) * 1000:.0f} ms (on_call_ended called -> next POST /call)"
+    )
+    span = (posts[-1] - first_post_at) if len(posts) > 1 else float("nan")
+    print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Campaign admin: control buttons, CSV upload with a dry-run preview, progress, kill switch.
+
+The admin only parses and authorises; every action is a service call, and domain errors
+become admin messages or form errors (never a 500).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
+from calls.services.campaigns import (
+    campaign_cancel,
+    campaign_pause,
+    campaign_progress,
+    campaign_resume,
+    campaign_start,
+    outbound_kill_switch_set,
+    recipients_import,
+)
+from calls.services.campaigns.outcomes import retry_policy_errors
+from voiceops.errors import DomainError
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+ACTIONS = {
+    "start": campaign_start,
+    "pause": campaign_pause,
+    "resume": campaign_resume,
+    "cancel": campaign_cancel,
+}
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = (
+            "name",
+            "assistant",
+            "phone_number",
+            "phone_numbers",
+            "starts_at",
+            "ends_at",
+            "max_concurrent_calls",
+            "max_calls_per_minute",
+            "window_start",
+            "window_end",
+            "retry_policy",
+            "max_attempts",
+            "spend_limit",
+            "requires_consent",
+            "default_region",
+            "retention_days",
+        )
+
+    def clean_retry_policy(self) -> Any:
+        policy = self.cleaned_data.get("retry_policy")
+        errors = retry_policy_errors(policy)
+        if errors:
+            raise forms.ValidationError(errors)
+        return policy
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("max_concurrent_calls", "max_calls_per_minute", "max_attempts"):
+            if data.get(name) is not None and data[name] < 1:
+                self.add_error(name, "Must be at least 1.")
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and start >= end:
+            self.add_error(
+                "window_end", "The calling window must end after it starts (same day, local time)."
+            )
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The end time must be after the start time.")
+        if data.get("spend_limit") is not None and data["spend_limit"] <= 0:
+            self.add_error("spend_limit", "Leave empty for no limit, or enter a positive amount.")
+        return data
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        required=False, help_text="CSV with a 'number' column; optional name, timezone, variables."
+    )
+    csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise forms.ValidationError(
+                    f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+                )
+            raw = upload.read()
+            try:
+                data["csv_text"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                try:
+                    data["csv_text"] = raw.decode("cp1252")
+                except UnicodeDecodeError:
+                    raise forms.ValidationError("The file is not UTF-8 text; save it as CSV UTF-8.")
+        if not data.get("csv_text"):
+            raise forms.ValidationError("Choose a CSV file to upload.")
+        return data
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ("name", "state", "assistant", "max_concurrent_calls", "starts_at", "created_at")
+    list_filter = ("state",)
+    search_fields = ("name",)
+    filter_horizontal = ("phone_numbers",)
+    readonly_fields = ("state", "state_reason", "state_changed_at")
+    change_form_template = "admin/calls/campaign/change_form.html"
+    change_list_template = "admin/calls/campaign/change_list.html"
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/control/<str:action>/", wrap(self.control_view), name="calls_campaign_control"),
+            path("<int:pk>/recipients/upload/", wrap(self.upload_view), name="calls_campaign_upload"),
+            path("kill-switch/", wrap(self.kill_switch_view), name="calls_campaign_kill_switch"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        extra_context = extra_context or {}
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            extra_context["progress"] = campaign_progress(campaign=campaign)
+            extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
+        return super().changelist_view(request, extra_context)
+
+    def _campaign(self, request: HttpRequest, pk: int) -> Campaign:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        return campaign
+
+    def _back(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:calls_campaign_change", args=[pk]))
+
+    def control_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        campaign = self._campaign(request, pk)
+        service = ACTIONS.get(action)
+        if request.method != "POST" or service is None:
+            messages.error(request, "Use the buttons on the campaign page.")
+            return self._back(pk)
+        try:
+            campaign = service(campaign=campaign, by=request.user.get_username())
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Campaign is now {campaign.get_state_display().lower()}.")
+        return self._back(pk)
+
+    def upload_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = self._campaign(request, pk)
+        report = None
+        form = UploadForm()
+        if request.method == "POST":
+            form = UploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                confirm = request.POST.get("confirm") == "1"
+                try:
+                    report = recipients_import(
+                        campaign=campaign, csv_text=form.cleaned_data["csv_text"], dry_run=not confirm
+                    )
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    if confirm:
+                        messages.success(
+                            request,
+                            f"Added {report.created_recipients} recipients "
+                            f"({report.created_customers} new customers); "
+                            f"{len(report.rejected)} rows rejected.",
+                        )
+                        return self._back(pk)
+                    form = UploadForm(initial={"csv_text": form.cleaned_data["csv_text"]})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": campaign,
+            "title": f"Upload recipients to {campaign}",
+            "form": form,
+            "report": report,
+            "preview": report.accepted[:50] if report else [],
+        }
+        return TemplateResponse(request, "admin/calls/campaign/recipients_upload.html", context)
+
+    def kill_switch_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        paused = request.POST.get("paused") == "1"
+        outbound_kill_switch_set(
+            paused=paused, by=request.user.get_username(), reason=request.POST.get("reason", "")
+        )
+        messages.warning(
+            request, "All outbound calling is paused." if paused else "Outbound calling resumed."
+        )
+        return HttpResponseRedirect(request.POST.get("next") or reverse("admin:calls_campaign_changelist"))
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "campaign", "state", "attempts", "next_attempt_at", "last_outcome")
+    list_filter = ("state", "campaign")
+    search_fields = ("number", "name")
+    raw_id_fields = ("campaign", "customer")
+    readonly_fields = ("attempts", "last_outcome", "last_error", "state")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DispatchDecision)
+class DispatchDecisionAdmin(ReadOnlyAdmin):
+    """Answers "why was this number called (or not) at this time"."""
+
+    list_display = ("at", "rule", "allowed", "campaign", "recipient", "customer", "detail")
+    list_filter = ("allowed", "rule", "campaign")
+    search_fields = ("customer__number", "recipient__number", "detail")
+    date_hierarchy = "at"
+
+
+@admin.register(DialAttempt)
+class DialAttemptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "campaign",
+        "number",
+        "attempt_number",
+        "state",
+        "outcome",
+        "vapi_call_id",
+        "created_at",
+    )
+    list_filter = ("state", "outcome", "campaign")
+    search_fields = ("number", "vapi_call_id", "idempotency_key")
+
+
+@admin.register(OutboundSwitch)
+class OutboundSwitchAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "changed_by", "changed_at", "reason")

@@ -1,0 +1,189 @@
+"""Campaign lifecycle (start, pause, resume, cancel) and the global outbound kill switch.
+
+Every change takes effect at the next dispatch: the dispatcher reads the state under the
+campaign row lock, so a pause committed now stops all reservations that start after it.
+Calls already ringing are left to finish (hanging up on people mid-sentence is worse).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from calls.enums import CampaignState, DecisionRule, RecipientState
+from calls.models import Campaign, CampaignRecipient, OutboundSwitch
+from calls.services.campaigns.checks import Verdict, decision_record
+from voiceops.errors import InvalidState
+
+log = structlog.get_logger(__name__)
+
+TERMINAL = (CampaignState.COMPLETED, CampaignState.CANCELLED)
+
+
+def campaign_set_state(
+    *, campaign: Campaign, state: str, reason: str = "", now: dt.datetime | None = None
+) -> Campaign:
+    now = now or timezone.now()
+    campaign.state = state
+    campaign.state_reason = reason[:500]
+    campaign.state_changed_at = now
+    campaign.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+    log.info("campaign.state", campaign_id=campaign.pk, state=state, reason=reason)
+    return campaign
+
+
+def _locked(campaign: Campaign) -> Campaign:
+    return (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("assistant", "phone_number")
+        .get(pk=campaign.pk)
+    )
+
+
+def _after_commit_dispatch(campaign_id: int) -> None:
+    from calls.services.campaigns.ended import campaign_dispatch_enqueue
+
+    transaction.on_commit(lambda: campaign_dispatch_enqueue(campaign_id=campaign_id))
+
+
+def campaign_start(*, campaign: Campaign, by: str = "") -> Campaign:
+    """draft/scheduled -> running (or scheduled when ``starts_at`` is still ahead)."""
+    with transaction.atomic():
+        locked = _locked(campaign)
+        if locked.state not in (CampaignState.DRAFT, CampaignState.SCHEDULED):
+            raise InvalidState(f"A {locked.get_state_display().lower()} campaign cannot be started.")
+        problems = []
+        if not locked.assistant.vapi_id:
+            problems.append("the assistant has not been pushed to Vapi")
+        if (
+            not (locked.phone_number and locked.phone_number.vapi_id)
+            and not locked.phone_numbers.exclude(vapi_id__isnull=True).exclude(vapi_id="").exists()
+        ):
+            problems.append("no phone number with a Vapi id is set")
+        if not CampaignRecipient.objects.filter(campaign=locked).exists():
+            problems.append("it has no recipients")
+        if problems:
+            raise InvalidState(f"The campaign cannot start: {'; '.join(problems)}.")
+        now = timezone.now()
+        if locked.ends_at is not None and locked.ends_at <= now:
+            raise InvalidState("The campaign's end time has already passed.")
+        if locked.starts_at is not None and locked.starts_at > now:
+            campaign_set_state(
+                campaign=locked,
+                state=CampaignState.SCHEDULED,
+                reason=f"Started by {by or 'unknown'}; waits for its start time.",
+                now=now,
+            )
+        else:
+            campaign_set_state(
+                campaign=locked, state=CampaignState.RUNNING, reason=f"Started by {by or 'unknown'}.", now=now
+            )
+            _after_commit_dispatch(locked.pk)
+    return locked
+
+
+def campaign_pause(*, campaign: Campaign, by: str = "") -> Campaign:
+    with transaction.atomic():
+        locked = _locked(campaign)
+        if locked.state not in (CampaignState.RUNNING, CampaignState.SCHEDULED):
+            raise InvalidState(f"A {locked.get_state_display().lower()} campaign cannot be paused.")
+        campaign_set_state(
+            campaign=locked, state=CampaignState.PAUSED, reason=f"Paused by {by or 'unknown'}."
+        )
+    return locked
+
+
+def campaign_resume(*, campaign: Campaign, by: str = "") -> Campaign:
+    with transaction.atomic():
+        locked = _locked(campaign)
+        if locked.state != CampaignState.PAUSED:
+            raise InvalidState(f"A {locked.get_state_display().lower()} campaign cannot be resumed.")
+        if locked.spend_limit is not None:
+            from calls.services.campaigns.dispatch import campaign_spent
+
+            spent = campaign_spent(campaign=locked)
+            if spent >= float(locked.spend_limit):
+                raise InvalidState(
+                    f"The campaign has spent {spent:.2f} of its {locked.spend_limit} limit; "
+                    "raise the limit first."
+                )
+        campaign_set_state(
+            campaign=locked, state=CampaignState.RUNNING, reason=f"Resumed by {by or 'unknown'}."
+        )
+        _after_commit_dispatch(locked.pk)
+    return locked
+
+
+def campaign_cancel(*, campaign: Campaign, by: str = "") -> Campaign:
+    """Stops for good: waiting recipients are cancelled; calls in progress finish normally."""
+    with transaction.atomic():
+        locked = _locked(campaign)
+        if locked.state in TERMINAL:
+            raise InvalidState(f"The campaign is already {locked.get_state_display().lower()}.")
+        now = timezone.now()
+        CampaignRecipient.objects.filter(
+            campaign=locked, state__in=[RecipientState.PENDING, RecipientState.RETRY]
+        ).update(
+            state=RecipientState.CANCELLED,
+            next_attempt_at=None,
+            last_error="Campaign cancelled.",
+            updated_at=now,
+        )
+        campaign_set_state(
+            campaign=locked, state=CampaignState.CANCELLED, reason=f"Cancelled by {by or 'unknown'}.", now=now
+        )
+    return locked
+
+
+def campaign_check_spend(*, campaign_id: int) -> bool:
+    """Pause a running campaign whose summed call cost reached its limit. True when it paused."""
+    from calls.services.campaigns.dispatch import campaign_spent
+
+    # Most campaigns have no limit: answer without taking the campaign lock the dispatcher uses.
+    if not Campaign.objects.filter(pk=campaign_id, spend_limit__isnull=False).exists():
+        return False
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign_id)
+        if campaign.spend_limit is None or campaign.state not in (
+            CampaignState.RUNNING,
+            CampaignState.SCHEDULED,
+        ):
+            return False
+        spent = campaign_spent(campaign=campaign)
+        if spent < float(campaign.spend_limit):
+            return False
+        now = timezone.now()
+        verdict = Verdict(DecisionRule.SPEND_LIMIT, False, f"Spent {spent:.2f} of {campaign.spend_limit}.")
+        decision_record(verdict=verdict, at=now, campaign=campaign)
+        campaign_set_state(campaign=campaign, state=CampaignState.PAUSED, reason=verdict.detail, now=now)
+    return True
+
+
+def outbound_kill_switch_set(*, paused: bool, by: str, reason: str = "") -> OutboundSwitch:
+    """The global "pause all outbound" switch. Dispatchers and single calls check it before each dial."""
+    now = timezone.now()
+    with transaction.atomic():
+        switch, _ = OutboundSwitch.objects.select_for_update().get_or_create(pk=1)
+        switch.paused = paused
+        switch.changed_by = by[:150]
+        switch.changed_at = now
+        switch.reason = reason[:500]
+        switch.save()
+        decision_record(
+            verdict=Verdict(
+                DecisionRule.KILL_SWITCH if paused else DecisionRule.ALLOWED,
+                not paused,
+                f"Outbound {'paused' if paused else 'resumed'} by {by or 'unknown'}. {reason}".strip(),
+            ),
+            at=now,
+        )
+    log.warning("outbound.kill_switch", paused=paused, by=by)
+    if not paused:
+        from calls.services.campaigns.dispatch import campaigns_dispatchable
+
+        for campaign_id in campaigns_dispatchable():
+            _after_commit_dispatch(campaign_id)
+    return switch

@@ -1,0 +1,274 @@
+"""Sending one recorded attempt to Vapi, and finding it again after a crash.
+
+Vapi's POST /call has no idempotency key, so the guarantee "one attempt never dials twice"
+comes from our ledger: the attempt row is moved to ``requesting`` and committed before the
+HTTP request leaves; only a ``reserved`` row is ever sent (a conditional UPDATE decides who
+sends it), and a ``requesting``/``unknown`` row is resolved by listing Vapi's calls and
+matching the ``name`` label we sent — never by sending again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from calls.enums import AttemptState, CallStatus, DecisionRule, Direction, Outcome, RecipientState
+from calls.models import Call, CampaignRecipient, Customer, DialAttempt
+from calls.services.campaigns.checks import check_do_not_call, check_kill_switch, decision_record
+from calls.services.campaigns.outcomes import recipient_apply_outcome
+from voiceops.logging import mask_number
+from voiceops.vapi.client import VapiError, get_client
+
+log = structlog.get_logger(__name__)
+
+
+def attempt_payload(*, attempt: DialAttempt) -> dict[str, Any]:
+    """CONTRACT §7.4 CreateCallDTO; only fields Vapi defines (unknown properties are a 400)."""
+    customer: dict[str, Any] = {"number": attempt.number}
+    if attempt.customer_name:
+        customer["name"] = attempt.customer_name
+    payload: dict[str, Any] = {
+        "assistantId": attempt.assistant.vapi_id if attempt.assistant else None,
+        "phoneNumberId": attempt.phone_number_vapi_id,
+        "customer": customer,
+        "name": attempt.vapi_name,
+    }
+    if attempt.variables:
+        payload["assistantOverrides"] = {"variableValues": {str(k): v for k, v in attempt.variables.items()}}
+    return payload
+
+
+def _release(*, attempt: DialAttempt, outcome: str, now: dt.datetime, detail: str) -> None:
+    """Hand the recipient of a failed/never-sent attempt back to the retry policy (row locked)."""
+    if attempt.recipient_id is None:
+        return
+    recipient = (
+        CampaignRecipient.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=attempt.recipient_id)
+    )
+    if recipient.state in (RecipientState.DIALING, RecipientState.IN_CALL):
+        recipient_apply_outcome(recipient=recipient, outcome=outcome, now=now, detail=detail)
+
+
+def attempt_abandon(*, attempt: DialAttempt, reason: str, blocked: bool = False) -> bool:
+    """A reserved attempt that will never be sent. The recipient is due again (or blocked)."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.RESERVED).update(
+            state=AttemptState.ABANDONED, error=reason[:2000], ended_at=now, updated_at=now
+        )
+        if not changed or attempt.recipient_id is None:
+            return bool(changed)
+        recipient = CampaignRecipient.objects.select_for_update().get(pk=attempt.recipient_id)
+        if recipient.state == RecipientState.DIALING:
+            recipient.state = (
+                RecipientState.BLOCKED
+                if blocked
+                else (RecipientState.RETRY if recipient.attempts else RecipientState.PENDING)
+            )
+            recipient.next_attempt_at = None if blocked else now
+            recipient.last_error = reason[:2000]
+            recipient.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
+    return True
+
+
+def attempt_dial(*, attempt_id: int) -> DialAttempt:
+    """Send one reserved attempt to Vapi. Safe to call twice: only one caller gets to send."""
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = (
+            DialAttempt.objects.select_for_update(of=("self",))
+            .select_related("assistant", "customer")
+            .get(pk=attempt_id)
+        )
+        if attempt.state != AttemptState.RESERVED:
+            return attempt
+        # The last checks, at the last moment: a kill switch or an opt-out seconds ago still wins.
+        blocked = check_kill_switch()
+        if blocked.allowed and attempt.customer_id:
+            blocked = check_do_not_call(customer=Customer.objects.get(pk=attempt.customer_id))
+        if not blocked.allowed:
+            decision_record(
+                verdict=blocked,
+                at=now,
+                campaign=attempt.campaign,
+                recipient=attempt.recipient,
+                customer=attempt.customer,
+                attempt=attempt,
+            )
+            attempt_abandon(
+                attempt=attempt,
+                reason=f"{blocked.rule}: {blocked.detail}",
+                blocked=blocked.rule == DecisionRule.DO_NOT_CALL,
+            )
+            attempt.refresh_from_db()
+            return attempt
+        attempt.state = AttemptState.REQUESTING
+        attempt.requested_at = now
+        attempt.save(update_fields=["state", "requested_at", "updated_at"])
+        if attempt.recipient_id:
+            # Counted as an attempt from the moment it may ring the phone (max attempts, caps).
+            CampaignRecipient.objects.filter(pk=attempt.recipient_id).update(
+                attempts=F("attempts") + 1, updated_at=now
+            )
+
+    log.info(
+        "outbound.dial",
+        attempt_id=attempt.pk,
+        number=mask_number(attempt.number),
+        campaign_id=attempt.campaign_id,
+    )
+    try:
+        response = get_client().call_create(attempt_payload(attempt=attempt))
+    except VapiError as exc:
+        if exc.status is not None and 400 <= exc.status < 500:
+            return attempt_reject(attempt=attempt, error=str(exc))
+        # No answer, or a 5xx: Vapi may have placed the call. Never re-send; reconcile.
+        DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.REQUESTING).update(
+            state=AttemptState.UNKNOWN, error=str(exc)[:2000], updated_at=timezone.now()
+        )
+        log.warning("outbound.dial.ambiguous", attempt_id=attempt.pk, error=str(exc))
+        return attempt_reconcile(attempt_id=attempt.pk)
+    if not isinstance(response, dict) or not response.get("id"):
+        DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.REQUESTING).update(
+            state=AttemptState.UNKNOWN, error="Vapi answered without a call id.", updated_at=timezone.now()
+        )
+        return attempt_reconcile(attempt_id=attempt.pk)
+    return attempt_accept(attempt_id=attempt.pk, call_data=response)
+
+
+def attempt_reject(*, attempt: DialAttempt, error: str) -> DialAttempt:
+    """Vapi refused the request (4xx): the call was certainly not placed."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = DialAttempt.objects.filter(
+            pk=attempt.pk, state__in=[AttemptState.REQUESTING, AttemptState.UNKNOWN]
+        ).update(state=AttemptState.REJECTED, error=error[:2000], ended_at=now, updated_at=now)
+        if changed:
+            _release(attempt=attempt, outcome=Outcome.FAILED, now=now, detail=f"Vapi refused: {error}")
+    log.warning("outbound.dial.rejected", attempt_id=attempt.pk, error=error)
+    attempt.refresh_from_db()
+    return attempt
+
+
+def _call_from(*, attempt: DialAttempt, data: dict[str, Any]) -> Call:
+    """The Call row for an accepted attempt; the webhook may have created it first (by vapi_id)."""
+    status = str(data["status"]) if data.get("status") in CallStatus.values else str(CallStatus.QUEUED)
+    snapshot = {k: v for k, v in data.items() if k != "subscriptionLimits"}
+    assistant = attempt.assistant
+    link = {
+        "assistant": assistant,
+        "assistant_version": assistant.pushed_version if assistant else None,
+        "vapi_assistant_id": (assistant.vapi_id or "") if assistant else "",
+        "customer_id": attempt.customer_id,
+        "customer_number": attempt.number,
+        "phone_number_id": attempt.phone_number_id,
+        "campaign_id": attempt.campaign_id,
+        "campaign_recipient_id": attempt.recipient_id,
+    }
+    call, created = Call.objects.get_or_create(
+        vapi_id=str(data["id"]),
+        defaults={**link, "direction": Direction.OUTBOUND, "status": status, "vapi_call": snapshot},
+    )
+    if not created:
+        missing = {k: v for k, v in link.items() if v not in (None, "") and getattr(call, k) in (None, "")}
+        if missing:
+            Call.objects.filter(pk=call.pk).update(**missing)
+            for key, value in missing.items():
+                setattr(call, key, value)
+    return call
+
+
+def attempt_accept(*, attempt_id: int, call_data: dict[str, Any]) -> DialAttempt:
+    """Record Vapi's call for an attempt (from the POST answer or from reconciliation)."""
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = (
+            DialAttempt.objects.select_for_update(of=("self",)).select_related("assistant").get(pk=attempt_id)
+        )
+        if attempt.state not in (AttemptState.REQUESTING, AttemptState.UNKNOWN, AttemptState.LOST):
+            return attempt
+        call = _call_from(attempt=attempt, data=call_data)
+        attempt.state = AttemptState.ACCEPTED
+        attempt.vapi_call_id = call.vapi_id
+        attempt.call = call
+        attempt.accepted_at = now
+        attempt.save(update_fields=["state", "vapi_call_id", "call", "accepted_at", "updated_at"])
+        if attempt.recipient_id:
+            CampaignRecipient.objects.filter(
+                pk=attempt.recipient_id,
+                state__in=[RecipientState.DIALING, RecipientState.RETRY, RecipientState.PENDING],
+            ).update(state=RecipientState.IN_CALL, next_attempt_at=None, updated_at=now)
+    if Call.objects.filter(pk=call.pk, status=CallStatus.ENDED).exists():
+        # The call ended before our link committed (very short call): the end hook may have found no
+        # attempt. Re-read after commit; applying twice is harmless (the attempt row decides once).
+        from calls.services.campaigns.ended import call_ended_apply
+
+        call_ended_apply(call=call)
+    return attempt
+
+
+def attempt_reconcile(*, attempt_id: int, now: dt.datetime | None = None) -> DialAttempt:
+    """Find an attempt whose POST answer was lost by listing Vapi's calls for its label."""
+    now = now or timezone.now()
+    attempt = DialAttempt.objects.select_related("assistant").get(pk=attempt_id)
+    if attempt.state not in (AttemptState.REQUESTING, AttemptState.UNKNOWN):
+        return attempt
+    since = (attempt.requested_at or attempt.created_at) - dt.timedelta(minutes=5)
+    params: dict[str, Any] = {"createdAtGe": since.isoformat().replace("+00:00", "Z"), "limit": 1000}
+    if attempt.assistant and attempt.assistant.vapi_id:
+        params["assistantId"] = attempt.assistant.vapi_id
+    if attempt.phone_number_vapi_id:
+        params["phoneNumberId"] = attempt.phone_number_vapi_id
+    try:
+        calls = get_client().call_list(**params)
+    except VapiError as exc:
+        DialAttempt.objects.filter(pk=attempt.pk).update(
+            reconcile_tries=attempt.reconcile_tries + 1, error=f"reconcile: {exc}"[:2000], updated_at=now
+        )
+        attempt.refresh_from_db()
+        return attempt
+    match = next(
+        (
+            c
+            for c in calls or []
+            if isinstance(c, dict) and c.get("name") == attempt.vapi_name and c.get("id")
+        ),
+        None,
+    )
+    if match is not None:
+        log.info("outbound.reconcile.found", attempt_id=attempt.pk, vapi_call_id=match["id"])
+        return attempt_accept(attempt_id=attempt.pk, call_data=match)
+    tries = attempt.reconcile_tries + 1
+    sent_at = attempt.requested_at or attempt.created_at
+    give_up = tries >= 3 and now - sent_at >= dt.timedelta(seconds=settings.OUTBOUND_LOST_AFTER_SECONDS)
+    with transaction.atomic():
+        if give_up:
+            changed = DialAttempt.objects.filter(
+                pk=attempt.pk, state__in=[AttemptState.REQUESTING, AttemptState.UNKNOWN]
+            ).update(
+                state=AttemptState.LOST,
+                reconcile_tries=tries,
+                ended_at=now,
+                updated_at=now,
+                error="Not found in Vapi after reconciliation; treated as not placed.",
+            )
+            if changed:
+                _release(
+                    attempt=attempt,
+                    outcome=Outcome.FAILED,
+                    now=now,
+                    detail="The call was never found in Vapi.",
+                )
+                log.warning("outbound.reconcile.lost", attempt_id=attempt.pk)
+        else:
+            DialAttempt.objects.filter(pk=attempt.pk).update(reconcile_tries=tries, updated_at=now)
+    attempt.refresh_from_db()
+    return attempt

@@ -1,0 +1,132 @@
+"""Placing one outbound call now (the API's "start a call"), through the same attempt ledger as
+campaigns: recorded before the Vapi request, kill switch and do-not-call checked right before it,
+and an idempotency key so a client retrying its request never dials twice."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assistants.models import Assistant, PhoneNumber
+from calls.enums import AttemptState, DecisionRule
+from calls.models import Call, Customer, DialAttempt
+from calls.services.campaigns.checks import (
+    Verdict,
+    check_customer_caps,
+    check_do_not_call,
+    check_kill_switch,
+    customer_try_lock,
+    decision_record,
+)
+from calls.services.campaigns.dialing import attempt_dial
+from voiceops.errors import Conflict, DomainError, InvalidState
+from voiceops.vapi.client import VapiError
+
+
+def _normalise(number: str) -> str:
+    try:
+        parsed = phonenumbers.parse(number, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise DomainError(
+            f"'{number}' is not a valid phone number.",
+            code="invalid_number",
+            fields={"customer_number": ["Not a valid phone number."]},
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _existing(key: str) -> Call:
+    attempt = DialAttempt.objects.select_related("call").get(idempotency_key=key)
+    if attempt.call is not None:
+        return attempt.call
+    if attempt.state in (AttemptState.REJECTED, AttemptState.ABANDONED, AttemptState.LOST):
+        raise DomainError(
+            f"The call with this idempotency key was not placed: {attempt.error}", code="call_not_placed"
+        )
+    raise Conflict("A call with this idempotency key is still being placed; retry shortly.")
+
+
+def call_place_outbound(
+    *,
+    assistant: Assistant,
+    customer_number: str,
+    phone_number: PhoneNumber | None = None,
+    variables: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    customer_name: str = "",
+) -> Call:
+    """Place one call now. Raises DomainError (bad input, blocked), InvalidState (kill switch),
+    Conflict (same key in flight). Replaying a key returns the call it placed."""
+    if idempotency_key is not None and not (0 < len(idempotency_key) <= 150):
+        raise DomainError("The idempotency key must be 1-150 characters.", code="invalid_idempotency_key")
+    key = f"single:{idempotency_key}" if idempotency_key else f"single:auto:{uuid.uuid4()}"
+    if idempotency_key and DialAttempt.objects.filter(idempotency_key=key).exists():
+        return _existing(key)
+    if not assistant.vapi_id:
+        raise InvalidState("The assistant has not been pushed to Vapi yet.")
+    phone_vapi_id = phone_number.vapi_id if phone_number is not None else settings.VAPI_PHONE_NUMBER_ID
+    if not phone_vapi_id:
+        raise DomainError(
+            "No phone number to call from (set one or VAPI_PHONE_NUMBER_ID).", code="no_phone_number"
+        )
+    if variables is not None and not isinstance(variables, dict):
+        raise DomainError("variables must be an object of names to values.", code="invalid_variables")
+    number = _normalise(customer_number)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            customer, _ = Customer.objects.get_or_create(
+                number=number, defaults={"name": customer_name[:200]}
+            )
+            verdict: Verdict = check_kill_switch()
+            if verdict.allowed:
+                verdict = check_do_not_call(customer=customer)
+            if verdict.allowed and not customer_try_lock(customer_id=customer.pk):
+                verdict = Verdict(
+                    DecisionRule.CUSTOMER_BUSY, False, "Another call to this customer is being placed."
+                )
+            if verdict.allowed:
+                verdict = check_customer_caps(customer=customer, now=now)
+            if not verdict.allowed:
+                decision_record(verdict=verdict, at=now, customer=customer)
+            else:
+                attempt = DialAttempt.objects.create(
+                    idempotency_key=key,
+                    customer=customer,
+                    number=number,
+                    customer_name=customer_name[:200] or customer.name,
+                    assistant=assistant,
+                    phone_number=phone_number,
+                    phone_number_vapi_id=phone_vapi_id,
+                    variables=variables or {},
+                )
+                decision_record(
+                    verdict=Verdict(DecisionRule.ALLOWED, True, "Single outbound call."),
+                    at=now,
+                    customer=customer,
+                    attempt=attempt,
+                )
+    except IntegrityError:
+        return _existing(key)
+    if not verdict.allowed:
+        # The decision row is committed (outside the failed branch) so the refusal is on record.
+        error = InvalidState if verdict.rule == DecisionRule.KILL_SWITCH else DomainError
+        raise error(
+            f"Call not placed: {verdict.rule.label.lower()}. {verdict.detail}".strip(),
+            code=str(verdict.rule).replace("-", "_"),
+        )
+    attempt = attempt_dial(attempt_id=attempt.pk)
+    if attempt.call_id:
+        return Call.objects.get(pk=attempt.call_id)
+    if attempt.state == AttemptState.REJECTED:
+        raise DomainError(f"Vapi refused the call: {attempt.error}", code="vapi_rejected")
+    if attempt.state == AttemptState.ABANDONED:
+        raise InvalidState(f"Call not placed: {attempt.error}")
+    raise VapiError(f"Vapi did not confirm the call; it is being reconciled (attempt {attempt.pk}).")

@@ -1,0 +1,99 @@
+"""The campaign admin: buttons call the services, CSV upload previews then confirms, errors are messages."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from calls.enums import CampaignState
+from calls.models import CampaignRecipient, OutboundSwitch
+from tests.calls.campaign_support import add_recipient, make_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(admin_client):
+    return admin_client
+
+
+def test_change_page_shows_progress_and_buttons(staff):
+    campaign = make_campaign(state=CampaignState.PAUSED)
+    add_recipient(campaign)
+    response = staff.get(reverse("admin:calls_campaign_change", args=[campaign.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="campaign-progress"' in body and "pending: 1" in body
+    assert 'value="Resume"' in body and 'value="Start"' not in body
+
+
+def test_control_buttons_call_services_and_report_invalid_state(staff):
+    campaign = make_campaign(state=CampaignState.RUNNING)
+    add_recipient(campaign)
+    url = reverse("admin:calls_campaign_control", args=[campaign.pk, "pause"])
+    response = staff.post(url, follow=True)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED and "admin" in campaign.state_reason
+    assert "now paused" in response.content.decode()
+    response = staff.post(url, follow=True)  # pausing twice: an error message, not a 500
+    assert response.status_code == 200 and "cannot be paused" in response.content.decode()
+    assert (
+        staff.post(reverse("admin:calls_campaign_control", args=[campaign.pk, "explode"])).status_code == 302
+    )
+
+
+def test_upload_previews_then_confirms(staff):
+    campaign = make_campaign(state=CampaignState.DRAFT)
+    url = reverse("admin:calls_campaign_upload", args=[campaign.pk])
+    csv_bytes = b"number,name,plan\n+14155550100,Dana,gold\nnope,Bad,x\n"
+    response = staff.post(url, {"file": SimpleUploadedFile("r.csv", csv_bytes, content_type="text/csv")})
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="rejected-rows"' in body and "Invalid number" in body
+    assert "Confirm: add 1 recipients" in body and not CampaignRecipient.objects.exists()
+    csv_text = response.context["form"].initial["csv_text"]
+    response = staff.post(url, {"csv_text": csv_text, "confirm": "1"}, follow=True)
+    assert "Added 1 recipients" in response.content.decode()
+    assert CampaignRecipient.objects.get(campaign=campaign).variables == {"plan": "gold"}
+
+
+def test_upload_errors_are_form_errors(staff):
+    campaign = make_campaign(state=CampaignState.DRAFT)
+    url = reverse("admin:calls_campaign_upload", args=[campaign.pk])
+    response = staff.post(url, {"file": SimpleUploadedFile("r.csv", b"phone\n1\n")})
+    assert response.status_code == 200 and "&#x27;number&#x27; column" in response.content.decode()
+    response = staff.post(url, {})
+    assert response.status_code == 200 and "Choose a CSV file" in response.content.decode()
+
+
+def test_kill_switch_toggle(staff):
+    response = staff.post(reverse("admin:calls_campaign_kill_switch"), {"paused": "1"}, follow=True)
+    assert response.status_code == 200
+    switch = OutboundSwitch.objects.get()
+    assert switch.paused and switch.changed_by == "admin"
+    body = response.content.decode()
+    assert "All outbound calling is paused." in body and "ALL OUTBOUND PAUSED" in body
+    staff.post(reverse("admin:calls_campaign_kill_switch"), {"paused": "0"})
+    assert not OutboundSwitch.objects.get().paused
+    assert staff.get(reverse("admin:calls_campaign_kill_switch")).status_code == 403
+
+
+def test_invalid_window_and_retry_policy_are_form_errors(staff):
+    campaign = make_campaign(state=CampaignState.DRAFT)
+    url = reverse("admin:calls_campaign_change", args=[campaign.pk])
+    data = {
+        "name": "X",
+        "assistant": campaign.assistant_id,
+        "phone_number": campaign.phone_number_id,
+        "max_concurrent_calls": 0,
+        "max_calls_per_minute": 5,
+        "window_start": "21:00",
+        "window_end": "08:00",
+        "retry_policy": '{"busy": {"retry": "yes"}}',
+        "max_attempts": 3,
+        "default_region": "US",
+    }
+    response = staff.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "window_end" in errors and "retry_policy" in errors and "max_concurrent_calls" in errors

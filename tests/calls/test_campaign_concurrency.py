@@ -1,0 +1,102 @@
+"""Several dispatchers at once on one campaign with cap 5: never more than 5 active, never a
+second dial for one attempt. Real threads, real Postgres connections, Vapi faked with responses."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import random
+import threading
+import time
+
+import pytest
+import responses
+from django.db import connection
+
+from calls.enums import AttemptState, RecipientState
+from calls.models import Call, CampaignRecipient, DialAttempt
+from calls.services.campaigns import campaign_dispatch_due
+from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
+
+CAP = 5
+RECIPIENTS = 24
+ACTIVE = [RecipientState.DIALING, RecipientState.IN_CALL]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_dispatchers_never_exceed_cap_or_dial_an_attempt_twice():
+    campaign = make_campaign(
+        max_concurrent_calls=CAP,
+        max_calls_per_minute=10_000,
+        window_start=dt.time(0, 0),
+        window_end=dt.time(23, 59, 59),
+        max_attempts=2,
+        retry_policy={
+            g: {"retry": True, "delay_minutes": 0} for g in ("busy", "no-answer", "voicemail", "failed")
+        },
+    )
+    for _ in range(RECIPIENTS):
+        add_recipient(campaign, time_zone="UTC")
+    observed: list[int] = []
+    lock = threading.Lock()
+
+    def active_now() -> int:
+        return CampaignRecipient.objects.filter(campaign=campaign, state__in=ACTIVE).count()
+
+    def on_create(payload):  # runs in the dispatching thread, at the moment of the dial
+        with lock:
+            observed.append(active_now())
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def dispatcher():
+        try:
+            while not stop.is_set():
+                campaign_dispatch_due(campaign=campaign)
+                time.sleep(0.002)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def ender():
+        rng = random.Random(6)
+        try:
+            while not stop.is_set():
+                live = list(Call.objects.filter(campaign=campaign, status="queued")[:3])
+                with lock:
+                    observed.append(active_now())
+                for call in live:
+                    end_call(call, rng.choice(["customer-ended-call", "customer-busy", "voicemail"]))
+                time.sleep(0.005)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        vapi = FakeVapi(rsps, on_create=on_create)
+        threads = [threading.Thread(target=dispatcher) for _ in range(3)] + [threading.Thread(target=ender)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        open_states = [RecipientState.PENDING, RecipientState.RETRY, *ACTIVE]
+        while time.monotonic() < deadline:
+            if not CampaignRecipient.objects.filter(campaign=campaign, state__in=open_states).exists():
+                break
+            time.sleep(0.05)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert not errors, errors
+    assert not CampaignRecipient.objects.filter(campaign=campaign, state__in=open_states).exists()
+    assert observed and max(observed) <= CAP
+    assert max(observed) == CAP  # the cap was actually reached, so the test can fail
+    names = collections.Counter(p["name"] for p in vapi.payloads)
+    assert names and max(names.values()) == 1  # one POST per attempt
+    dialed = DialAttempt.objects.filter(campaign=campaign).exclude(state=AttemptState.ABANDONED)
+    assert sorted(names) == sorted(a.vapi_name for a in dialed)
+    per_recipient = collections.Counter(dialed.values_list("recipient_id", flat=True))
+    assert max(per_recipient.values()) <= 2  # max_attempts
