@@ -203,6 +203,25 @@ SPECTACULAR_SETTINGS = {
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
 
+# --- assistants: push to Vapi, the server block pushed with them --------------------------
+# Longest Retry-After the REST client waits in-process; longer 429s go back to the Celery task.
+VAPI_RETRY_AFTER_MAX = env.float("VAPI_RETRY_AFTER_MAX", default=30.0)
+# Which webhook credential voiceops keeps in Vapi: hmac, bearer or secret (X-Vapi-Secret).
+# Empty = the first of hmac/bearer/secret that VAPI_WEBHOOK_AUTH accepts.
+VAPI_WEBHOOK_CREDENTIAL_TYPE = env.str("VAPI_WEBHOOK_CREDENTIAL_TYPE", default="")
+VAPI_SERVER_TIMEOUT_SECONDS = env.int("VAPI_SERVER_TIMEOUT_SECONDS", default=20)
+VAPI_SERVER_BACKOFF_TYPE = env.str("VAPI_SERVER_BACKOFF_TYPE", default="exponential")
+VAPI_SERVER_BACKOFF_MAX_RETRIES = env.int("VAPI_SERVER_BACKOFF_MAX_RETRIES", default=3)
+VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS = env.float("VAPI_SERVER_BACKOFF_BASE_DELAY_SECONDS", default=1.0)
+ASSISTANT_PUSH_ON_SAVE = env.bool("ASSISTANT_PUSH_ON_SAVE", default=False)
+ASSISTANT_PUSH_MAX_RETRIES = env.int("ASSISTANT_PUSH_MAX_RETRIES", default=2)
+ASSISTANT_DRIFT_CHECK_SECONDS = env.int("ASSISTANT_DRIFT_CHECK_SECONDS", default=900)
+CELERY_BEAT_SCHEDULE["assistants-drift-check"] = {
+    "task": "assistants.tasks.assistants_drift_check_task",
+    "schedule": float(ASSISTANT_DRIFT_CHECK_SECONDS),
+    "options": {"expires": float(ASSISTANT_DRIFT_CHECK_SECONDS)},
+}
+
 # --- logging: structured, one line per event --------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
@@ -232,7 +251,6 @@ OUTBOUND_RESERVED_STALE_SECONDS = env.int("OUTBOUND_RESERVED_STALE_SECONDS", def
 OUTBOUND_REQUESTING_STALE_SECONDS = env.int("OUTBOUND_REQUESTING_STALE_SECONDS", default=120)
 OUTBOUND_LOST_AFTER_SECONDS = env.int("OUTBOUND_LOST_AFTER_SECONDS", default=600)
 CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
-CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
     "task": "calls.campaigns_tick",
     "schedule": CAMPAIGN_TICK_SECONDS,

@@ -8,8 +8,12 @@ Why it looks like this:
   and on connect errors: Vapi refused those before doing anything, while a 5xx or a read
   timeout after a POST may mean the call was already placed, and a second dial is worse
   than a visible failure (the caller's own idempotency/reconciliation handles that case);
+- ``Retry-After`` is capped (``VAPI_RETRY_AFTER_MAX``): a worker must not sleep for an hour
+  because Vapi said so; when the retries run out the 429 surfaces as ``VapiRateLimited``
+  carrying ``retry_after``, so the Celery task can come back later instead;
 - typed errors carrying the status and Vapi's own message (NestJS-style bodies);
-- structured logs with method, path, status and latency, never the API key.
+- structured logs with method, path, status and latency, never the API key (the key lives
+  only in the Session's headers; no log line, error message or ``repr`` includes headers).
 """
 from __future__ import annotations
 
@@ -30,11 +34,19 @@ JSON = dict[str, Any]
 class VapiError(Exception):
     """Any failure talking to Vapi. ``status`` is None when no HTTP answer came back."""
 
-    def __init__(self, message: str, *, status: int | None = None, body: Any = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, body: Any = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.body = body
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later: rate limits, Vapi's 5xx and no answer at all; never 4xx."""
+        return self.status is None or self.status == 429 or self.status >= 500
 
     def __str__(self) -> str:
         return f"{self.status} {self.message}" if self.status else self.message
@@ -64,12 +76,18 @@ class VapiUnavailable(VapiError):
     """No HTTP answer at all: connection refused, DNS, or a timeout."""
 
 
+class VapiTimeout(VapiUnavailable):
+    """Connect or read timeout. After a POST the request may still have been carried out."""
+
+
 class VapiRetry(Retry):
     """Retry policy that never repeats a non-idempotent POST after Vapi may have acted on it."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if method.upper() == "POST" and status_code != 429:
-            return False
+        if method.upper() == "POST":
+            # POST is not in allowed_methods (so read errors are never retried), which would make
+            # urllib3 refuse every status retry too; a 429 is safe to repeat, so decide it here.
+            return status_code == 429 and bool(self.total) and status_code in (self.status_forcelist or ())
         return super().is_retry(method, status_code, has_retry_after)
 
 
@@ -81,6 +99,16 @@ def _message_from_body(body: Any, fallback: str) -> str:
         if message:
             return str(message)
     return fallback
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
 
 
 class VapiClient:
@@ -118,6 +146,7 @@ class VapiClient:
             allowed_methods=frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}),
             respect_retry_after_header=True,
             raise_on_status=False,
+            retry_after_max=max(0, int(getattr(settings, "VAPI_RETRY_AFTER_MAX", 30))),
         )
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
         self.session.mount("http://", adapter)
@@ -130,11 +159,23 @@ class VapiClient:
         try:
             response = self.session.request(method, url, json=json, params=params, timeout=self.timeout)
         except requests.exceptions.RetryError as exc:
-            log.warning("vapi.request.retries_exhausted", method=method, path=path, error=str(exc))
-            raise VapiServerError(f"Vapi kept failing after retries: {exc}") from exc
+            log.warning("vapi.request.retries_exhausted", method=method, path=path, error=type(exc).__name__)
+            raise VapiServerError("Vapi kept failing after retries") from exc
         except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
-            log.warning("vapi.request.unavailable", method=method, path=path, error=type(exc).__name__)
+            timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower()
+            log.warning(
+                "vapi.request.unavailable",
+                method=method,
+                path=path,
+                error=type(exc).__name__,
+                timeout=timed_out,
+            )
+            if timed_out:
+                raise VapiTimeout(f"Vapi did not answer in time ({type(exc).__name__})") from exc
             raise VapiUnavailable(f"Vapi did not answer ({type(exc).__name__})") from exc
+        except requests.exceptions.RequestException as exc:
+            log.warning("vapi.request.failed", method=method, path=path, error=type(exc).__name__)
+            raise VapiUnavailable(f"Request to Vapi failed ({type(exc).__name__})") from exc
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         log.info("vapi.request", method=method, path=path, status=response.status_code, elapsed_ms=elapsed_ms)
         try:
@@ -155,7 +196,10 @@ class VapiClient:
             error_cls = VapiRateLimited
         elif response.status_code >= 500:
             error_cls = VapiServerError
-        raise error_cls(message, status=response.status_code, body=body)
+        log.warning(
+            "vapi.request.error", method=method, path=path, status=response.status_code, message=message[:300]
+        )
+        raise error_cls(message, status=response.status_code, body=body, retry_after=_retry_after(response))
 
     # --- assistants --------------------------------------------------------------------------
     def assistant_create(self, payload: JSON) -> JSON:
@@ -209,6 +253,9 @@ class VapiClient:
     def credential_create(self, payload: JSON) -> JSON:
         return self.request("POST", "/credential", json=payload)
 
+    def credential_get(self, credential_id: str) -> JSON:
+        return self.request("GET", f"/credential/{credential_id}")
+
     def credential_update(self, credential_id: str, payload: JSON) -> JSON:
         return self.request("PATCH", f"/credential/{credential_id}", json=payload)
 
@@ -219,6 +266,10 @@ _client: VapiClient | None = None
 def get_client() -> VapiClient:
     """The process-wide client (one Session, one connection pool)."""
     global _client
-    if _client is None or _client.base_url != settings.VAPI_BASE_URL.rstrip("/"):
+    if (
+        _client is None
+        or _client.base_url != settings.VAPI_BASE_URL.rstrip("/")
+        or _client.session.headers.get("Authorization") != f"Bearer {settings.VAPI_API_KEY}"
+    ):
         _client = VapiClient()
     return _client
