@@ -89,7 +89,7 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
         help="simulator: voiceops's Vapi simulator + a live webhook server; fake: bare in-process POST /call",
     )
     parser.add_argument(
-        "--time-factor", type=float, default=20.0, help="simulator: scenario seconds per second"
+        "--time-factor", type=float, default=4.0, help="simulator: scenario seconds per second"
     )
     args = parser.parse_args()
 
