@@ -78,23 +78,25 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
     def start(self, data: demo.DemoData) -> None:
-        try:
-            demo.demo_push_assistant(assistant=data.assistant)
-        except ImportError:
-            self.stdout.write("Assistant push service not available yet; push the assistant from the admin.")
-            return
+        from assistants.models import PushState
+        from voiceops.errors import DomainError
+
+        demo.demo_push_assistant(assistant=data.assistant)
         deadline = time.monotonic() + 60
         data.assistant.refresh_from_db()
-        while not data.assistant.vapi_id and time.monotonic() < deadline:
+        while data.assistant.push_state == PushState.PENDING and time.monotonic() < deadline:
             time.sleep(0.5)
             data.assistant.refresh_from_db()
-        if not data.assistant.vapi_id:
-            raise CommandError(f"the assistant was not pushed to the simulator: {data.assistant.push_error}")
+        if data.assistant.push_state != PushState.IN_SYNC:
+            raise CommandError(
+                f"the assistant was not pushed to the simulator ({data.assistant.push_state}): "
+                f"{data.assistant.push_error}"
+            )
         self.stdout.write(f"Assistant pushed to the simulator as {data.assistant.vapi_id}.")
         try:
             demo.demo_start_campaign(campaign=data.campaign)
-        except ImportError:
-            self.stdout.write("Campaign service not available yet; start the campaign from the admin.")
+        except DomainError as exc:
+            self.stdout.write(f"Campaign '{data.campaign.name}' not started: {exc}")
             return
         self.stdout.write(f"Campaign '{data.campaign.name}' started: {data.customers} customers to call.")
 
