@@ -1,8 +1,34 @@
 """The DRF API under /api/. Each app registers its viewsets here."""
-from django.urls import path
+
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from assistants.api import AssistantViewSet, PhoneNumberViewSet
+from calls.api.calls import CallViewSet
+from calls.api.campaigns import CampaignRecipientViewSet, CampaignViewSet
+from calls.api.customers import CustomerViewSet
+from calls.api.events import WebhookEventViewSet
+from tools.api import AppointmentViewSet, ResourceViewSet, ToolViewSet
+
+router = SimpleRouter()
+router.register("assistants", AssistantViewSet, basename="assistant")
+router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
+router.register("tools", ToolViewSet, basename="tool")
+router.register("resources", ResourceViewSet, basename="resource")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("calls", CallViewSet, basename="call")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register(
+    r"campaigns/(?P<campaign_pk>[0-9]{1,18})/recipients",
+    CampaignRecipientViewSet,
+    basename="campaign-recipient",
+)
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/", include((router.urls, "api"), namespace="v1")),
 ]

@@ -1,0 +1,1 @@
+"""The calls app's API views: calls, customers, campaigns and webhook events."""

@@ -1,0 +1,333 @@
+"""API representations of calls, customers, campaigns, recipients and webhook events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from calls.enums import Outcome
+from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
+from calls.models.customers import validate_time_zone
+from tools.models import ToolInvocation
+
+
+class TranscriptTurnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TranscriptTurn
+        fields = ["role", "text", "seconds_from_start"]
+
+
+class ToolInvocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ToolInvocation
+        fields = ["tool_call_id", "name", "arguments", "result", "error", "latency_ms", "state", "created_at"]
+
+
+CALL_EXAMPLE = {
+    "id": 7,
+    "vapi_id": "c8f1b3d2-4a5e-4f6a-9b7c-1d2e3f4a5b6c",
+    "direction": "outbound",
+    "status": "ended",
+    "ended_reason": "customer-ended-call",
+    "outcome": "completed",
+    "started_at": "2026-11-24T15:00:03Z",
+    "ended_at": "2026-11-24T15:02:41Z",
+    "duration_seconds": 158.2,
+    "cost": 0.1342,
+    "summary": "The caller booked a cleaning for Tuesday at 3 pm.",
+    "structured_data": {"booked": True},
+    "success_evaluation": "true",
+    "recording_url": "https://storage.vapi.ai/recording.wav",
+    "customer_number": "+12025550123",
+    "assistant": 1,
+    "campaign": None,
+    "customer": 42,
+    "phone_number": 1,
+    "assistant_version": 3,
+    "has_final_report": True,
+    "transcript": [
+        {"role": "assistant", "text": "Hi, this is Riley from Example Dental.", "seconds_from_start": 0.4},
+        {"role": "user", "text": "I'd like to book a cleaning.", "seconds_from_start": 3.1},
+    ],
+    "tool_invocations": [
+        {
+            "tool_call_id": "call_VaJ3gk2Z",
+            "name": "book_appointment",
+            "arguments": {"starts_at": "2026-12-01T15:00:00Z"},
+            "result": "You're booked for Tuesday at 3 pm.",
+            "error": "",
+            "latency_ms": 41.5,
+            "state": "succeeded",
+            "created_at": "2026-11-24T15:01:10Z",
+        }
+    ],
+    "created_at": "2026-11-24T15:00:00Z",
+    "updated_at": "2026-11-24T15:02:45Z",
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("An ended call", value=CALL_EXAMPLE, response_only=True)])
+class CallSerializer(serializers.ModelSerializer):
+    cost = serializers.DecimalField(
+        max_digits=12, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
+    transcript = TranscriptTurnSerializer(source="turns", many=True, read_only=True)
+    tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "vapi_id",
+            "direction",
+            "status",
+            "ended_reason",
+            "outcome",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+            "cost",
+            "summary",
+            "structured_data",
+            "success_evaluation",
+            "recording_url",
+            "customer_number",
+            "assistant",
+            "campaign",
+            "customer",
+            "phone_number",
+            "assistant_version",
+            "has_final_report",
+            "transcript",
+            "tool_invocations",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _variables(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Must be an object of variable name to value.")
+    if len(value) > 100:
+        raise serializers.ValidationError("At most 100 variables.")
+    return value
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    number = PhoneNumberField(
+        help_text="E.164, e.g. +12025550123.",
+        validators=[
+            UniqueValidator(Customer.objects.all(), message="A customer with this number already exists.")
+        ],
+    )
+    time_zone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="IANA zone such as America/New_York; empty means inferred from the number.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "number",
+            "name",
+            "email",
+            "external_id",
+            "time_zone",
+            "do_not_call",
+            "do_not_call_reason",
+            "do_not_call_source",
+            "do_not_call_at",
+            "consent",
+            "consent_source",
+            "consent_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "do_not_call",
+            "do_not_call_reason",
+            "do_not_call_source",
+            "do_not_call_at",
+            "consent_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class DoNotCallSerializer(serializers.Serializer):
+    do_not_call = serializers.BooleanField(default=True, help_text="false takes the number off the list.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class RecipientSerializer(serializers.ModelSerializer):
+    number = PhoneNumberField(read_only=True)
+
+    class Meta:
+        model = CampaignRecipient
+        fields = [
+            "id",
+            "customer",
+            "number",
+            "name",
+            "time_zone",
+            "variables",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_outcome",
+            "last_error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookEvent
+        fields = [
+            "id",
+            "message_type",
+            "vapi_call_id",
+            "state",
+            "attempts",
+            "received_at",
+            "message_timestamp",
+            "processed_at",
+            "error",
+            "body",
+            "response",
+        ]
+        read_only_fields = fields
+
+
+RETRY_OUTCOMES = {"busy", "no-answer", "voicemail", "failed"}
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "09:00:00",
+        "description": "Wall-clock time in the recipient's own time zone (no offset).",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day without a zone; OpenAPI's ``time`` format would demand an offset."""
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Create a reminder campaign",
+            request_only=True,
+            value={
+                "name": "December cleaning reminders",
+                "assistant": 1,
+                "phone_number": 1,
+                "max_concurrent_calls": 3,
+                "max_calls_per_minute": 10,
+                "window_start": "09:00:00",
+                "window_end": "19:00:00",
+                "max_attempts": 3,
+            },
+        )
+    ]
+)
+class CampaignSerializer(serializers.ModelSerializer):
+    max_concurrent_calls = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    max_calls_per_minute = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+    max_attempts = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    retention_days = serializers.IntegerField(min_value=1, max_value=36500, required=False, allow_null=True)
+    spend_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, coerce_to_string=False
+    )
+    window_start = LocalTimeField(required=False)
+    window_end = LocalTimeField(required=False)
+    retry_policy = serializers.JSONField(
+        required=False,
+        help_text='Per outcome (busy, no-answer, voicemail, failed): {"retry": bool, "delay_minutes": int}.',
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "assistant",
+            "phone_number",
+            "phone_numbers",
+            "state",
+            "starts_at",
+            "ends_at",
+            "max_concurrent_calls",
+            "max_calls_per_minute",
+            "window_start",
+            "window_end",
+            "retry_policy",
+            "max_attempts",
+            "spend_limit",
+            "requires_consent",
+            "default_region",
+            "retention_days",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["state", "created_at", "updated_at"]
+        extra_kwargs = {"phone_numbers": {"required": False}}
+
+    def validate_default_region(self, value: str) -> str:
+        import phonenumbers
+
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise serializers.ValidationError("Use a two-letter region code such as US or GB.")
+        return value
+
+    def validate_retry_policy(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object keyed by outcome.")
+        for outcome, rule in value.items():
+            if outcome not in RETRY_OUTCOMES:
+                raise serializers.ValidationError(
+                    f"Unknown outcome '{outcome}'; use {', '.join(sorted(RETRY_OUTCOMES))}."
+                )
+            if (
+                not isinstance(rule, dict)
+                or not isinstance(rule.get("retry"), bool)
+                or not isinstance(rule.get("delay_minutes", 0), int)
+                or isinstance(rule.get("delay_minutes", 0), bool)
+                or not 0 <= rule.get("delay_minutes", 0) <= 10080
+            ):
+                raise serializers.ValidationError(
+                    f'\'{outcome}\' must be {{"retry": true|false, "delay_minutes": 0-10080}}.'
+                )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        current = self.instance
+
+        def value(name: str) -> Any:
+            return attrs[name] if name in attrs else getattr(current, name, None)
+
+        errors: dict[str, str] = {}
+        start, end = value("window_start"), value("window_end")
+        if start is not None and end is not None and not start < end:
+            errors["window_end"] = "Must be later than window_start."
+        starts, ends = value("starts_at"), value("ends_at")
+        if starts is not None and ends is not None and not ends > starts:
+            errors["ends_at"] = "Must be later than starts_at."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs

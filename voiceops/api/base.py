@@ -1,0 +1,44 @@
+"""Base classes every API view uses: key auth, scope check, throttle, schema, pagination."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import viewsets
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+
+from voiceops.api.auth import ApiKeyAuthentication, HasScope
+from voiceops.api.pagination import DefaultPagination
+from voiceops.api.schema import ApiAutoSchema
+from voiceops.api.scopes import Scope
+from voiceops.api.throttling import ApiKeyRateThrottle
+
+
+class ApiViewMixin:
+    """``write_scope`` covers unsafe methods; ``action_scopes`` overrides per action."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [ApiKeyRateThrottle]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    pagination_class = DefaultPagination
+    schema = ApiAutoSchema()
+    write_scope: ClassVar[str] = Scope.ADMIN
+    action_scopes: ClassVar[dict[str, str]] = {}
+
+
+class ApiViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    pass
+
+
+class ApiModelViewSet(ApiViewMixin, viewsets.ModelViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+class ApiReadOnlyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    pass
