@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, close_old_connections
 
 from calls.services import demo
 
@@ -119,7 +120,13 @@ class Command(BaseCommand):
         stop_at = time.monotonic() + seconds if seconds is not None else None
         last: dict[str, Any] | None = None
         while stop_at is None or time.monotonic() < stop_at:
-            progress = demo.demo_progress(campaign=data.campaign)
+            try:
+                progress = demo.demo_progress(campaign=data.campaign)
+            except OperationalError as exc:  # a busy database must not stop the whole demo
+                self.stderr.write(f"progress unavailable: {exc}")
+                close_old_connections()
+                time.sleep(every)
+                continue
             if progress != last:
                 calls = (
                     ", ".join(f"{n} {status}" for status, n in sorted(progress["calls"].items()))
