@@ -68,6 +68,7 @@ class _AlwaysJson(BaseContentNegotiation):
 class VapiWebhookView(APIView):
     """The server URL of every assistant and phone number. No session auth, no CSRF."""
 
+    schema = None  # not part of the public API schema (drf-spectacular warned on check --deploy)
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
