@@ -9,6 +9,7 @@ nothing. Every error is a JSON object ``{"error": ..., "code": ...}``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from calls.services.ingest import fallback_answer, webhook_receive
+from voiceops import metrics
 from voiceops.vapi.auth import WebhookAuthError, webhook_authenticate
 from voiceops.vapi.messages import EnvelopeError, parse_server_message
 
@@ -65,6 +67,15 @@ class _AlwaysJson(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
+_OUTCOMES = {
+    200: "answered",
+    400: "bad_request",
+    401: "unauthorized",
+    413: "too_large",
+    503: "unavailable",
+}
+
+
 class VapiWebhookView(APIView):
     """The server URL of every assistant and phone number. No session auth, no CSRF."""
 
@@ -76,6 +87,17 @@ class VapiWebhookView(APIView):
     content_negotiation_class = _AlwaysJson
 
     def post(self, request: Request) -> HttpResponse:
+        started = time.monotonic()
+        response = self._handle(request)
+        status = response.status_code
+        metrics.webhook_observed(
+            getattr(request._request, "_vapi_message_type", "unparsed"),
+            _OUTCOMES.get(status, str(status)),
+            time.monotonic() - started,
+        )
+        return response
+
+    def _handle(self, request: Request) -> HttpResponse:
         django_request: HttpRequest = request._request
         limit = settings.VAPI_WEBHOOK_MAX_BYTES
         declared = django_request.META.get("CONTENT_LENGTH") or "0"
@@ -107,6 +129,7 @@ class VapiWebhookView(APIView):
             log.info("webhook.bad_envelope", code=exc.code)
             return _error(400, exc.code, exc.reason)
 
+        django_request._vapi_message_type = parsed.type  # type: ignore[attr-defined]  # for metrics
         with structlog.contextvars.bound_contextvars(call_id=parsed.call_id, message_type=parsed.type):
             try:
                 answer = webhook_receive(
