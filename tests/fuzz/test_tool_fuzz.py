@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tests.conftest import load_fixture
 from tests.factories import CustomerFactory, ResourceFactory
 from tests.faults.lifecycle import URL, auth_headers
+from tools.models import ToolInvocation
 from tools.registry import all_specs
 
 pytestmark = pytest.mark.django_db
@@ -88,10 +89,16 @@ def test_fuzzed_tool_arguments_always_get_a_spoken_answer(client, clinic, tally,
     answer = response.json() if response.status_code == 200 else {}
     results = answer.get("results", [])
     spoken = [r.get("error") or r.get("result") for r in results]
-    tally(response.status_code, spoken_errors=int(bool(results and results[0].get("error"))))
+    recorded = ToolInvocation.objects.filter(tool_call_id=tool_call_id).exists()
+    tally(
+        response.status_code,
+        spoken_errors=int(bool(results and results[0].get("error"))),
+        invocations_recorded=int(recorded),
+    )
     assert response.status_code == 200, (name, arguments, response.content[:300])
     assert [r["toolCallId"] for r in results] == [tool_call_id]
     assert all(isinstance(s, str) and s.strip() and "\n" not in s for s in spoken), (name, arguments, results)
+    assert recorded, (name, arguments)  # the invocation ledger keeps every call, odd bytes included
 
 
 @pytest.mark.parametrize("name", TOOL_NAMES)
