@@ -193,3 +193,32 @@ class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"idem-{n}")
     request_hash = "0" * 64
     locked_at = factory.LazyFunction(timezone.now)
+
+
+# --- outbound dial ledger (registered in the admin) ------------------------------------------
+from calls.models import DialAttempt, DispatchDecision, OutboundSwitch  # noqa: E402
+
+
+class DialAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DialAttempt
+
+    idempotency_key = factory.Sequence(lambda n: f"attempt-{n}")
+    number = factory.Sequence(_number)
+
+
+class DispatchDecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DispatchDecision
+
+    at = factory.LazyFunction(timezone.now)
+    rule = "allowed"
+    allowed = True
+
+
+class OutboundSwitchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboundSwitch
+        django_get_or_create = ("id",)
+
+    id = 1
