@@ -195,30 +195,30 @@ class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
     locked_at = factory.LazyFunction(timezone.now)
 
 
-# --- outbound dial ledger (registered in the admin) ------------------------------------------
-from calls.models import DialAttempt, DispatchDecision, OutboundSwitch  # noqa: E402
-
-
 class DialAttemptFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = DialAttempt
+        model = "calls.DialAttempt"
 
-    idempotency_key = factory.Sequence(lambda n: f"attempt-{n}")
-    number = factory.Sequence(_number)
+    idempotency_key = factory.Sequence(lambda n: f"test-attempt-{n}")
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.LazyAttribute(lambda o: str(o.customer.number))
 
 
 class DispatchDecisionFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = DispatchDecision
+        model = "calls.DispatchDecision"
 
     at = factory.LazyFunction(timezone.now)
-    rule = "allowed"
-    allowed = True
+    customer = factory.SubFactory(CustomerFactory)
+    rule = "calling-window"
+    allowed = False
+    detail = "Local time 07:59 in America/Los_Angeles is outside 08:00-21:00."
 
 
 class OutboundSwitchFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = OutboundSwitch
+        model = "calls.OutboundSwitch"
         django_get_or_create = ("id",)
 
     id = 1
+    paused = False

@@ -112,10 +112,13 @@ def test_the_webhook_records_its_events_and_latency(client):
     from tests.faults.lifecycle import URL, auth_headers, lifecycle_bodies
 
     _, [(_, body)] = lifecycle_bodies(names=("status-update-ringing.json",))
-    before = sample("voiceops_webhook_events_total", type="status-update", outcome="answered")
+    before = sample("voiceops_webhook_events_total", type="status-update", outcome="stored")
     refused = sample("voiceops_webhook_events_total", type="unparsed", outcome="unauthorized")
-    assert client.post(URL, data=body, content_type="application/json", headers=auth_headers()).status_code == 200
+    assert (
+        client.post(URL, data=body, content_type="application/json", headers=auth_headers()).status_code
+        == 200
+    )
     assert client.post(URL, data=body, content_type="application/json").status_code == 401
-    assert sample("voiceops_webhook_events_total", type="status-update", outcome="answered") == before + 1
+    assert sample("voiceops_webhook_events_total", type="status-update", outcome="stored") == before + 1
     assert sample("voiceops_webhook_events_total", type="unparsed", outcome="unauthorized") == refused + 1
     assert sample("voiceops_webhook_duration_seconds_count", type="status-update") >= 1
