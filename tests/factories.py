@@ -140,6 +140,61 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     confirmation_code = factory.Sequence(lambda n: f"C{n:06d}")
 
 
+# --- admin login protection (django-axes) and the API's keys: registered in the admin -------
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # noqa: E402
+
+from voiceops.api.models import ApiKey, IdempotencyRecord  # noqa: E402
+
+
+class _AxesAccessFactory(factory.django.DjangoModelFactory):
+    user_agent = "Mozilla/5.0"
+    ip_address = "192.0.2.10"
+    username = factory.Sequence(lambda n: f"ops{n}")
+    http_accept = "text/html"
+    path_info = "/admin/login/"
+
+
+class AccessAttemptFactory(_AxesAccessFactory):
+    class Meta:
+        model = AccessAttempt
+
+    get_data = ""
+    post_data = "username=ops"
+    failures_since_start = 1
+
+
+class AccessLogFactory(_AxesAccessFactory):
+    class Meta:
+        model = AccessLog
+
+
+class AccessFailureLogFactory(_AxesAccessFactory):
+    class Meta:
+        model = AccessFailureLog
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"service-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        api_key, _key = model_class.objects.create_key(**kwargs)
+        return api_key
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdempotencyRecord
+
+    api_key = factory.SubFactory(ApiKeyFactory)
+    key = factory.Sequence(lambda n: f"idem-{n}")
+    request_hash = "0" * 64
+    locked_at = factory.LazyFunction(timezone.now)
+
+
 class DialAttemptFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "calls.DialAttempt"
