@@ -15,7 +15,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from calls.enums import RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
 from calls.services.campaigns import (
     campaign_cancel,
@@ -112,6 +114,20 @@ class UploadForm(forms.Form):
         return data
 
 
+FINISHED_STATES = (
+    RecipientState.DONE,
+    RecipientState.FAILED,
+    RecipientState.BLOCKED,
+    RecipientState.CANCELLED,
+)
+
+
+def _progress_context(campaign: Campaign) -> dict[str, Any]:
+    progress = campaign_progress(campaign=campaign)
+    states = progress.get("recipient_states", {})
+    return {"progress": progress, "finished": sum(states.get(state, 0) for state in FINISHED_STATES)}
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
@@ -128,6 +144,7 @@ class CampaignAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/control/<str:action>/", wrap(self.control_view), name="calls_campaign_control"),
             path("<int:pk>/recipients/upload/", wrap(self.upload_view), name="calls_campaign_upload"),
+            path("<int:pk>/progress/", wrap(self.progress_view), name="calls_campaign_progress"),
             path("kill-switch/", wrap(self.kill_switch_view), name="calls_campaign_kill_switch"),
             *super().get_urls(),
         ]
@@ -136,7 +153,7 @@ class CampaignAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         campaign = self.get_object(request, object_id)
         if campaign is not None:
-            extra_context["progress"] = campaign_progress(campaign=campaign)
+            extra_context.update(_progress_context(campaign))
             extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -144,6 +161,13 @@ class CampaignAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
         return super().changelist_view(request, extra_context)
+
+    def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The progress panel alone; the change page re-fetches it while the campaign runs."""
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/calls/campaign/_progress.html", _progress_context(campaign))
 
     def _campaign(self, request: HttpRequest, pk: int) -> Campaign:
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -213,7 +237,10 @@ class CampaignAdmin(admin.ModelAdmin):
         messages.warning(
             request, "All outbound calling is paused." if paused else "Outbound calling resumed."
         )
-        return HttpResponseRedirect(request.POST.get("next") or reverse("admin:calls_campaign_changelist"))
+        target = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("admin:calls_campaign_changelist")
+        return HttpResponseRedirect(target)
 
 
 @admin.register(CampaignRecipient)

@@ -97,3 +97,33 @@ def test_invalid_window_and_retry_policy_are_form_errors(staff):
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "window_end" in errors and "retry_policy" in errors and "max_concurrent_calls" in errors
+
+
+def test_progress_panel_refreshes_while_running_and_counts_finished_recipients(staff):
+    campaign = make_campaign(state=CampaignState.RUNNING)
+    add_recipient(campaign)
+    done = add_recipient(campaign)
+    CampaignRecipient.objects.filter(pk=done.pk).update(state="done")
+    page = staff.get(reverse("admin:calls_campaign_change", args=[campaign.pk])).content.decode()
+    progress_url = reverse("admin:calls_campaign_progress", args=[campaign.pk])
+    assert f'data-refresh-url="{progress_url}"' in page and "calls/admin/progress.js" in page
+    panel = staff.get(progress_url)
+    body = panel.content.decode()
+    assert panel.status_code == 200
+    assert '<progress id="campaign-progress-bar" value="1" max="2">' in body
+    assert "1 of 2 recipients finished" in body and "pending: 1" in body
+
+
+def test_finished_campaign_page_does_not_poll(staff):
+    campaign = make_campaign(state=CampaignState.COMPLETED)
+    add_recipient(campaign)
+    page = staff.get(reverse("admin:calls_campaign_change", args=[campaign.pk])).content.decode()
+    assert 'id="campaign-progress-panel"' in page and "data-refresh-url" not in page
+
+
+def test_kill_switch_never_redirects_off_site(staff):
+    response = staff.post(
+        reverse("admin:calls_campaign_kill_switch"), {"paused": "0", "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:calls_campaign_changelist")
