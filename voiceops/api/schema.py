@@ -81,3 +81,8 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <key>`; create keys with `manage.py create_api_key` or in the admin.",
         }
+
+
+def api_endpoints_only(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """Preprocessing hook: the schema describes /api/v1/ alone (not the webhook, admin or probes)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
