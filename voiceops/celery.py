@@ -2,6 +2,7 @@
 import os
 
 from celery import Celery
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceops.settings")
 
@@ -10,3 +11,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Campaign tasks live beside the webhook area's calls/tasks.py (separate owners, no merge clashes).
 app.autodiscover_tasks(["calls"], related_name="tasks_campaigns")
+
+# django-structlog: bind task_id and the publisher's request_id/call_id on every worker line.
+app.steps["worker"].add(DjangoStructLogInitStep)

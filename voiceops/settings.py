@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files from STATIC_ROOT under gunicorn (make demo, production).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -266,3 +268,80 @@ CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
     "schedule": CAMPAIGN_TICK_SECONDS,
     "options": {"expires": CAMPAIGN_TICK_SECONDS * 2},
 }
+
+# --- hardening: observability, security headers, login protection, retention ---------------
+# Kept in one block appended here so the shared lists above stay untouched (trivial merges).
+INSTALLED_APPS += ["django_structlog", "django_prometheus", "csp", "axes", "voiceops.retention"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "voiceops.middleware.DatabaseUnavailableMiddleware",  # a DB outage anywhere inside -> JSON 503
+    *MIDDLEWARE[:1],  # SecurityMiddleware
+    "csp.middleware.CSPMiddleware",
+    *MIDDLEWARE[1:],
+    "axes.middleware.AxesMiddleware",
+    "voiceops.middleware.PrometheusAfterMiddleware",  # django-prometheus', robust to bad Content-Length
+]
+# request_id (and user_id) bound for every line of a request, after authentication ran.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_structlog.middlewares.RequestMiddleware",
+)
+# Keep our JSON log format in workers (Celery would otherwise replace the root handler).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # task_id + the publisher's request_id/call_id in task logs
+LOGGING["filters"] = {"redact": {"()": "voiceops.logging.RedactingFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact"]
+
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_DB_CACHE_SECONDS = env.float("METRICS_DB_CACHE_SECONDS", default=5.0)
+METRICS_DB_TIMEOUT_MS = env.int("METRICS_DB_TIMEOUT_MS", default=500)
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    # Swagger UI (drf-spectacular) loads its bundle from a CDN with an inline bootstrap script.
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+AUTHENTICATION_BACKENDS = [
+    "voiceops.auth.AxesLoginBackend",  # AxesStandaloneBackend: refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+# Per user and address: a guesser is stopped without letting anyone lock real staff out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "voiceops.auth.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["purge-expired-data"] = {
+    "task": "retention.purge_expired_data",
+    "schedule": crontab(hour=3, minute=30),
+}
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+from voiceops.sentry import sentry_init  # noqa: E402
+
+SENTRY_ENABLED = sentry_init(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default=""),
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)

@@ -2,13 +2,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from voiceops import health
+from voiceops import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("webhooks/", include("calls.webhooks.urls")),
     path("api/", include("voiceops.api.urls")),
+    path("admin/dashboard/", include("calls.admin.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 

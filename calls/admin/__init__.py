@@ -1,3 +1,10 @@
-"""Admin registrations for the calls app, one module per area."""
+"""The ops console: one admin module per sub-domain."""
 
-from calls.admin import campaigns  # noqa: F401
+from django.contrib import admin
+
+from calls.admin import calls, campaigns, customers, events  # noqa: F401
+
+# The index links to the ops dashboard (calls/admin/dashboard, mounted at /admin/dashboard/).
+admin.site.index_template = "admin/calls/index.html"
+admin.site.site_header = "voiceops ops console"
+admin.site.site_title = "voiceops"

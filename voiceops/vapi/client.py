@@ -15,6 +15,7 @@ Why it looks like this:
 - structured logs with method, path, status and latency, never the API key (the key lives
   only in the Session's headers; no log line, error message or ``repr`` includes headers).
 """
+
 from __future__ import annotations
 
 import time

@@ -1,0 +1,213 @@
+"""Calls in the admin: a fast changelist and a call page that reads like the conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from calls.admin.events import can_replay, events_for_call
+from calls.admin.readonly import ReadOnlyAdmin
+from calls.admin.timeline import call_timeline, cost_rows
+from calls.admin.utils import FastChangelistMixin, pretty_json
+from calls.models import Call, TranscriptTurn
+
+
+def assistant_version_url(call: Call) -> str | None:
+    """The history record of the assistant config that was live, when the assistants admin exposes it."""
+    if not (call.assistant_id and call.assistant_version):
+        return None
+    try:
+        return reverse(
+            "admin:assistants_assistant_simple_history", args=[call.assistant_id, call.assistant_version]
+        )
+    except NoReverseMatch:
+        try:
+            return reverse("admin:assistants_assistant_history", args=[call.assistant_id])
+        except NoReverseMatch:
+            return None
+
+
+@admin.register(Call)
+class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
+    """Calls are written by Vapi's webhooks and reconciliation, so the admin shows them read-only."""
+
+    change_form_template = "admin/calls/call/change_form.html"
+
+    class Media:
+        css = {"all": ("calls/admin/ops.css",)}
+
+    list_display = (
+        "vapi_id",
+        "created_at",
+        "direction",
+        "status",
+        "outcome",
+        "duration_display",
+        "cost",
+        "assistant",
+        "customer_number",
+        "campaign",
+    )
+    list_display_links = ("vapi_id",)
+    list_select_related = ("assistant", "campaign")
+    list_filter = (
+        "status",
+        "outcome",
+        "direction",
+        "has_final_report",
+        "assistant",
+        "campaign",
+        "created_at",
+    )
+    search_fields = ("=vapi_id", "^customer_number")
+    search_help_text = "Exact Vapi call id, or the start of the customer's number (+1202…)."
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("vapi_id", "direction"),
+                    ("status", "outcome"),
+                    "ended_reason",
+                    ("started_at", "ended_at"),
+                    ("duration_display", "cost"),
+                )
+            },
+        ),
+        (
+            "Who",
+            {
+                "fields": (
+                    ("customer", "customer_number"),
+                    ("assistant", "assistant_version_link"),
+                    "phone_number",
+                    ("campaign", "campaign_recipient"),
+                )
+            },
+        ),
+        (
+            "Record",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "has_final_report",
+                    "last_event_at",
+                    "created_at",
+                    "updated_at",
+                    "vapi_assistant_id",
+                    "vapi_call_display",
+                ),
+            },
+        ),
+    )
+    readonly_fields = (
+        "vapi_id",
+        "direction",
+        "status",
+        "outcome",
+        "ended_reason",
+        "started_at",
+        "ended_at",
+        "duration_display",
+        "cost",
+        "customer",
+        "customer_number",
+        "assistant",
+        "assistant_version_link",
+        "phone_number",
+        "campaign",
+        "campaign_recipient",
+        "has_final_report",
+        "last_event_at",
+        "created_at",
+        "updated_at",
+        "vapi_assistant_id",
+        "vapi_call_display",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Duration", ordering="duration_seconds")
+    def duration_display(self, obj: Call) -> str:
+        if obj.duration_seconds is None:
+            return "-"
+        minutes, seconds = divmod(int(round(obj.duration_seconds)), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="Assistant version")
+    def assistant_version_link(self, obj: Call) -> str:
+        if not obj.assistant_version:
+            return "-"
+        url = assistant_version_url(obj)
+        if url is None:
+            return f"v{obj.assistant_version}"
+        return format_html('<a href="{}">v{}</a>', url, obj.assistant_version)
+
+    @admin.display(description="Last known Vapi call object")
+    def vapi_call_display(self, obj: Call) -> str:
+        return pretty_json(obj.vapi_call)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        call = self.get_object(request, object_id)
+        if call is not None:
+            extra.update(
+                timeline=call_timeline(call=call),
+                costs=cost_rows(call=call),
+                structured_data_display=pretty_json(call.structured_data) if call.structured_data else "",
+                call_events=events_for_call(call=call),
+                can_replay=can_replay(request),
+                events_changelist_url=reverse("admin:calls_webhookevent_changelist")
+                + f"?vapi_call_id={call.vapi_id}",
+                call_obj=call,
+            )
+        response = super().change_view(request, object_id, form_url, extra_context=extra)
+        if call is not None:
+            allow_recording_origins(response, call)
+        return response
+
+
+def allow_recording_origins(response: HttpResponse, call: Call) -> None:
+    """Let the page's CSP (django-csp, when installed) load this call's recordings, and only those origins.
+
+    The default policy allows media from our own origin only, while recordings live on Vapi's
+    storage; widening ``media-src`` for this one response keeps the rest of the admin strict.
+    """
+    origins = []
+    for url in (call.recording_url, call.stereo_recording_url):
+        parts = urlsplit(url or "")
+        if parts.scheme in ("https", "http") and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+    if origins:
+        response._csp_update = {"media-src": ["'self'", *origins]}  # type: ignore[attr-defined]
+
+
+@admin.register(TranscriptTurn)
+class TranscriptTurnAdmin(FastChangelistMixin, ReadOnlyAdmin):
+    """Turns are shown on the call page; this list exists for searching across calls."""
+
+    list_display = ("call", "position", "role", "seconds_from_start", "short_text", "source")
+    list_select_related = ("call",)
+    list_defer = ("data", "call__vapi_call", "call__transcript_text", "call__cost_breakdown")
+    list_filter = ("role", "source")
+    search_fields = ("=call__vapi_id",)
+    raw_id_fields = ("call",)
+
+    @admin.display(description="Text")
+    def short_text(self, obj: TranscriptTurn) -> str:
+        return (obj.text[:120] + "…") if len(obj.text) > 120 else obj.text

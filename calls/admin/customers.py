@@ -1,0 +1,98 @@
+"""Customers in the admin: searchable by number, do-not-call and consent editable with their timestamps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from calls.admin.utils import FastChangelistMixin
+from calls.models import Call, Customer
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """Ticking do-not-call or consent stamps when and by whom, so the DB constraints hold."""
+
+    class Meta:
+        model = Customer
+        fields = (
+            "number",
+            "name",
+            "email",
+            "external_id",
+            "time_zone",
+            "do_not_call",
+            "do_not_call_reason",
+            "do_not_call_source",
+            "do_not_call_at",
+            "consent",
+            "consent_source",
+            "consent_at",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        now = timezone.now()
+        if data.get("do_not_call"):
+            data["do_not_call_at"] = data.get("do_not_call_at") or now
+            data["do_not_call_source"] = data.get("do_not_call_source") or "admin"
+        if data.get("consent"):
+            data["consent_at"] = data.get("consent_at") or now
+            data["consent_source"] = data.get("consent_source") or "admin"
+        for field in ("do_not_call_at", "do_not_call_source", "consent_at", "consent_source"):
+            if field in data:
+                setattr(self.instance, field, data[field])
+        return data
+
+
+@admin.register(Customer)
+class CustomerAdmin(FastChangelistMixin, admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = (
+        "number",
+        "name",
+        "email",
+        "external_id",
+        "time_zone",
+        "do_not_call",
+        "consent",
+        "created_at",
+    )
+    list_filter = ("do_not_call", "consent", "created_at")
+    search_fields = ("number", "name", "email", "=external_id")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "updated_at", "recent_calls")
+    fieldsets = (
+        (None, {"fields": ("number", "name", "email", "external_id", "time_zone")}),
+        (
+            "Do not call",
+            {"fields": ("do_not_call", "do_not_call_reason", "do_not_call_source", "do_not_call_at")},
+        ),
+        ("Consent", {"fields": ("consent", "consent_source", "consent_at")}),
+        ("Activity", {"fields": ("recent_calls", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="Recent calls")
+    def recent_calls(self, obj: Customer) -> str:
+        if not obj.pk:
+            return "-"
+        calls = Call.objects.filter(customer=obj).only("id", "vapi_id", "created_at", "status", "outcome")[
+            :10
+        ]
+        if not calls:
+            return "No calls yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{:%Y-%m-%d %H:%M}</a> {} {}</li>',
+                (
+                    (reverse("admin:calls_call_change", args=[c.pk]), c.created_at, c.status, c.outcome)
+                    for c in calls
+                ),
+            ),
+        )

@@ -1,0 +1,128 @@
+"""Dashboard aggregates over a date range: a fixed handful of GROUP BY queries, whatever the table size.
+
+Each query filters on an indexed timestamp (``created_at``) and groups by day in Postgres, so the
+work grows with the rows in the window, not the table, and the number of queries is constant (five).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Aggregate, Avg, Count, FloatField, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from calls.enums import Outcome
+from calls.models import Call
+from tools.models import InvocationState, ToolInvocation
+
+
+class PercentileCont(Aggregate):
+    """Postgres ``percentile_cont(p) WITHIN GROUP (ORDER BY expr)``; Django has no built-in for it."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, percentile: float, **extra: Any) -> None:
+        if not 0 <= percentile <= 1:
+            raise ValueError("percentile must be within [0, 1]")
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+@dataclass
+class DayStats:
+    day: dt.date
+    calls: int = 0
+    cost: Decimal = Decimal("0")
+    avg_duration: float | None = None
+    tool_calls: int = 0
+    tool_errors: int = 0
+    p95_latency_ms: float | None = None
+
+    @property
+    def tool_error_rate(self) -> float | None:
+        return (self.tool_errors / self.tool_calls * 100) if self.tool_calls else None
+
+
+@dataclass
+class DashboardData:
+    start: dt.date
+    end: dt.date
+    days: list[DayStats]
+    outcomes: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
+    total_calls: int = 0
+    total_cost: Decimal = Decimal("0")
+    avg_duration: float | None = None
+    tool_calls: int = 0
+    tool_errors: int = 0
+    p95_latency_ms: float | None = None
+
+    @property
+    def tool_error_rate(self) -> float | None:
+        return (self.tool_errors / self.tool_calls * 100) if self.tool_calls else None
+
+
+def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData:
+    """Per-day call, cost, duration and tool figures for the ``days`` days ending today (local time)."""
+    tz = timezone.get_current_timezone()
+    today = today or timezone.localdate()
+    start = today - dt.timedelta(days=days - 1)
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    by_day = {start + dt.timedelta(days=i): DayStats(day=start + dt.timedelta(days=i)) for i in range(days)}
+
+    calls = Call.objects.filter(created_at__gte=since, created_at__lt=until)
+    for row in (
+        calls.annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"), cost=Sum("cost"), avg_duration=Avg("duration_seconds"))
+        .order_by()
+    ):
+        stats = by_day.get(row["day"])
+        if stats is not None:
+            stats.calls = row["n"]
+            stats.cost = row["cost"] or Decimal("0")
+            stats.avg_duration = row["avg_duration"]
+
+    labels = dict(Outcome.choices)
+    outcome_rows = calls.values("outcome").annotate(n=Count("id")).order_by("-n", "outcome")
+    outcomes = [
+        (r["outcome"], labels.get(r["outcome"], r["outcome"] or "Not ended"), r["n"]) for r in outcome_rows
+    ]
+
+    invocations = ToolInvocation.objects.filter(created_at__gte=since, created_at__lt=until)
+    tool_rows = list(
+        invocations.annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(
+            n=Count("id"),
+            errors=Count("id", filter=Q(state=InvocationState.FAILED)),
+            p95=PercentileCont("latency_ms", 0.95),
+        )
+        .order_by()
+    )
+    for row in tool_rows:
+        stats = by_day.get(row["day"])
+        if stats is not None:
+            stats.tool_calls, stats.tool_errors, stats.p95_latency_ms = row["n"], row["errors"], row["p95"]
+    overall = invocations.aggregate(p95=PercentileCont("latency_ms", 0.95))
+
+    ordered = [by_day[d] for d in sorted(by_day)]
+    total_calls = sum(d.calls for d in ordered)
+    return DashboardData(
+        start=start,
+        end=today,
+        days=ordered,
+        outcomes=outcomes,
+        total_calls=total_calls,
+        total_cost=sum((d.cost for d in ordered), Decimal("0")),
+        avg_duration=calls.aggregate(avg=Avg("duration_seconds"))["avg"],
+        tool_calls=sum(d.tool_calls for d in ordered),
+        tool_errors=sum(d.tool_errors for d in ordered),
+        p95_latency_ms=overall["p95"],
+    )

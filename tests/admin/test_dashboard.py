@@ -1,0 +1,120 @@
+"""The ops dashboard: real numbers from real rows, drawn as SVG charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.admin.dashboard.selectors import dashboard_stats
+from calls.models import Call
+from tests.factories import CallFactory, ToolInvocationFactory
+from tools.models import ToolInvocation
+
+pytestmark = pytest.mark.django_db
+
+
+def at(days_ago: int, hour: int = 12) -> dt.datetime:
+    day = timezone.localdate() - dt.timedelta(days=days_ago)
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=timezone.get_current_timezone())
+
+
+def call_on(days_ago: int, *, outcome: str, duration: float | None, cost: str | None) -> Call:
+    call = CallFactory(outcome=outcome, duration_seconds=duration, cost=Decimal(cost) if cost else None)
+    Call.objects.filter(pk=call.pk).update(created_at=at(days_ago))
+    return call
+
+
+def invocation_on(days_ago: int, *, latency: float, failed: bool = False) -> None:
+    inv = ToolInvocationFactory(latency_ms=latency, state="failed" if failed else "succeeded")
+    ToolInvocation.objects.filter(pk=inv.pk).update(created_at=at(days_ago))
+
+
+@pytest.fixture
+def data():
+    call_on(0, outcome="completed", duration=60, cost="0.50")
+    call_on(0, outcome="completed", duration=120, cost="1.00")
+    call_on(0, outcome="busy", duration=None, cost=None)
+    call_on(2, outcome="no-answer", duration=30, cost="0.25")
+    call_on(20, outcome="voicemail", duration=90, cost="2.00")  # outside 14 days, inside 30
+    call_on(40, outcome="completed", duration=10, cost="9.00")  # outside every range
+    for latency in range(1, 101):  # 100 invocations today, latencies 1..100 ms, 5 failed
+        invocation_on(0, latency=float(latency), failed=latency % 20 == 0)
+    invocation_on(2, latency=500.0, failed=True)
+
+
+def test_stats_aggregate_by_day(data):
+    stats = dashboard_stats(days=14)
+    assert len(stats.days) == 14 and stats.days[-1].day == timezone.localdate()
+    today, two_days_ago = stats.days[-1], stats.days[-3]
+    assert (today.calls, today.cost, today.avg_duration) == (3, Decimal("1.50"), 90.0)
+    assert (two_days_ago.calls, two_days_ago.cost) == (1, Decimal("0.25"))
+    assert stats.total_calls == 4 and stats.total_cost == Decimal("1.75")
+    assert stats.avg_duration == pytest.approx(70.0)  # (60 + 120 + 30) / 3
+    assert dict((v, n) for v, _, n in stats.outcomes) == {"completed": 2, "busy": 1, "no-answer": 1}
+    assert (today.tool_calls, today.tool_errors, today.tool_error_rate) == (100, 5, 5.0)
+    assert today.p95_latency_ms == pytest.approx(95.05)  # percentile_cont over 1..100
+    assert two_days_ago.tool_error_rate == 100.0 and two_days_ago.p95_latency_ms == 500.0
+    assert stats.tool_calls == 101 and stats.tool_errors == 6
+    assert dashboard_stats(days=30).total_calls == 5
+
+
+def svg_values(html: str, chart_id: str) -> dict[str, float]:
+    match = re.search(rf'<svg[^>]*id="{chart_id}".*?</svg>', html, re.S)
+    assert match, f"chart {chart_id} missing"
+    return {
+        label: float(value)
+        for label, value in re.findall(r'data-label="([^"]+)" data-value="([^"]+)"', match[0])
+    }
+
+
+def test_dashboard_renders_charts_with_real_numbers(data, viewer_client):
+    with CaptureQueriesContext(connection) as ctx:
+        response = viewer_client.get(reverse("ops-dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    today = timezone.localdate().strftime("%b %d")
+    two_days_ago = (timezone.localdate() - dt.timedelta(days=2)).strftime("%b %d")
+    calls = svg_values(html, "chart-calls-per-day")
+    assert calls[today] == 3 and calls[two_days_ago] == 1 and sum(calls.values()) == 4 and len(calls) == 14
+    assert svg_values(html, "chart-outcome-mix") == {"Completed": 2, "Busy": 1, "No answer": 1}
+    assert svg_values(html, "chart-cost-per-day")[today] == 1.5
+    assert svg_values(html, "chart-avg-duration")[today] == 90
+    assert svg_values(html, "chart-tool-error-rate") == {today: 5.0, two_days_ago: 100.0}
+    assert svg_values(html, "chart-tool-p95")[today] == pytest.approx(95.0, abs=0.1)
+    assert 'id="kpi-calls"><span>Calls</span><strong>4</strong>' in html
+    assert "$1.75" in html
+    dashboard_queries = [
+        q for q in ctx.captured_queries if "calls_call" in q["sql"] or "tools_tool" in q["sql"]
+    ]
+    assert len(dashboard_queries) == 5
+
+
+def test_range_switch_and_bad_range(data, viewer_client):
+    html = viewer_client.get(reverse("ops-dashboard") + "?days=30").content.decode()
+    assert len(svg_values(html, "chart-calls-per-day")) == 30
+    assert 'id="kpi-calls"><span>Calls</span><strong>5</strong>' in html
+    response = viewer_client.get(reverse("ops-dashboard") + "?days=abc")
+    assert response.status_code == 200
+    assert "Range must be one of" in response.content.decode()
+
+
+def test_empty_dashboard_renders(viewer_client):
+    html = viewer_client.get(reverse("ops-dashboard")).content.decode()
+    assert "No calls" in html and html.count('<svg class="vo-chart"') == 6
+
+
+def test_dashboard_needs_call_view_permission(client, db):
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("staff-no-perms", password="x-long-password-1", is_staff=True)
+    client.login(username="staff-no-perms", password="x-long-password-1")
+    assert client.get(reverse("ops-dashboard")).status_code == 403
+    client.logout()
+    assert client.get(reverse("ops-dashboard")).status_code == 302  # to the login page

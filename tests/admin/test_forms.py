@@ -1,0 +1,122 @@
+"""Admin forms turn bad input into form errors, never 500s; stamps the DB constraints require."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.models import Customer
+from tests.factories import AppointmentFactory, CustomerFactory, ResourceFactory
+from tools.models import Appointment
+
+pytestmark = pytest.mark.django_db
+
+
+def customer_form(customer: Customer, **changes) -> dict:
+    data = {
+        "number": str(customer.number),
+        "name": customer.name,
+        "email": customer.email,
+        "external_id": "",
+        "time_zone": customer.time_zone,
+        "do_not_call_reason": "",
+        "do_not_call_source": "",
+        "consent_source": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_ticking_do_not_call_stamps_time_and_source(manager_client):
+    customer = CustomerFactory()
+    url = reverse("admin:calls_customer_change", args=[customer.pk])
+    response = manager_client.post(url, customer_form(customer, do_not_call="on", do_not_call_reason="asked"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    customer.refresh_from_db()
+    assert (
+        customer.do_not_call
+        and customer.do_not_call_at is not None
+        and customer.do_not_call_source == "admin"
+    )
+
+
+def test_bad_time_zone_is_a_form_error(manager_client):
+    customer = CustomerFactory()
+    url = reverse("admin:calls_customer_change", args=[customer.pk])
+    response = manager_client.post(url, customer_form(customer, time_zone="Mars/Olympus"))
+    assert response.status_code == 200
+    assert "is not an IANA time zone" in response.content.decode()
+
+
+def appointment_form(appointment_like: dict) -> dict:
+    return {
+        "resource": appointment_like["resource"].pk,
+        "customer": appointment_like["customer"].pk,
+        "starts_at_0": appointment_like["starts_at"].strftime("%Y-%m-%d"),
+        "starts_at_1": appointment_like["starts_at"].strftime("%H:%M:%S"),
+        "ends_at_0": appointment_like["ends_at"].strftime("%Y-%m-%d"),
+        "ends_at_1": appointment_like["ends_at"].strftime("%H:%M:%S"),
+        "status": "booked",
+        "confirmation_code": appointment_like["code"],
+        "notes": "",
+    }
+
+
+def test_overlapping_appointment_is_a_form_error(manager_client):
+    resource = ResourceFactory()
+    start = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    AppointmentFactory(resource=resource, starts_at=start, ends_at=start + dt.timedelta(minutes=30))
+    data = appointment_form(
+        {
+            "resource": resource,
+            "customer": CustomerFactory(),
+            "starts_at": start + dt.timedelta(minutes=15),
+            "ends_at": start + dt.timedelta(minutes=45),
+            "code": "OVERLAP1",
+        }
+    )
+    response = manager_client.post(reverse("admin:tools_appointment_add"), data)
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert not Appointment.objects.filter(confirmation_code="OVERLAP1").exists()
+
+
+def test_appointment_ending_before_it_starts_is_a_form_error(manager_client):
+    start = timezone.localtime(timezone.now() + dt.timedelta(days=3)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    data = appointment_form(
+        {
+            "resource": ResourceFactory(),
+            "customer": CustomerFactory(),
+            "starts_at": start,
+            "ends_at": start - dt.timedelta(minutes=30),
+            "code": "BACKWARD",
+        }
+    )
+    response = manager_client.post(reverse("admin:tools_appointment_add"), data)
+    assert response.status_code == 200 and "errornote" in response.content.decode()
+    assert not Appointment.objects.filter(confirmation_code="BACKWARD").exists()
+
+
+def test_valid_appointment_is_saved(manager_client):
+    start = timezone.localtime(timezone.now() + dt.timedelta(days=4)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    data = appointment_form(
+        {
+            "resource": ResourceFactory(),
+            "customer": CustomerFactory(),
+            "starts_at": start,
+            "ends_at": start + dt.timedelta(minutes=30),
+            "code": "GOODONE",
+        }
+    )
+    response = manager_client.post(reverse("admin:tools_appointment_add"), data)
+    assert response.status_code == 302
+    assert Appointment.objects.filter(confirmation_code="GOODONE").exists()

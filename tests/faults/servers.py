@@ -1,0 +1,159 @@
+"""Real processes for fault tests: gunicorn and celery workers on the test database.
+
+Each process binds 127.0.0.1 on a free port (gunicorn) or consumes a queue name of its own
+on our private Redis db (celery), and is always stopped by the test that started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+from tests.faults.proxy import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def children_database_url(*, host: str | None = None, port: int | str | None = None) -> str:
+    """The URL of the database pytest-django created (committed data is visible to children)."""
+    s = connection.settings_dict
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    host = host or s.get("HOST") or "127.0.0.1"
+    port = port or s.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": children_database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+class Gunicorn(Process):
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1, timeout: int = 30) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [
+            str(BIN / "gunicorn"),
+            "voiceops.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            str(timeout),
+            "--graceful-timeout",
+            "2",
+        ]
+        super().__init__(args, env, log_path)
+
+    def wait_ready(self, timeout: float = 40.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.output()}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn not ready:\n{self.output()}")
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+
+class CeleryWorker(Process):
+    def __init__(self, env: dict[str, str], log_path: Path, *, queue: str, concurrency: int = 1) -> None:
+        self.queue = queue
+        args = [
+            str(BIN / "celery"),
+            "-A",
+            "voiceops",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "-l",
+            "INFO",
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        super().__init__(args, env, log_path)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery exited:\n{self.output()}")
+            if "ready" in self.output():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"celery not ready:\n{self.output()}")
+
+    def child_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.1, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

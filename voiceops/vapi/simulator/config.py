@@ -1,0 +1,40 @@
+"""Everything that shapes a simulator run, in one dataclass (the command's options map onto it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from voiceops.vapi.simulator.delivery import Faults
+
+
+@dataclass
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    # Required bearer key for the REST API; None accepts any non-empty key (like a sandbox).
+    api_key: str | None = None
+    # Where messages go when neither the assistant nor the phone number has a server URL.
+    server_url: str | None = None
+    # Sent as x-vapi-secret when the resolved server has no secret and no credential.
+    secret: str | None = None
+    # Scenario seconds per real second: 180 plays a 3-minute call in about one second.
+    time_factor: float = 1.0
+    seed: int | None = None
+    # Every outbound call is answered and plays this scenario; None draws outcome and caller from the mix.
+    scenario: str | None = None
+    # Force one outbound outcome (answered, busy, no-answer, voicemail, failed) instead of drawing it.
+    outcome: str | None = None
+    mix: str = "mix-default"
+    scenario_dir: str | None = None
+    faults: Faults = field(default_factory=Faults)
+    # Real seconds without a tool answer before Vapi sends ``hang``.
+    hang_after: float = 1.5
+    # Send an end-of-call-report also for calls that never connected (UNCONFIRMED in Vapi).
+    report_unconnected: bool = True
+    concurrency_limit: int = 100
+    # Numbers the fake org owns from the start (ids are stable: store.phone_number_id_for).
+    phone_numbers: list[str] = field(default_factory=lambda: ["+12125550100"])
+    hmac_timestamp_unit: str = "s"
+    keep_bodies: bool = True
+    # Start a player for calls created through the API (off: REST only, e.g. SDK tests).
+    play_calls: bool = True
