@@ -75,6 +75,17 @@ def _header_key(request: Request) -> str | None:
     return value
 
 
+def service_idempotency_key(*, request: Request) -> str | None:
+    """A key for the service's own dedupe (e.g. the dial-attempt ledger), scoped to the API key.
+
+    Hashed so any header value fits the service's column and keys of two API keys never meet.
+    """
+    key = _header_key(request)
+    if key is None or not isinstance(request.auth, ApiKey):
+        return None
+    return f"api:{request.auth.prefix}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
 def _settings_seconds(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
