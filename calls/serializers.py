@@ -303,6 +303,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "phone_number",
             "phone_numbers",
             "state",
+            "state_reason",
+            "state_changed_at",
             "starts_at",
             "ends_at",
             "max_concurrent_calls",
@@ -318,7 +320,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["state", "created_at", "updated_at"]
+        read_only_fields = ["state", "state_reason", "state_changed_at", "created_at", "updated_at"]
         extra_kwargs = {"phone_numbers": {"required": False}}
 
     def validate_default_region(self, value: str) -> str:
