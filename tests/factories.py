@@ -138,3 +138,32 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=30))
     confirmation_code = factory.Sequence(lambda n: f"C{n:06d}")
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """An API key; the plain key is on ``.plain_key`` (only the hash is stored)."""
+
+    class Meta:
+        model = "api.ApiKey"
+
+    name = factory.Sequence(lambda n: f"service-{n}")
+    scopes = factory.LazyFunction(lambda: ["read"])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        api_key, plain = model_class.objects.create_key(**kwargs)
+        api_key.plain_key = plain
+        return api_key
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "api.IdempotencyRecord"
+
+    api_key = factory.SubFactory(ApiKeyFactory)
+    key = factory.Sequence(lambda n: f"idem-{n}")
+    request_hash = "0" * 64
+    state = "completed"
+    response_status = 201
+    response_body = factory.LazyFunction(lambda: {"id": 1})
+    locked_at = factory.LazyFunction(timezone.now)
