@@ -66,8 +66,14 @@ class CampaignViewSet(ApiModelViewSet):
         campaign = service(campaign=self.get_object(), by=f"api:{self.request.auth.name}")
         return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data)
 
-    @extend_schema(request=None, responses=CampaignSerializer, summary="Start dialing (draft or scheduled)")
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses=CampaignSerializer,
+        summary="Start dialing (draft or scheduled)",
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def start(self, request: Request, pk: str | None = None) -> Response:
         return self._control(campaign_start)
 
@@ -78,8 +84,14 @@ class CampaignViewSet(ApiModelViewSet):
     def pause(self, request: Request, pk: str | None = None) -> Response:
         return self._control(campaign_pause)
 
-    @extend_schema(request=None, responses=CampaignSerializer, summary="Resume a paused campaign")
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses=CampaignSerializer,
+        summary="Resume a paused campaign",
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def resume(self, request: Request, pk: str | None = None) -> Response:
         return self._control(campaign_resume)
 

@@ -99,3 +99,14 @@ def test_upload_errors(writer):
 def test_upload_needs_campaigns_write(reader):
     campaign = make_campaign(state="draft")
     assert_error(reader.post(f"{URL}{campaign.pk}/recipients/upload/", {"csv": CSV}, format="json"), 403)
+
+
+def test_start_with_idempotency_key_replays_instead_of_409(writer):
+    campaign = make_campaign(state="draft")
+    CampaignRecipientFactory(campaign=campaign)
+    url = f"{URL}{campaign.pk}/start/"
+    first = writer.post(url, HTTP_IDEMPOTENCY_KEY="start-1")
+    again = writer.post(url, HTTP_IDEMPOTENCY_KEY="start-1")
+    assert first.status_code == again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert_error(writer.post(url), 409, "invalid_state")  # without the key: already running
