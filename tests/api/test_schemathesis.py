@@ -91,7 +91,7 @@ def full_key(transactional_db, settings, fake_vapi):
 
 @schema.parametrize()
 @settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
