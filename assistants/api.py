@@ -36,13 +36,14 @@ class AssistantViewSet(ApiModelViewSet):
 
     def _reason(self) -> str:
         # Ops ask "who changed this prompt?": the history row names the API key.
-        return f"API key {self.request.auth.name} ({self.request.auth.prefix})"[:100]
+        return f"API key {self.api_key.name} ({self.api_key.prefix})"[:100]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         assistant = serializer.save()
         update_change_reason(assistant, self._reason())
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert serializer.instance is not None
         serializer.instance._change_reason = self._reason()
         serializer.save()
 

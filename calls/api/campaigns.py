@@ -63,7 +63,7 @@ class CampaignViewSet(ApiModelViewSet):
         campaign_delete(campaign=instance)
 
     def _control(self, service: Callable[..., Campaign]) -> Response:
-        campaign = service(campaign=self.get_object(), by=f"api:{self.request.auth.name}")
+        campaign = service(campaign=self.get_object(), by=f"api:{self.api_key.name}")
         return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data)
 
     @extend_schema(
@@ -174,14 +174,14 @@ def _upload_input(request: Request) -> tuple[str, bool]:
         form.is_valid(raise_exception=True)
         return form.validated_data["csv"], form.validated_data["dry_run"]
     if "file" in request.data:
-        form = RecipientUploadFileSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        raw = form.validated_data["file"].read()
+        file_form = RecipientUploadFileSerializer(data=request.data)
+        file_form.is_valid(raise_exception=True)
+        raw = file_form.validated_data["file"].read()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValidationError({"file": ["The file is not UTF-8 text."]})
-        return text, form.validated_data["dry_run"]
+        return text, file_form.validated_data["dry_run"]
     form = RecipientUploadSerializer(data=request.data)
     form.is_valid(raise_exception=True)
     return form.validated_data["csv"], form.validated_data["dry_run"]

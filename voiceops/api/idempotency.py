@@ -58,7 +58,7 @@ def request_fingerprint(*, request: Request) -> str:
     except (ValueError, UnicodeDecodeError):
         body = raw
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b"\n" + request.path.encode() + b"\n")
+    digest.update((request.method or "").encode() + b"\n" + request.path.encode() + b"\n")
     digest.update(body)
     return digest.hexdigest()
 
@@ -197,6 +197,7 @@ def idempotent(func: Callable[..., Response]) -> Callable[..., Response]:
             if isinstance(outcome, Response):
                 return outcome
         record = outcome
+        assert isinstance(record, IdempotencyRecord)
         try:
             try:
                 response = func(view, request, *args, **kwargs)

@@ -11,7 +11,9 @@ from rest_framework.parsers import BaseParser
 class CsvTextParser(BaseParser):
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> str:
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
+    ) -> str:
         raw = stream.read() if stream is not None else b""
         try:
             return raw.decode("utf-8-sig")

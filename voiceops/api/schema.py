@@ -13,7 +13,7 @@ from rest_framework import serializers
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable, e.g. validation_error, not_found.")
     message = serializers.CharField(help_text="A sentence for humans.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Field path (dotted for nested input) to its messages; empty unless the input was invalid.",
     )
