@@ -13,7 +13,11 @@ What runs where:
   drained by WORKERS threads (stand-ins for Celery workers); a beat thread enqueues a
   dispatch every TICK seconds, like django-celery-beat.
 
-Usage: .venv/bin/python bench/campaign_bench.py [--recipients 2000] [--cap 50] [--workers 4]
+Two Vapi stand-ins (``--vapi``): ``simulator`` (default; voiceops's Vapi simulator plays every
+call back through the real webhook endpoint, see ``_run_simulator``) and ``fake`` (the bare
+in-process POST /call server described above, which isolates the dispatcher from webhook cost).
+
+Usage: .venv/bin/python bench/campaign_bench.py [--vapi simulator|fake] [--recipients 2000] [--cap 50]
 """
 
 from __future__ import annotations
@@ -78,6 +82,15 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
     parser.add_argument("--max-call", type=float, default=0.9)
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--vapi",
+        choices=["simulator", "fake"],
+        default="simulator",
+        help="simulator: voiceops's Vapi simulator + a live webhook server; fake: bare in-process POST /call",
+    )
+    parser.add_argument(
+        "--time-factor", type=float, default=4.0, help="simulator: scenario seconds per second"
+    )
     args = parser.parse_args()
 
     import psycopg
@@ -97,7 +110,7 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        _run(args)
+        (_run_simulator if args.vapi == "simulator" else _run)(args)
     finally:
         from django.db import connections
 
@@ -341,6 +354,228 @@ def _run(args: argparse.Namespace) -> None:
         f"p95 {_percentile(hook_refill, 95) * 1000:.0f} ms (on_call_ended called -> next POST /call)"
     )
     span = (posts[-1] - first_post_at) if len(posts) > 1 else float("nan")
+    print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
+
+
+def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
+    """The same campaign against voiceops's Vapi simulator, with the real webhook in between.
+
+    The simulator places each call and plays it (caller: the short hang-up scenario, outcomes
+    drawn from its default mix) against ``POST /webhooks/vapi/`` on a threaded WSGI server in
+    this process; the webhook processes the end-of-call report (eagerly, as CELERY_TASK_ALWAYS_EAGER
+    does in tests) and calls ``on_call_ended``, whose refill goes to the dispatch worker threads.
+    The simulator's org concurrency limit is the cap, so an overshoot would show up as failed calls.
+    """
+    import datetime as dt
+    import socketserver
+    import tempfile
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    import yaml
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections, connection
+
+    import calls.hooks as hooks_module
+    import calls.services.campaigns.ended as ended_module
+    from assistants.models import Assistant, PhoneNumber
+    from assistants.services import assistant_push
+    from calls.enums import CampaignState, RecipientState
+    from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
+    from calls.services.campaigns import campaign_dispatch_due, campaign_progress
+    from voiceops.vapi import client as client_module
+    from voiceops.vapi.simulator import phone_number_id_for, running_simulator
+    from voiceops.vapi.simulator.scenarios import SCENARIO_DIR
+
+    rec = Recorder()
+    work: queue.Queue[int | None] = queue.Queue()
+    stop = threading.Event()
+    number = "+12125550100"
+    secret = "bench-campaign-secret"
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *a: object) -> None:
+            return None
+
+    class Threaded(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Threaded, handler_class=Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{web.server_address[1]}"
+    settings.VAPI_WEBHOOK_SECRET = [secret]
+    settings.OUTBOUND_CUSTOMER_MAX_ATTEMPTS = 10
+
+    mix = yaml.safe_load((SCENARIO_DIR / "mix-default.yaml").read_text())
+    mix["callers"] = {"hangs-up": 1}
+    mix_file = Path(tempfile.mkdtemp()) / "mix-bench.yaml"
+    mix_file.write_text(yaml.safe_dump(mix))
+
+    # Time the two moments that define a refill: the end hook, and the next POST /call.
+    original_create = client_module.VapiClient.call_create
+
+    def timed_create(self: object, payload: dict) -> dict:
+        now = time.monotonic()
+        with rec.lock:
+            rec.posts.append(now)
+            if rec.pending_hooks:
+                rec.hook_refill_delays.append(now - rec.pending_hooks.pop(0))
+        return original_create(self, payload)  # type: ignore[arg-type]
+
+    original_hook = hooks_module.on_call_ended
+
+    def timed_hook(*, call: Call) -> None:
+        with rec.lock:
+            rec.pending_hooks.append(time.monotonic())
+        original_hook(call=call)
+
+    client_module.VapiClient.call_create = timed_create  # type: ignore[method-assign]
+    hooks_module.on_call_ended = timed_hook
+    ended_module.campaign_dispatch_enqueue = lambda *, campaign_id: work.put(campaign_id)
+
+    with running_simulator(
+        time_factor=args.time_factor,
+        seed=args.seed,
+        phone_numbers=[number],
+        mix=str(mix_file),
+        concurrency_limit=args.cap,
+        secret=secret,
+        keep_bodies=False,
+    ) as sim:
+        settings.VAPI_BASE_URL = sim.base_url
+        assistant = Assistant.objects.create(
+            name="Bench",
+            first_message="Hi {{n}}.",
+            system_prompt="Remind.",
+            server_messages=["end-of-call-report"],
+        )
+        phone = PhoneNumber.objects.create(
+            number=number, vapi_id=phone_number_id_for(number), provider="vapi"
+        )
+        assistant_push(assistant=assistant)
+        assistant.refresh_from_db()
+        campaign = Campaign.objects.create(
+            name="bench",
+            assistant=assistant,
+            phone_number=phone,
+            state=CampaignState.RUNNING,
+            max_concurrent_calls=args.cap,
+            max_calls_per_minute=1_000_000,
+            max_attempts=3,
+            window_start=dt.time(0, 0),
+            window_end=dt.time(23, 59, 59),
+            retry_policy={
+                g: {"retry": True, "delay_minutes": 0} for g in ("busy", "no-answer", "voicemail", "failed")
+            },
+        )
+        customers = Customer.objects.bulk_create(
+            [
+                Customer(number=f"+1202{5550000 + i:07d}", name=f"R {i}", time_zone="UTC")
+                for i in range(args.recipients)
+            ]
+        )
+        CampaignRecipient.objects.bulk_create(
+            [
+                CampaignRecipient(
+                    campaign=campaign,
+                    customer=c,
+                    number=c.number,
+                    name=c.name,
+                    time_zone="UTC",
+                    variables={"n": str(i)},
+                )
+                for i, c in enumerate(customers)
+            ]
+        )
+
+        def worker() -> None:
+            while True:
+                item = work.get()
+                if item is None:
+                    break
+                try:
+                    campaign_dispatch_due(campaign=Campaign.objects.get(pk=item))
+                finally:
+                    close_old_connections()
+            connection.close()
+
+        def beat() -> None:
+            while not stop.wait(args.tick):
+                work.put(campaign.pk)
+
+        vapi_live: list[int] = []
+
+        def sampler() -> None:
+            active = [RecipientState.DIALING, RecipientState.IN_CALL]
+            while not stop.wait(0.05):
+                n = CampaignRecipient.objects.filter(campaign=campaign, state__in=active).count()
+                with rec.lock:
+                    rec.samples.append(n)
+                    vapi_live.append(sim.store.active_call_count())
+            connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(args.workers)]
+        side = [threading.Thread(target=beat), threading.Thread(target=sampler)]
+        for t in threads + side:
+            t.start()
+        started = time.monotonic()
+        work.put(campaign.pk)
+        open_states = [
+            RecipientState.PENDING,
+            RecipientState.RETRY,
+            RecipientState.DIALING,
+            RecipientState.IN_CALL,
+        ]
+        while time.monotonic() - started < args.timeout:
+            if not CampaignRecipient.objects.filter(campaign=campaign, state__in=open_states).exists():
+                break
+            time.sleep(0.2)
+        finished = time.monotonic()
+        stop.set()
+        for _ in range(args.workers):
+            work.put(None)
+        for t in threads + side:
+            t.join(timeout=30)
+        sim.wait_for_calls(timeout=30)
+        durations = [c.duration_seconds for c in Call.objects.filter(campaign=campaign) if c.duration_seconds]
+        over_at_vapi = Call.objects.filter(campaign=campaign, ended_reason__contains="concurrency").count()
+    web.shutdown()
+
+    progress = campaign_progress(campaign=campaign)
+    with rec.lock:
+        posts, samples, hook_refill = list(rec.posts), list(rec.samples), list(rec.hook_refill_delays)
+    busy_until = posts[-1] if posts else finished
+    busy_samples = samples[
+        : max(1, int(len(samples) * (busy_until - started) / max(finished - started, 1e-9)))
+    ]
+    attempts = DialAttempt.objects.filter(campaign=campaign).count()
+    span = (posts[-1] - posts[0]) if len(posts) > 1 else float("nan")
+    print(
+        f"campaign bench (Vapi simulator, time factor {args.time_factor:g}, webhook over HTTP): "
+        f"{args.recipients} recipients, cap {args.cap}, {args.workers} dispatch workers, beat {args.tick} s"
+    )
+    print(
+        f"  finished:            {progress['remaining'] == 0} in {finished - started:.1f} s "
+        f"({attempts} attempts, {len(posts)} POST /call; simulated call length "
+        f"median {statistics.median(durations) if durations else float('nan'):.1f} s scenario time)"
+    )
+    print(f"  outcome mix:         {progress['outcome_mix']}")
+    print(
+        f"  slot utilisation:    {statistics.mean(busy_samples) / args.cap:.2%} mean active/cap "
+        f"while dialing (max active {max(samples) if samples else 0}; live at the simulator: mean "
+        f"{statistics.mean(vapi_live) if vapi_live else 0:.1f}, "
+        f"max {max(vapi_live) if vapi_live else 0})"
+    )
+    print(
+        f"  moments over cap:    {sum(1 for x in samples if x > args.cap)} of {len(samples)} DB samples; "
+        f"{sum(1 for x in vapi_live if x > args.cap)} simulator samples; "
+        f"{over_at_vapi} calls refused for concurrency"
+    )
+    print(
+        f"  refill delay:        p50 {_percentile(hook_refill, 50) * 1000:.0f} ms, "
+        f"p95 {_percentile(hook_refill, 95) * 1000:.0f} ms (on_call_ended called -> next POST /call, "
+        f"n={len(hook_refill)})"
+    )
     print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
 
 

@@ -1,207 +1,203 @@
-"""book_appointment round trip through POST /webhooks/vapi/ vs a bare Django JSON view.
+"""book_appointment round trip through POST /webhooks/vapi/, next to a bare Django JSON view.
 
-    .venv/bin/python bench/tools_bench.py [--concurrency 32] [--requests 40] [--workers 2] [--threads 16]
+Run: ``.venv/bin/python bench/tools_bench.py [--seconds 10] [--connections 32]``.
 
-Starts gunicorn (gthread) on a free 127.0.0.1 port with the production settings plus one
-bare view, and drives both with the same concurrent callers and the same tool-calls body
-(the contract fixture, ~7 KB). Every booking request takes a distinct free slot, so each
-one does the full hot path: authenticate, ledger row, idempotency claim, customer and
-resource lookup, the INSERT checked by the exclusion constraint, the recorded answer.
-A third run repeats the same slots with new toolCallIds: the refusal path, which also
-searches the next free times. Uses the database in DATABASE_URL (.env); it migrates it and
-deletes what it created afterwards. Prints one table; nothing here is a pass/fail test.
+Reuses the webhook benchmark's plumbing (``bench/webhook_bench.py``): the private
+``<your database>_bench`` database, gunicorn (gthread, as in the Procfile) on a free
+127.0.0.1 port with the bench settings (production settings plus ``POST /bench/bare/``),
+and the asyncio keep-alive load generator with 32 connections. In one server run it
+measures, after a warm-up each:
+
+1. the bare Django JSON view;
+2. ``book_appointment`` tool calls, each for a distinct free slot (every other one), so every request does
+   the whole hot path: authenticate, ledger row, idempotency claim, customer and resource
+   lookup, the INSERT checked by the exclusion constraint, the recorded answer, the stored
+   webhook response;
+3. the same slots again with new toolCallIds: the refusal path (the exclusion constraint
+   says no, and the answer offers the next free times).
+
+It prints requests/s, p50 and p99 per scenario and how many tool calls booked or were
+refused (read back from the database), then removes what it created.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import os
+import signal
+import statistics
+import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib.harness import HEADER, gunicorn_server, run_load  # noqa: E402
+from bench.webhook_bench import (  # noqa: E402 - shared plumbing, see the module docstring
+    ROOT,
+    SECRET,
+    bare,
+    bench_env,
+    fixture,
+    free_port,
+    percentile,
+    prepare_database,
+    purge_queue,
+    request_bytes,
+    run_load,
+    wait_for,
+)
 
-SECRET = "bench-webhook-secret-4f1c"
-SERVER_ENV = {
-    "SECRET_KEY": "bench-not-secret",
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "VAPI_WEBHOOK_SECRET": SECRET,
-    "VAPI_WEBHOOK_AUTH": "secret",
-    "LOG_LEVEL": "WARNING",
-    "PUBLIC_BASE_URL": "http://127.0.0.1",
-}
 SLOT_MINUTES = 5
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+EVERY_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
-def setup_django() -> None:
-    os.environ.update({k: v for k, v in SERVER_ENV.items() if k not in os.environ or k == "DEBUG"})
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.lib.settings"
-    import django
+def create_resource(env: dict[str, str], name: str) -> int:
+    import psycopg
 
-    django.setup()
-    from django.core.management import call_command
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO tools_resource"
+            " (name, kind, time_zone, slot_minutes, working_hours, active, created_at)"
+            " VALUES (%s, 'room', 'UTC', %s, %s::jsonb, true, now()) RETURNING id",
+            [name, SLOT_MINUTES, json.dumps(EVERY_DAY)],
+        ).fetchone()
+    return row[0]
 
-    call_command("migrate", verbosity=0)
+
+def outcome_counts(env: dict[str, str], run_id: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        rows = conn.execute(
+            """
+            SELECT split_part(tool_call_id, '-', 3) AS scenario,
+                   CASE WHEN result LIKE 'Booked with%%' THEN 'booked'
+                        WHEN result LIKE 'Sorry, %% was just taken.%%' THEN 'refused'
+                        ELSE 'other' END AS outcome,
+                   count(*)
+              FROM tools_toolinvocation WHERE tool_call_id LIKE %s GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            [f"bench-{run_id}-%"],
+        ).fetchall()
+    return {f"{scenario}/{outcome}": count for scenario, outcome, count in rows}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=40, help="requests per caller per target")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
-    args = parser.parse_args()
+def cleanup(env: dict[str, str], resource_id: int, run_id: str) -> None:
+    import psycopg
 
-    setup_django()
-    from calls.models import WebhookEvent
-    from tests.conftest import load_fixture
-    from tools.models import Appointment, Resource, ToolInvocation
-    from tools.registry import tools_sync
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("DELETE FROM tools_appointment WHERE resource_id = %s", [resource_id])
+        conn.execute("DELETE FROM tools_resource WHERE id = %s", [resource_id])
+        conn.execute("DELETE FROM tools_toolinvocation WHERE tool_call_id LIKE %s", [f"bench-{run_id}-%"])
 
-    tools_sync()
-    run_id = uuid.uuid4().hex[:10]
-    every_day = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-    resource = Resource.objects.create(
-        name=f"Bench room {run_id}", time_zone="UTC", slot_minutes=SLOT_MINUTES, working_hours=every_day
-    )
-    first_day = dt.date.today() + dt.timedelta(days=2)
-    template = load_fixture("tool-calls.json")
-    call_ids = [str(uuid.uuid4()) for _ in range(args.concurrency)]
 
-    def message_body(caller: int, n: int, *, salt: str, slot: int) -> bytes:
+def bookings(n: int, *, run_id: str, scenario: str, resource: str, first_day: dt.date) -> list[bytes]:
+    """``n`` tool-calls bodies (the contract fixture, ~7 KB), request ``k`` asking for slot ``2k``.
+
+    Every other slot stays free, so a refusal's "next free times" are found nearby, as in a
+    real calendar, rather than after a solid block of thousands of bookings.
+    """
+    template = fixture("tool-calls.json")
+    message = template["message"]
+    message.pop("toolWithToolCallList", None)
+    out = []
+    for k in range(n):
+        slot = 2 * k
         day = first_day + dt.timedelta(days=slot // SLOTS_PER_DAY)
         minutes = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
-        envelope = json.loads(json.dumps(template))
-        message = envelope["message"]
-        message.pop("toolWithToolCallList", None)
-        message["call"]["id"] = call_ids[caller]
-        number = f"+1415555{9000 + caller:04d}"
+        number = f"+1415555{9000 + k % 64:04d}"
+        message["call"]["id"] = str(uuid.uuid4())
         message["customer"]["number"] = number
         message["call"]["customer"]["number"] = number
         message["toolCallList"] = [
             {
-                "id": f"bench-{run_id}-{salt}-{caller}-{n}",
+                "id": f"bench-{run_id}-{scenario}-{k}",
                 "type": "function",
                 "function": {
                     "name": "book_appointment",
                     "arguments": {
-                        "resource": resource.name,
+                        "resource": resource,
                         "date": day.isoformat(),
                         "time": f"{minutes // 60:02d}:{minutes % 60:02d}",
-                        "name": f"Bench caller {caller}",
+                        "name": f"Bench caller {k % 64}",
                     },
                 },
             }
         ]
-        return json.dumps(envelope).encode()
+        out.append(request_bytes("/webhooks/vapi/", json.dumps(template).encode(), {"X-Vapi-Secret": SECRET}))
+    return out
 
-    per = args.requests
-    c = args.concurrency
 
-    def slot_of(caller: int, n: int, base: int) -> int:
-        return base + n * c + caller
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--max-requests", type=int, default=6000, help="bodies built per booking scenario")
+    args = parser.parse_args()
 
-    def booked(status: int, payload: bytes) -> bool:
-        return status == 200 and b"Booked with" in payload
-
-    def refused(status: int, payload: bytes) -> bool:
-        return status == 200 and b"was just taken" in payload
-
-    headers = {"X-Vapi-Secret": SECRET}
-    warm = 3
-    results = []
+    env = bench_env()
+    prepare_database(env)
+    run_id = uuid.uuid4().hex[:8]
+    name = f"Bench room {run_id}"
+    resource_id = create_resource(env, name)
+    first_day = dt.date.today() + dt.timedelta(days=1)
+    n = args.max_requests
+    scenarios = [
+        ("bare Django JSON view", lambda: bare(int((args.seconds + args.warmup) * 6000))),
+        ("book_appointment via webhook", lambda: bookings(n, run_id=run_id, scenario="book", resource=name,
+                                                          first_day=first_day)),
+        ("book_appointment, slot taken", lambda: bookings(n, run_id=run_id, scenario="taken", resource=name,
+                                                          first_day=first_day)),
+    ]  # fmt: skip
+    rows = []
+    port = free_port()
+    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+    command = [
+        str(gunicorn if gunicorn.exists() else "gunicorn"), "voiceops.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
+        "--keep-alive", "5", "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:
-        with gunicorn_server(env=SERVER_ENV, workers=args.workers, threads=args.threads) as port:
-            probe = message_body(0, 0, salt="probe", slot=10_000_000 // SLOT_MINUTES)
-            import http.client
-
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(
-                "POST", "/webhooks/vapi/", body=probe, headers={"Content-Type": "application/json", **headers}
-            )
-            response = conn.getresponse()
-            text = response.read()
-            conn.close()
-            if response.status == 404:
-                sys.exit(
-                    "POST /webhooks/vapi/ is not routed on this branch yet (merge the webhook work first)."
-                )
-            print(f"probe: {response.status} {text[:160]!r}")
-
-            def warmup(path: str, salt: str, base: int) -> None:
+        wait_for(port, server)
+        for label, build in scenarios:
+            requests = build()
+            latencies, errors, elapsed = asyncio.run(
                 run_load(
-                    label="warmup",
-                    port=port,
-                    path=path,
-                    concurrency=c,
-                    requests_per_caller=warm,
-                    body_for=lambda i, n: message_body(i, n, salt=salt, slot=slot_of(i, n, base)),
-                    headers=headers,
-                )
-
-            book_base = 0
-            warmup("/bench/bare/", "warm-bare", 5_000_000)
-            results.append(
-                run_load(
-                    label="bare Django JSON view",
-                    port=port,
-                    path="/bench/bare/",
-                    concurrency=c,
-                    requests_per_caller=per,
-                    headers=headers,
-                    body_for=lambda i, n: message_body(i, n, salt="bare", slot=slot_of(i, n, book_base)),
+                    port, requests, connections=args.connections, seconds=args.seconds, warmup=args.warmup
                 )
             )
-            warmup("/webhooks/vapi/", "warm-book", 4_000_000 // SLOT_MINUTES)
-            results.append(
-                run_load(
-                    label="book_appointment via webhook",
-                    port=port,
-                    path="/webhooks/vapi/",
-                    concurrency=c,
-                    requests_per_caller=per,
-                    headers=headers,
-                    check=booked,
-                    body_for=lambda i, n: message_body(i, n, salt="book", slot=slot_of(i, n, book_base)),
-                )
-            )
-            results.append(
-                run_load(
-                    label="book_appointment, slot taken",
-                    port=port,
-                    path="/webhooks/vapi/",
-                    concurrency=c,
-                    requests_per_caller=per,
-                    headers=headers,
-                    check=refused,
-                    body_for=lambda i, n: message_body(i, n, salt="taken", slot=slot_of(i, n, book_base)),
-                )
-            )
+            rows.append(
+                (label, len(latencies) / elapsed, statistics.median(latencies) * 1000,
+                 percentile(latencies, 0.99) * 1000, errors, len(latencies))
+            )  # fmt: skip
+        outcomes = outcome_counts(env, run_id)
     finally:
-        Appointment.objects.filter(resource=resource).delete()
-        ToolInvocation.objects.filter(tool_call_id__startswith=f"bench-{run_id}").delete()
-        WebhookEvent.objects.filter(vapi_call_id__in=call_ids).delete()
-        resource.delete()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        purge_queue(env)
+        cleanup(env, resource_id, run_id)
 
     print(
-        f"\n{c} concurrent callers x {per} requests each per target; gunicorn gthread "
-        f"{args.workers} workers x {args.threads} threads; {os.cpu_count()} CPUs; "
-        f"{time.strftime('%Y-%m-%d %H:%M:%S')}"
+        f"\ngunicorn voiceops.wsgi --workers {args.workers} --threads {args.threads} (gthread), "
+        f"{args.connections} connections, {args.seconds:.0f}s per scenario, {os.cpu_count()} CPUs"
     )
-    print(HEADER)
-    for stats in results:
-        print(stats.row())
-    for stats in results:
-        for sample in stats.samples:
-            print(f"  failed ({stats.label}): {sample}")
+    print(f"{'scenario':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
+    for label, rps, p50, p99, errors, count in rows:
+        print(f"{label:44} {rps:9.0f} {p50:8.1f} {p99:8.1f} {errors:7d} {count:9d}")
+    print("tool calls by outcome (incl. warm-up):", ", ".join(f"{k} {v}" for k, v in outcomes.items()))
 
 
 if __name__ == "__main__":

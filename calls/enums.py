@@ -98,11 +98,17 @@ class AttemptState(models.TextChoices):
 
 
 ACTIVE_ATTEMPT_STATES: list[str] = [
-    AttemptState.RESERVED, AttemptState.REQUESTING, AttemptState.UNKNOWN, AttemptState.ACCEPTED,
+    AttemptState.RESERVED,
+    AttemptState.REQUESTING,
+    AttemptState.UNKNOWN,
+    AttemptState.ACCEPTED,
 ]
 # Attempts that may have rung the customer's phone: they count against the per-customer cap.
 DIALED_ATTEMPT_STATES: list[str] = [
-    AttemptState.REQUESTING, AttemptState.UNKNOWN, AttemptState.ACCEPTED, AttemptState.ENDED,
+    AttemptState.REQUESTING,
+    AttemptState.UNKNOWN,
+    AttemptState.ACCEPTED,
+    AttemptState.ENDED,
 ]
 
 

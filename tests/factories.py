@@ -167,3 +167,32 @@ class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
     response_status = 201
     response_body = factory.LazyFunction(lambda: {"id": 1})
     locked_at = factory.LazyFunction(timezone.now)
+
+
+class DialAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "calls.DialAttempt"
+
+    idempotency_key = factory.Sequence(lambda n: f"test-attempt-{n}")
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.LazyAttribute(lambda o: str(o.customer.number))
+
+
+class DispatchDecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "calls.DispatchDecision"
+
+    at = factory.LazyFunction(timezone.now)
+    customer = factory.SubFactory(CustomerFactory)
+    rule = "calling-window"
+    allowed = False
+    detail = "Local time 07:59 in America/Los_Angeles is outside 08:00-21:00."
+
+
+class OutboundSwitchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "calls.OutboundSwitch"
+        django_get_or_create = ("id",)
+
+    id = 1
+    paused = False

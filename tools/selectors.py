@@ -135,13 +135,16 @@ def resource_next_free_slots(
     while day <= horizon and len(found) < count:
         chunk_end = min(day + dt.timedelta(days=chunk_days), horizon + dt.timedelta(days=1))
         chunk_days = 14
-        candidates: list[dt.datetime] = []
-        current = day
-        while current < chunk_end:
-            candidates.extend(s for s in resource_slots_on(resource=resource, day=current) if s >= start)
-            current += dt.timedelta(days=1)
-        if candidates:
-            busy = _busy(resource, candidates[0], candidates[-1] + length)
+        chunk_start = max(start, dt.datetime.combine(day, dt.time(0), tzinfo=rtz).astimezone(dt.UTC))
+        chunk_stop = dt.datetime.combine(chunk_end, dt.time(0), tzinfo=rtz).astimezone(dt.UTC) + length
+        busy: list[tuple[dt.datetime, dt.datetime]] | None = None
+        while day < chunk_end and len(found) < count:
+            candidates = [s for s in resource_slots_on(resource=resource, day=day) if s >= start]
+            day += dt.timedelta(days=1)
+            if not candidates:
+                continue
+            if busy is None:  # read lazily: a chunk of closed days costs no query
+                busy = _busy(resource, chunk_start, chunk_stop)
             found.extend(_free(resource, candidates, busy, now=now, limit=count - len(found)))
         day = chunk_end
     return found[:count]

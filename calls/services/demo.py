@@ -16,8 +16,10 @@ import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber
+from calls.enums import CampaignState
 from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn
 from tools.models import Appointment, Resource, Tool, ToolInvocation
 from voiceops.vapi.simulator.store import phone_number_id_for
@@ -149,9 +151,14 @@ def _seed() -> DemoData:
             "name": "Demo line (simulator)",
             "vapi_id": phone_number_id_for(DEMO_NUMBER),
             "provider": "vapi",
-            "ask_server": True,
+            "assistant": assistant,
         },
     )
+    if phone_number.assistant_id is None and not phone_number.ask_server:
+        # The number is not bound in the simulator, so inbound calls send assistant-request;
+        # voiceops answers with this assistant.
+        phone_number.assistant = assistant
+        phone_number.save(update_fields=["assistant", "updated_at"])
     resource, _ = Resource.objects.get_or_create(
         name=DEMO_RESOURCE,
         defaults={
@@ -161,10 +168,12 @@ def _seed() -> DemoData:
             "working_hours": {day: ALL_DAY for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
         },
     )
-    campaign = Campaign.objects.filter(name=DEMO_CAMPAIGN).first()
+    # Each `make demo` gets a campaign to start: the draft one, or a new run after an earlier demo.
+    campaign = Campaign.objects.filter(name__startswith=DEMO_CAMPAIGN, state=CampaignState.DRAFT).first()
     if campaign is None:
+        earlier = Campaign.objects.filter(name__startswith=DEMO_CAMPAIGN).exists()
         campaign = Campaign.objects.create(
-            name=DEMO_CAMPAIGN,
+            name=f"{DEMO_CAMPAIGN} ({timezone.now():%Y-%m-%d %H:%M})" if earlier else DEMO_CAMPAIGN,
             assistant=assistant,
             phone_number=phone_number,
             max_concurrent_calls=4,

@@ -32,6 +32,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services.processors import has_processor, message_process
+from voiceops import metrics
 from voiceops.vapi.messages import EnvelopeError, ServerMessage, parse_server_message
 
 log = structlog.get_logger(__name__)
@@ -186,9 +187,13 @@ def webhook_event_process(*, event_id: int) -> str | None:
                 event.state = EventState.FAILED
                 event.error = f"Stored body is not a server message: {exc.reason}"
                 event.save(update_fields=["attempts", "state", "error"])
+                metrics.event_processed(event.message_type, event.state)
                 return event.state
             except Exception as exc:  # noqa: BLE001 - recorded on the row, retried by the sweeper
                 _record_failure(event, exc)
+                metrics.event_processed(
+                    event.message_type, "error" if event.state == EventState.RECEIVED else event.state
+                )
                 return event.state
             event.attempts += 1
             event.state = state
@@ -197,6 +202,7 @@ def webhook_event_process(*, event_id: int) -> str | None:
             event.traceback = ""
             event.save(update_fields=["attempts", "state", "processed_at", "error", "traceback"])
             log.info("webhook.processed", state=state)
+            metrics.event_processed(event.message_type, state)
             return state
 
 

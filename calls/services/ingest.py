@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from django.conf import settings
@@ -29,6 +29,14 @@ from voiceops.vapi.messages import ServerMessage
 log = structlog.get_logger(__name__)
 
 EMPTY: dict[str, Any] = {}
+
+
+class Receipt(NamedTuple):
+    """What to answer, and what happened (a metrics label: stored, duplicate, ignored, counted, answered)."""
+
+    answer: dict[str, Any]
+    outcome: str
+
 
 _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     types.ASSISTANT_REQUEST: lambda parsed, event_id: answers.assistant_request_answer(parsed=parsed),
@@ -55,30 +63,30 @@ def _is_high_volume(parsed: ServerMessage) -> bool:
     return parsed.volume_type in settings.VAPI_WEBHOOK_HIGH_VOLUME_TYPES
 
 
-def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """Store ``parsed`` and return the body to answer with. Raises DatabaseError if storing fails."""
+def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
+    """Store ``parsed`` and return what to answer. Raises DatabaseError if storing fails."""
     if parsed.is_request_response:
         return _answer_in_request(parsed=parsed, body=body, headers=headers)
     if _is_high_volume(parsed):
         if settings.VAPI_WEBHOOK_HIGH_VOLUME_MODE == "count":
             webhook_event_count(message_type=parsed.volume_type)
-            return EMPTY
-        webhook_event_record(parsed=parsed, body=body, headers=headers, state=EventState.IGNORED)
-        return EMPTY
+            return Receipt(EMPTY, "counted")
+        stored = webhook_event_record(parsed=parsed, body=body, headers=headers, state=EventState.IGNORED)
+        return Receipt(EMPTY, "ignored" if stored is not None else "duplicate")
     if not has_processor(parsed.type) or not parsed.call_id:
         # Vapi keeps adding types: keep the body for later, answer 200, never fail.
         log.info("webhook.ignored", reason="unknown_type" if not has_processor(parsed.type) else "no_call_id")
-        webhook_event_record(parsed=parsed, body=body, headers=headers, state=EventState.IGNORED)
-        return EMPTY
+        stored = webhook_event_record(parsed=parsed, body=body, headers=headers, state=EventState.IGNORED)
+        return Receipt(EMPTY, "ignored" if stored is not None else "duplicate")
     event_id = webhook_event_record(parsed=parsed, body=body, headers=headers)
-    if event_id is not None:
-        webhook_event_enqueue(event_id=event_id)
-    else:
+    if event_id is None:
         log.info("webhook.duplicate")
-    return EMPTY
+        return Receipt(EMPTY, "duplicate")
+    webhook_event_enqueue(event_id=event_id)
+    return Receipt(EMPTY, "stored")
 
 
-def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
     answer_for = _ANSWERS[parsed.type]
     with transaction.atomic():
         event_id = webhook_event_record(parsed=parsed, body=body, headers=headers)
@@ -90,7 +98,7 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
             )
             if stored is not None and stored[1] is not None:
                 log.info("webhook.duplicate", answered_from="ledger")
-                return stored[1]
+                return Receipt(stored[1], "duplicate")
             event_id = stored[0] if stored else None
         try:
             with transaction.atomic():
@@ -102,8 +110,11 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
         except Exception:  # noqa: BLE001 - a caller is waiting: answer with a sentence, never a 500
             log.exception("webhook.answer_failed")
             answer = fallback_answer(parsed=parsed)
+            outcome = "answer_failed"
+        else:
+            outcome = "answered"
         if event_id is not None:
             WebhookEvent.objects.filter(pk=event_id).update(
                 response=answer, state=EventState.PROCESSED, processed_at=timezone.now(), attempts=1
             )
-        return answer
+        return Receipt(answer, outcome)

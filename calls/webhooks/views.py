@@ -9,6 +9,7 @@ nothing. Every error is a JSON object ``{"error": ..., "code": ...}``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -24,12 +26,14 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from calls.services.ingest import fallback_answer, webhook_receive
+from voiceops import metrics
 from voiceops.vapi.auth import WebhookAuthError, webhook_authenticate
 from voiceops.vapi.messages import EnvelopeError, parse_server_message
 
 log = structlog.get_logger(__name__)
 
 _EMPTY = b"{}"
+UNPARSED = "unparsed"  # the metrics' message type for requests refused before parsing
 _STORED_HEADERS = ("User-Agent", "Content-Type", "Content-Length", "X-Forwarded-For", "X-Request-Id")
 
 
@@ -74,21 +78,34 @@ class VapiWebhookView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _AlwaysJson
 
+    # Vapi's server URL, not part of the /api/ surface: kept out of the OpenAPI schema.
+    @extend_schema(exclude=True)
     def post(self, request: Request) -> HttpResponse:
-        django_request: HttpRequest = request._request
+        started = time.perf_counter()
+        response, message_type, outcome = self._handle(request._request)
+        metrics.webhook_observed(message_type, outcome, time.perf_counter() - started)
+        return response
+
+    def _handle(self, django_request: HttpRequest) -> tuple[HttpResponse, str, str]:
+        """The response, plus the message type and outcome the metrics count it under."""
         limit = settings.VAPI_WEBHOOK_MAX_BYTES
         declared = django_request.META.get("CONTENT_LENGTH") or "0"
         try:
             declared_length = int(declared)
         except ValueError:
-            return _error(400, "bad_content_length", "Content-Length must be a whole number.")
+            declared_length = -1
         if declared_length < 0:
-            return _error(400, "bad_content_length", "Content-Length must be a whole number.")
+            return (
+                _error(400, "bad_content_length", "Content-Length must be a whole number."),
+                UNPARSED,
+                "invalid",
+            )
+        too_large = _error(413, "too_large", f"The body is larger than {limit} bytes.")
         if declared_length > limit:
-            return _error(413, "too_large", f"The body is larger than {limit} bytes.")
+            return too_large, UNPARSED, "too_large"
         body = django_request.read(limit + 1)
         if len(body) > limit:
-            return _error(413, "too_large", f"The body is larger than {limit} bytes.")
+            return too_large, UNPARSED, "too_large"
 
         try:
             scheme = webhook_authenticate(
@@ -98,26 +115,30 @@ class VapiWebhookView(APIView):
                 url=django_request.build_absolute_uri,
             )
         except WebhookAuthError as exc:
-            return _error(401, "unauthorized", f"Webhook authentication failed ({exc.reason}).")
+            refused = _error(401, "unauthorized", f"Webhook authentication failed ({exc.reason}).")
+            return refused, UNPARSED, "unauthorized"
 
         try:
             parsed = parse_server_message(body, max_depth=settings.VAPI_WEBHOOK_MAX_DEPTH)
         except EnvelopeError as exc:
             log.info("webhook.bad_envelope", code=exc.code)
-            return _error(400, exc.code, exc.reason)
+            return _error(400, exc.code, exc.reason), UNPARSED, "invalid"
 
         with structlog.contextvars.bound_contextvars(call_id=parsed.call_id, message_type=parsed.type):
             try:
-                answer = webhook_receive(
+                receipt = webhook_receive(
                     parsed=parsed, body=body, headers=_stored_headers(django_request, scheme)
                 )
             except DatabaseError:
                 log.exception("webhook.store_failed")
                 if parsed.is_request_response:
                     # The caller is waiting: a speakable refusal beats Vapi's "no result".
-                    return _json(fallback_answer(parsed=parsed))
-                return _error(503, "storage_unavailable", "The event could not be stored; retry later.")
-        return _json(answer)
+                    return _json(fallback_answer(parsed=parsed)), parsed.type, "storage_unavailable"
+                unavailable = _error(
+                    503, "storage_unavailable", "The event could not be stored; retry later."
+                )
+                return unavailable, parsed.type, "storage_unavailable"
+        return _json(receipt.answer), parsed.type, receipt.outcome
 
     def http_method_not_allowed(  # type: ignore[override]  # a plain JSON body, like every other error here
         self, request: Request, *args: Any, **kwargs: Any

@@ -291,3 +291,26 @@ def test_a_duplicate_informational_webhook_costs_the_same_one_query(client, djan
     post(client, load_fixture("status-update-ended.json"))
     with django_assert_num_queries(1):
         assert post(client, load_fixture("status-update-ended.json")).status_code == 200
+
+
+def test_answers_are_counted_by_type_and_outcome(client):
+    from prometheus_client import REGISTRY
+
+    def count(message_type: str, outcome: str) -> float:
+        labels = {"type": message_type, "outcome": outcome}
+        return REGISTRY.get_sample_value("voiceops_webhook_events_total", labels) or 0.0
+
+    before = (
+        count("status-update", "stored"),
+        count("status-update", "duplicate"),
+        count("unparsed", "unauthorized"),
+    )
+    post(client, load_fixture("status-update-ringing.json"))
+    post(client, load_fixture("status-update-ringing.json"))
+    post(client, load_fixture("status-update-ringing.json"), headers={})
+    after = (
+        count("status-update", "stored"),
+        count("status-update", "duplicate"),
+        count("unparsed", "unauthorized"),
+    )
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]

@@ -4,8 +4,8 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from tools.models import AppointmentStatus
 from tests.factories import AppointmentFactory, ToolInvocationFactory
+from tools.models import AppointmentStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -452,3 +452,11 @@ def test_bad_scenario_configuration_is_refused(tmp_path: Any) -> None:
         Simulator(SimulatorConfig(scenario_dir=str(tmp_path)))
     with pytest.raises(ScenarioError, match="no outcome mix"):
         Simulator(SimulatorConfig(mix="mix-nope"))
+
+
+def test_unset_call_variables_render_empty_and_are_not_sent(capture: CaptureServer) -> None:
+    with running_simulator(time_factor=500, scenario="books-appointment", seed=5) as sim:
+        place(sim, capture.url, assistantOverrides={"variableValues": {"customerName": "Dana"}})
+    check = capture.of_type("tool-calls")[0].message["toolCallList"][0]["function"]["arguments"]
+    assert "resource" not in check and check["date"]
+    assert "{var:" not in capture.of_type("end-of-call-report")[0].message["artifact"]["transcript"]

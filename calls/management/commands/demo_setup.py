@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, close_old_connections
 
 from calls.services import demo
 
@@ -78,23 +79,25 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
     def start(self, data: demo.DemoData) -> None:
-        try:
-            demo.demo_push_assistant(assistant=data.assistant)
-        except ImportError:
-            self.stdout.write("Assistant push service not available yet; push the assistant from the admin.")
-            return
+        from assistants.models import PushState
+        from voiceops.errors import DomainError
+
+        demo.demo_push_assistant(assistant=data.assistant)
         deadline = time.monotonic() + 60
         data.assistant.refresh_from_db()
-        while not data.assistant.vapi_id and time.monotonic() < deadline:
+        while data.assistant.push_state == PushState.PENDING and time.monotonic() < deadline:
             time.sleep(0.5)
             data.assistant.refresh_from_db()
-        if not data.assistant.vapi_id:
-            raise CommandError(f"the assistant was not pushed to the simulator: {data.assistant.push_error}")
+        if data.assistant.push_state != PushState.IN_SYNC:
+            raise CommandError(
+                f"the assistant was not pushed to the simulator ({data.assistant.push_state}): "
+                f"{data.assistant.push_error}"
+            )
         self.stdout.write(f"Assistant pushed to the simulator as {data.assistant.vapi_id}.")
         try:
             demo.demo_start_campaign(campaign=data.campaign)
-        except ImportError:
-            self.stdout.write("Campaign service not available yet; start the campaign from the admin.")
+        except DomainError as exc:
+            self.stdout.write(f"Campaign '{data.campaign.name}' not started: {exc}")
             return
         self.stdout.write(f"Campaign '{data.campaign.name}' started: {data.customers} customers to call.")
 
@@ -117,7 +120,13 @@ class Command(BaseCommand):
         stop_at = time.monotonic() + seconds if seconds is not None else None
         last: dict[str, Any] | None = None
         while stop_at is None or time.monotonic() < stop_at:
-            progress = demo.demo_progress(campaign=data.campaign)
+            try:
+                progress = demo.demo_progress(campaign=data.campaign)
+            except OperationalError as exc:  # a busy database must not stop the whole demo
+                self.stderr.write(f"progress unavailable: {exc}")
+                close_old_connections()
+                time.sleep(every)
+                continue
             if progress != last:
                 calls = (
                     ", ".join(f"{n} {status}" for status, n in sorted(progress["calls"].items()))

@@ -138,13 +138,20 @@ def load_mix(name_or_path: str = "mix-default", directory: Path | None = None) -
     return OutcomeMix.from_dict(_read(path))
 
 
+def lookup(name: str, context: JSON, default: str) -> Any:
+    """A placeholder's value; a ``var:`` the call did not set is empty (the caller says nothing)."""
+    if name in context:
+        return context[name]
+    return "" if name.startswith("var:") else default
+
+
 def render(value: Any, context: JSON) -> Any:
     """Fill ``{name}`` placeholders in strings (recursively); ``{var:x}`` reads variableValues."""
     if isinstance(value, str):
         whole = PLACEHOLDER.fullmatch(value)
         if whole and not isinstance(context.get(whole.group(1)), str) and whole.group(1) in context:
             return context[whole.group(1)]
-        return PLACEHOLDER.sub(lambda m: str(context.get(m.group(1), m.group(0))), value)
+        return PLACEHOLDER.sub(lambda m: str(lookup(m.group(1), context, m.group(0))), value)
     if isinstance(value, dict):
         return {k: render(v, context) for k, v in value.items()}
     if isinstance(value, list):
