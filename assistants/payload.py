@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from assistants.models import Assistant
+from tools.registry import vapi_tool_definitions
 
 JSON = dict[str, Any]
 
@@ -60,11 +61,7 @@ def server_block(*, credential_id: str | None) -> JSON:
 
 
 def _tool_definitions(assistant: Assistant) -> list[JSON]:
-    """Inline function tools (with their own server block) from the tool registry."""
-    try:
-        from tools.registry import vapi_tool_definitions
-    except ImportError:  # the registry lands with the tools branch; no tools until then
-        return []
+    """Inline function tools (each with its own server block) from the tool registry."""
     return list(vapi_tool_definitions(assistant=assistant))
 
 

@@ -140,32 +140,58 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     confirmation_code = factory.Sequence(lambda n: f"C{n:06d}")
 
 
-class ApiKeyFactory(factory.django.DjangoModelFactory):
-    """An API key; the plain key is on ``.plain_key`` (only the hash is stored)."""
+# --- admin login protection (django-axes) and the API's keys: registered in the admin -------
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # noqa: E402
 
+from voiceops.api.models import ApiKey, IdempotencyRecord  # noqa: E402
+
+
+class _AxesAccessFactory(factory.django.DjangoModelFactory):
+    user_agent = "Mozilla/5.0"
+    ip_address = "192.0.2.10"
+    username = factory.Sequence(lambda n: f"ops{n}")
+    http_accept = "text/html"
+    path_info = "/admin/login/"
+
+
+class AccessAttemptFactory(_AxesAccessFactory):
     class Meta:
-        model = "api.ApiKey"
+        model = AccessAttempt
+
+    get_data = ""
+    post_data = "username=ops"
+    failures_since_start = 1
+
+
+class AccessLogFactory(_AxesAccessFactory):
+    class Meta:
+        model = AccessLog
+
+
+class AccessFailureLogFactory(_AxesAccessFactory):
+    class Meta:
+        model = AccessFailureLog
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiKey
 
     name = factory.Sequence(lambda n: f"service-{n}")
-    scopes = factory.LazyFunction(lambda: ["read"])
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        api_key, plain = model_class.objects.create_key(**kwargs)
-        api_key.plain_key = plain
+        api_key, _key = model_class.objects.create_key(**kwargs)
         return api_key
 
 
 class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "api.IdempotencyRecord"
+        model = IdempotencyRecord
 
     api_key = factory.SubFactory(ApiKeyFactory)
     key = factory.Sequence(lambda n: f"idem-{n}")
     request_hash = "0" * 64
-    state = "completed"
-    response_status = 201
-    response_body = factory.LazyFunction(lambda: {"id": 1})
     locked_at = factory.LazyFunction(timezone.now)
 
 

@@ -103,6 +103,14 @@ def invocation_key(tool_call_id: str) -> str:
     return f"{tool_call_id[:63]}#{hashlib.sha256(tool_call_id.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
+def _jsonb_text(value: Any) -> str:
+    """JSON text Postgres' jsonb accepts: it refuses \\u0000 and unpaired surrogates, which a
+    caller's arguments may carry (found by fuzzing); they become U+FFFD instead of failing the
+    invocation record."""
+    text = json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "\\ufffd")
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _claim(
     *, runtime: ToolRuntime, tool_call_id: str, name: str, arguments: dict[str, Any], default_timeout: float
 ) -> Claim | None:
@@ -116,7 +124,7 @@ def _claim(
         "name": name,
         "tcid": invocation_key(tool_call_id),
         "vid": runtime.vapi_call_id,
-        "args": json.dumps(arguments, ensure_ascii=False, default=str),
+        "args": _jsonb_text(arguments),
         "state": InvocationState.RUNNING,
         "ctx": json.dumps({"caller_number": runtime.caller_number, "event_id": runtime.event_id}),
     }

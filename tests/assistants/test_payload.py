@@ -141,3 +141,24 @@ def test_update_body_nulls_fields_that_were_cleared():
     body = update_body(payload={"name": "x"}, previous={"name": "y", "voicemailMessage": "old"})
     assert body == {"name": "x", "voicemailMessage": None}
     assert update_body(payload={"name": "x"}, previous=None) == {"name": "x"}
+
+
+def test_registry_tools_are_inlined_with_our_server_and_credential(northwind):
+    from tools.registry import REGISTRY, _load_builtins
+
+    _load_builtins()
+    assert "book_appointment" in REGISTRY
+    northwind.tools.add(
+        ToolFactory(name="book_appointment"), ToolFactory(name="lookup_disabled", enabled=False)
+    )
+
+    payload = assistant_payload(assistant=northwind, credential_id=CREDENTIAL_ID)
+
+    tools = payload["model"]["tools"]
+    assert [t["function"]["name"] for t in tools] == ["book_appointment"]
+    assert tools[0]["type"] == "function"
+    assert tools[0]["server"]["url"] == "https://voiceops.example.com/webhooks/vapi/"
+    assert tools[0]["server"]["credentialId"] == CREDENTIAL_ID
+    assert tools[0]["function"]["parameters"]["type"] == "object"
+    payload["server"].pop("backoffPlan")
+    CreateAssistantDto.model_validate(payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlparse
 
 import pytest
@@ -47,3 +48,20 @@ def redis_proxy(settings):
 def private_redis_db() -> int:
     """Our own Redis db number (from .env) for brokers started by fault tests."""
     return int(redis_target()[2].strip("/") or 0)
+
+
+@pytest.fixture
+def fault_dir():
+    """A private scratch directory for markers and process logs.
+
+    Not pytest's tmp_path: the machine is shared, and another engineer's pytest run prunes
+    old directories under the shared basetemp, which would delete a marker mid-test.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="voiceops-faults-"))
+    yield path
+    if not os.environ.get("KEEP_FAULT_DIR"):
+        shutil.rmtree(path, ignore_errors=True)

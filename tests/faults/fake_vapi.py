@@ -19,6 +19,7 @@ from tests.conftest import load_fixture
 class FakeVapi:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.created: list[dict[str, Any]] = []
         self.hold = threading.Event()  # when set, POST /call blocks until released
         self.release = threading.Event()
         self.holding = threading.Event()  # set while a request is being held
@@ -57,13 +58,20 @@ class FakeVapi:
                         fake.release.wait(timeout=60)
                     created = load_fixture("rest/call-created.json")
                     created["id"] = str(uuid.uuid4())
-                    if isinstance(body, dict) and isinstance(body.get("customer"), dict):
-                        created["customer"] = body["customer"]
+                    if isinstance(body, dict):
+                        for key in ("customer", "name", "assistantId", "phoneNumberId", "assistantOverrides"):
+                            if key in body:
+                                created[key] = body[key]
+                    with fake._lock:
+                        fake.created.append(created)  # listed by GET /call, as Vapi would
                     return self._answer(201, created)
                 if self.command == "POST":
                     return self._answer(201, {"id": str(uuid.uuid4()), **(body or {})})
                 if self.command == "PATCH":
                     return self._answer(200, {"id": self.path.rsplit("/", 1)[-1], **(body or {})})
+                if self.command == "GET" and self.path.split("?")[0] == "/call":
+                    with fake._lock:
+                        return self._answer(200, list(fake.created))
                 return self._answer(200, [] if self.command == "GET" else {})
 
             do_GET = do_POST = do_PATCH = do_DELETE = _handle

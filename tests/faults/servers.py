@@ -37,7 +37,7 @@ def child_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.faults.child_settings",
             "DATABASE_URL": children_database_url(),
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "PYTHONUNBUFFERED": "1",
@@ -92,6 +92,8 @@ class Gunicorn(Process):
             str(timeout),
             "--graceful-timeout",
             "2",
+            "--config",
+            "python:tests.faults.gunicorn_conf",
         ]
         super().__init__(args, env, log_path)
 
@@ -150,10 +152,25 @@ class CeleryWorker(Process):
         return [int(pid) for pid in out.split()]
 
 
-def wait_until(predicate, *, timeout: float, interval: float = 0.1, message: str = "condition") -> None:
+def wait_until(predicate, *, timeout: float, interval: float = 0.1, message=lambda: "condition") -> None:
+    """Poll ``predicate``; on timeout fail with ``message()`` (a callable, so logs are read late)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+    text = message() if callable(message) else message
+    raise AssertionError(f"timed out after {timeout}s waiting for {text}\n{database_activity()}")
+
+
+def database_activity() -> str:
+    """What the test database's sessions are doing (diagnoses a stuck worker)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return "\n".join(str(row) for row in cursor.fetchall())
+    except Exception as exc:  # noqa: BLE001
+        return f"(no activity: {exc})"

@@ -105,3 +105,20 @@ def test_a_malformed_content_length_is_not_a_500(client):
     client.raise_request_exception = False
     response = client.get("/healthz", headers={"Content-Length": "ten"})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_webhook_records_its_events_and_latency(client):
+    from tests.faults.lifecycle import URL, auth_headers, lifecycle_bodies
+
+    _, [(_, body)] = lifecycle_bodies(names=("status-update-ringing.json",))
+    before = sample("voiceops_webhook_events_total", type="status-update", outcome="stored")
+    refused = sample("voiceops_webhook_events_total", type="unparsed", outcome="unauthorized")
+    assert (
+        client.post(URL, data=body, content_type="application/json", headers=auth_headers()).status_code
+        == 200
+    )
+    assert client.post(URL, data=body, content_type="application/json").status_code == 401
+    assert sample("voiceops_webhook_events_total", type="status-update", outcome="stored") == before + 1
+    assert sample("voiceops_webhook_events_total", type="unparsed", outcome="unauthorized") == refused + 1
+    assert sample("voiceops_webhook_duration_seconds_count", type="status-update") >= 1
