@@ -16,23 +16,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from calls.admin.filters import MessageTypeFilter
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.utils import FastChangelistMixin, pretty_json
-from calls.enums import EventState
 from calls.models import Call, WebhookEvent
+from calls.services.events import webhook_event_replay
 
 REPLAY_PERMISSION = "calls.change_webhookevent"
 
 
 def event_replay(*, event: WebhookEvent) -> None:
-    """Re-process one stored event through the webhook area's service.
-
-    Until ``calls.services.events.webhook_event_replay`` lands, the event is handed back to
-    the sweeper by moving it to ``received`` (the sweeper re-processes received rows).
-    """
-    try:
-        from calls.services.events import webhook_event_replay
-    except ImportError:
-        WebhookEvent.objects.filter(pk=event.pk).update(state=EventState.RECEIVED, error="", traceback="")
-        return
+    """Re-process one stored event through the webhook area's service (idempotent processing)."""
     webhook_event_replay(event=event)
 
 

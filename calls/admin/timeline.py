@@ -84,12 +84,40 @@ def call_tool_invocations(*, call: Call) -> list[ToolInvocation]:
     return list(ToolInvocation.objects.filter(condition).order_by("created_at")[:500])
 
 
+def _requested_tools(data: Any) -> tuple[str, list[str]]:
+    """A ``tool_calls`` turn as ``name(arguments)`` lines, plus the toolCallIds it carries."""
+    calls: Any = data.get("toolCalls") if isinstance(data, dict) else None
+    if not isinstance(calls, list):
+        return "", []
+    lines, ids = [], []
+    for item in calls:
+        if not isinstance(item, dict):
+            continue
+        function: dict[str, Any] = item["function"] if isinstance(item.get("function"), dict) else {}
+        arguments = function.get("arguments", "")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except ValueError:
+                pass
+        shown = json.dumps(redact(arguments), ensure_ascii=False, default=str)
+        lines.append(f"{function.get('name') or item.get('name') or '?'}({shown})")
+        if item.get("id"):
+            ids.append(str(item["id"]))
+    return "\n".join(lines), ids
+
+
 def call_timeline(*, call: Call) -> list[TimelineEntry]:
-    """Turns (by position) with tool invocations slotted in by their time offset from the call start."""
+    """Turns by position; each tool invocation right after the turn that requested it (same
+    toolCallId), otherwise slotted in by its time offset from the call start."""
     turns = list(TranscriptTurn.objects.filter(call=call).order_by("position")[:MAX_TURNS])
+    pending = {inv.tool_call_id: _tool_entry(inv, call) for inv in call_tool_invocations(call=call)}
     entries: list[TimelineEntry] = []
     for turn in turns:
-        text = turn.text
+        text, requested = turn.text, list[str]()
+        if turn.role == "tool_calls":
+            described, requested = _requested_tools(turn.data)
+            text = text or described
         if not text and turn.data:
             text = _json_text(turn.data)
         entries.append(
@@ -102,9 +130,13 @@ def call_timeline(*, call: Call) -> list[TimelineEntry]:
                 text=mask_known_secrets(text),
             )
         )
-    tools = [_tool_entry(inv, call) for inv in call_tool_invocations(call=call)]
-    # Stable merge: an invocation goes after the last turn whose offset is <= its own.
-    for tool in tools:
+        for tool_call_id in requested:
+            tool = pending.pop(tool_call_id, None)
+            if tool is not None:
+                tool.offset = turn.seconds_from_start
+                entries.append(tool)
+    # Stable merge of the rest: an invocation goes after the last turn whose offset is <= its own.
+    for tool in pending.values():
         if tool.offset is None:
             entries.append(tool)
             continue

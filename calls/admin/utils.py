@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
@@ -86,7 +87,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
-        queryset = self.object_list
+        queryset: Any = self.object_list
         capped = queryset.order_by()[: self.exact_count_cap + 1].count()
         if capped <= self.exact_count_cap:
             return capped
@@ -123,7 +124,7 @@ class DeferringChangeList(ChangeList):
         return queryset.defer(*defer) if defer else queryset
 
 
-class FastChangelistMixin:
+class FastChangelistMixin(admin.ModelAdmin):
     """For big tables: estimated counts, no full-table count link, a date hierarchy without
     DISTINCT scans, heavy columns deferred, bounded page sizes."""
 

@@ -1,4 +1,5 @@
 """Create the "Ops viewer" and "Ops manager" groups (rules in calls/roles.py)."""
+
 from django.db import migrations
 
 

@@ -126,6 +126,6 @@ def fast_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
 
 @register.tag(name="fast_date_hierarchy")
 def fast_date_hierarchy_tag(parser: Any, token: Any) -> InclusionAdminNode:
-    return InclusionAdminNode(
+    return InclusionAdminNode(  # type: ignore[call-arg]
         parser, token, func=fast_date_hierarchy, template_name="date_hierarchy.html", takes_context=False
     )

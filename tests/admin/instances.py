@@ -39,7 +39,60 @@ def _simple(label: str, **fields: Any) -> Callable[[], Model]:
     return build
 
 
+def _project_api_key() -> Model:
+    from voiceops.api.models import ApiKey
+
+    key, _ = ApiKey.objects.create_key(name="admin-test-project-key", scopes=["read"])
+    return key
+
+
+def _idempotency_record() -> Model:
+    from voiceops.api.models import IdempotencyRecord
+
+    return IdempotencyRecord.objects.create(
+        api_key=_project_api_key(), key="admin-test-idem", request_hash="0" * 64, locked_at=timezone.now()
+    )
+
+
+def _dial_attempt() -> Model:
+    from calls.models import DialAttempt
+
+    return DialAttempt.objects.create(idempotency_key="admin-test-attempt", number="+12025550100")
+
+
+def _dispatch_decision() -> Model:
+    from calls.models import DispatchDecision
+
+    return DispatchDecision.objects.create(
+        at=timezone.now(), rule="allowed", allowed=True, detail="admin test"
+    )
+
+
+def _outbound_switch() -> Model:
+    from calls.models import OutboundSwitch
+
+    return OutboundSwitch.objects.get_or_create(pk=1)[0]
+
+
+_AXES = {
+    "user_agent": "pytest",
+    "ip_address": "127.0.0.1",
+    "username": "someone",
+    "http_accept": "*/*",
+    "path_info": "/admin/login/",
+}
+
 BUILDERS: dict[str, Callable[[], Model]] = {
+    "api.ApiKey": _project_api_key,
+    "api.IdempotencyRecord": _idempotency_record,
+    "axes.AccessAttempt": _simple(
+        "axes.AccessAttempt", **_AXES, get_data="", post_data="", failures_since_start=1
+    ),
+    "axes.AccessLog": _simple("axes.AccessLog", **_AXES),
+    "axes.AccessFailureLog": _simple("axes.AccessFailureLog", **_AXES),
+    "calls.DialAttempt": _dial_attempt,
+    "calls.DispatchDecision": _dispatch_decision,
+    "calls.OutboundSwitch": _outbound_switch,
     "auth.Group": _simple("auth.Group", name="admin-test-group"),
     "auth.User": _simple("auth.User", username="admin-test-user"),
     "rest_framework_api_key.APIKey": _api_key,

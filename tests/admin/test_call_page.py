@@ -80,7 +80,10 @@ def test_call_page_shows_the_conversation(call, manager_client):
     assert "&quot;order_number&quot;: &quot;NW-48213&quot;" in html
     assert "183 ms" in html
     # Recording, analysis, costs.
-    assert '<audio class="vo-audio" controls preload="none" src="https://storage.example.com/recordings/call-1.wav"' in html
+    assert (
+        '<audio class="vo-audio" controls preload="none" src="https://storage.example.com/recordings/call-1.wav"'
+        in html
+    )
     assert "Riley confirmed the order shipped" in html
     assert "issue_resolved" in html
     assert "Language model" in html and "$0.0178" in html
@@ -201,3 +204,19 @@ def test_recording_origin_is_allowed_by_the_page_csp(call, manager_client):
     assert response._csp_update == {"media-src": ["'self'", "https://storage.example.com"]}
     bare = CallFactory(recording_url="")
     assert not hasattr(manager_client.get(reverse("admin:calls_call_change", args=[bare.pk])), "_csp_update")
+
+
+def test_replay_action_on_the_events_changelist(manager_client, viewer_client):
+    event = WebhookEventFactory(state=EventState.FAILED, error="boom")
+    url = reverse("admin:calls_webhookevent_changelist")
+    assert "replay_selected" not in viewer_client.get(url).content.decode()
+    viewer_client.post(url, {"action": "replay_selected", "_selected_action": [event.pk]})
+    event.refresh_from_db()
+    assert event.state == EventState.FAILED
+    assert "replay_selected" in manager_client.get(url).content.decode()
+    response = manager_client.post(
+        url, {"action": "replay_selected", "_selected_action": [event.pk]}, follow=True
+    )
+    assert "Replayed 1 event(s)." in response.content.decode()
+    event.refresh_from_db()
+    assert event.state != EventState.FAILED and event.error == ""

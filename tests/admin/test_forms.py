@@ -120,3 +120,18 @@ def test_valid_appointment_is_saved(manager_client):
     response = manager_client.post(reverse("admin:tools_appointment_add"), data)
     assert response.status_code == 302
     assert Appointment.objects.filter(confirmation_code="GOODONE").exists()
+
+
+def test_do_not_call_action(manager_client, viewer_client):
+    first, second = CustomerFactory(), CustomerFactory()
+    url = reverse("admin:calls_customer_changelist")
+    payload = {"action": "put_on_do_not_call_list", "_selected_action": [first.pk, second.pk]}
+    assert "put_on_do_not_call_list" not in viewer_client.get(url).content.decode()
+    viewer_client.post(url, payload)
+    assert not Customer.objects.filter(do_not_call=True).exists()
+    response = manager_client.post(url, payload, follow=True)
+    assert "2 customer(s) are on the do-not-call list." in response.content.decode()
+    for customer in (first, second):
+        customer.refresh_from_db()
+        assert customer.do_not_call and customer.do_not_call_source == "admin"
+        assert customer.do_not_call_reason == "Set in the admin by manager"

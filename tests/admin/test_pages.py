@@ -21,7 +21,14 @@ pytestmark = pytest.mark.django_db
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 IDS = [model._meta.label for model, _ in REGISTERED]
-READ_ONLY_LEDGERS = {"calls.WebhookEvent", "tools.ToolInvocation", "calls.TranscriptTurn", "calls.Call"}
+READ_ONLY_LEDGERS = {
+    "calls.WebhookEvent",
+    "tools.ToolInvocation",
+    "calls.TranscriptTurn",
+    "calls.Call",
+    "calls.DispatchDecision",
+    "calls.DialAttempt",
+}
 
 
 def urls(model: type[Model], obj: Model) -> dict[str, str]:

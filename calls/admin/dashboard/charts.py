@@ -33,9 +33,8 @@ def _nice_max(value: float, *, integer: bool = False) -> float:
 def _fmt(value: float, unit: str) -> str:
     if unit == "$":
         return f"${value:,.2f}"
-    if float(value).is_integer():
-        return f"{int(value):,}{unit}"
-    return f"{value:,.1f}{unit}"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
 
 
 def _frame(chart_id: str, title: str, body: list[str], y_max: float, unit: str) -> SafeString:
@@ -60,15 +59,18 @@ def _frame(chart_id: str, title: str, body: list[str], y_max: float, unit: str) 
 
 
 def _x_labels(labels: Sequence[str], step_w: float) -> list[str]:
+    """About ten labels, always including the last day (today), never two crowded together."""
     every = max(1, math.ceil(len(labels) / 10))
+    shown = list(range(0, len(labels), every))
+    if shown:
+        shown[-1] = len(labels) - 1  # the last regular slot is less than `every` before it
     out = []
-    for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
-            x = PAD_LEFT + step_w * (i + 0.5)
-            out.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" text-anchor="middle">'
-                f"{escape(label)}</text>"
-            )
+    for i in shown:
+        x = PAD_LEFT + step_w * (i + 0.5)
+        out.append(
+            f'<text x="{x:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" text-anchor="middle">'
+            f"{escape(labels[i])}</text>"
+        )
     return out
 
 

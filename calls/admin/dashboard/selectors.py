@@ -106,10 +106,11 @@ def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData
         )
         .order_by()
     )
-    for row in tool_rows:
-        stats = by_day.get(row["day"])
+    for tool_row in tool_rows:
+        stats = by_day.get(tool_row["day"])
         if stats is not None:
-            stats.tool_calls, stats.tool_errors, stats.p95_latency_ms = row["n"], row["errors"], row["p95"]
+            stats.tool_calls, stats.tool_errors = tool_row["n"], tool_row["errors"]
+            stats.p95_latency_ms = tool_row["p95"]
     overall = invocations.aggregate(p95=PercentileCont("latency_ms", 0.95))
 
     ordered = [by_day[d] for d in sorted(by_day)]
