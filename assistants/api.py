@@ -5,10 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from simple_history.utils import update_change_reason
 
 from assistants.models import Assistant, PhoneNumber
-from assistants.serializers import AssistantSerializer, PhoneNumberSerializer
+from assistants.serializers import AssistantSerializer, PhoneNumberBindSerializer, PhoneNumberSerializer
+from assistants.services import assistant_request_push, phone_number_bind
 from voiceops.api.base import ApiModelViewSet, ApiReadOnlyViewSet
 from voiceops.api.filters import AssistantFilter, PhoneNumberFilter
 from voiceops.api.scopes import Scope
@@ -32,15 +36,27 @@ class AssistantViewSet(ApiModelViewSet):
 
     def _reason(self) -> str:
         # Ops ask "who changed this prompt?": the history row names the API key.
-        return f"API key {self.request.auth.name} ({self.request.auth.prefix})"[:100]
+        return f"API key {self.api_key.name} ({self.api_key.prefix})"[:100]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         assistant = serializer.save()
         update_change_reason(assistant, self._reason())
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert serializer.instance is not None
         serializer.instance._change_reason = self._reason()
         serializer.save()
+
+    @extend_schema(
+        request=None,
+        responses={202: AssistantSerializer},
+        summary="Push the assistant to Vapi (queued; push_state turns pending, then in-sync or failed)",
+    )
+    @action(detail=True, methods=["post"])
+    def push(self, request: Request, pk: str | None = None) -> Response:
+        assistant = self.get_object()
+        assistant_request_push(assistant=assistant)
+        return Response(AssistantSerializer(self.get_queryset().get(pk=assistant.pk)).data, status=202)
 
 
 @extend_schema_view(
@@ -55,3 +71,18 @@ class PhoneNumberViewSet(ApiReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[PhoneNumber]:
         return PhoneNumber.objects.order_by("number")
+
+    @extend_schema(
+        request=PhoneNumberBindSerializer,
+        responses=PhoneNumberSerializer,
+        summary="Route the number's inbound calls to an assistant (null: ask our server per call)",
+    )
+    @action(detail=True, methods=["post"])
+    def bind(self, request: Request, pk: str | None = None) -> Response:
+        phone_number = self.get_object()
+        form = PhoneNumberBindSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        phone_number = phone_number_bind(
+            phone_number=phone_number, assistant=form.validated_data["assistant"]
+        )
+        return Response(PhoneNumberSerializer(phone_number).data)

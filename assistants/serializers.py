@@ -9,6 +9,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from assistants.models import Assistant, PhoneNumber
+from assistants.validation import assistant_config_errors
 from tools.models import Tool
 
 SYNC_FIELDS = [
@@ -92,11 +93,22 @@ class AssistantSerializer(serializers.ModelSerializer):
             "success_rubric",
             "server_messages",
             "metadata",
+            "recording_enabled",
+            "recording_format",
+            "push_requested_at",
             *SYNC_FIELDS,
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [*SYNC_FIELDS, "created_at", "updated_at"]
+        read_only_fields = [*SYNC_FIELDS, "push_requested_at", "created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # One set of rules with the admin and the push (assistants.validation); only the
+        # fields sent are checked, so a PATCH is judged on what it changes.
+        errors = assistant_config_errors(data=attrs, partial=True)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def validate_end_call_phrases(self, value: Any) -> list[str]:
         return _list_of_strings(value, field="end_call_phrases")

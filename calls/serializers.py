@@ -9,6 +9,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from assistants.models import Assistant, PhoneNumber
 from calls.enums import Outcome
 from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
 from calls.models.customers import validate_time_zone
@@ -118,6 +119,39 @@ def _variables(value: Any) -> dict[str, Any]:
     if len(value) > 100:
         raise serializers.ValidationError("At most 100 variables.")
     return value
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Call a customer now",
+            request_only=True,
+            value={
+                "assistant": 1,
+                "customer_number": "+12025550123",
+                "customer_name": "Ada Lovelace",
+                "variables": {"appointment_time": "Tuesday at 3 pm"},
+            },
+        )
+    ]
+)
+class CallCreateSerializer(serializers.Serializer):
+    assistant = serializers.PrimaryKeyRelatedField(queryset=Assistant.objects.all())
+    customer_number = PhoneNumberField(help_text="E.164, e.g. +12025550123.")
+    customer_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    phone_number = serializers.PrimaryKeyRelatedField(
+        queryset=PhoneNumber.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The number to call from; default VAPI_PHONE_NUMBER_ID.",
+    )
+    variables = serializers.JSONField(
+        required=False, default=dict, help_text="assistantOverrides.variableValues: name to value."
+    )
+
+    def validate_variables(self, value: Any) -> dict[str, Any]:
+        return _variables(value)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -269,6 +303,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "phone_number",
             "phone_numbers",
             "state",
+            "state_reason",
+            "state_changed_at",
             "starts_at",
             "ends_at",
             "max_concurrent_calls",
@@ -284,7 +320,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["state", "created_at", "updated_at"]
+        read_only_fields = ["state", "state_reason", "state_changed_at", "created_at", "updated_at"]
         extra_kwargs = {"phone_numbers": {"required": False}}
 
     def validate_default_region(self, value: str) -> str:
@@ -331,3 +367,44 @@ class CampaignSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    number = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class AcceptedRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    number = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    time_zone = serializers.CharField(allow_blank=True)
+    variables = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    new_customer = serializers.BooleanField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    """What the CSV upload accepted and rejected (row by row, with the reason)."""
+
+    dry_run = serializers.BooleanField()
+    total_rows = serializers.IntegerField()
+    accepted_count = serializers.IntegerField()
+    rejected_count = serializers.IntegerField()
+    created_recipients = serializers.IntegerField()
+    created_customers = serializers.IntegerField()
+    accepted = AcceptedRowSerializer(many=True)
+    rejected = RejectedRowSerializer(many=True)
+
+
+class RecipientUploadSerializer(serializers.Serializer):
+    csv = serializers.CharField(
+        trim_whitespace=False,
+        help_text="CSV text with a header row: number (required), name, timezone, and any variable columns.",
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="Validate only; add nothing.")
+
+
+class RecipientUploadFileSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A UTF-8 CSV file.")
+    dry_run = serializers.BooleanField(default=False)

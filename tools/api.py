@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tools.models import Appointment, Resource, Tool
-from tools.serializers import AppointmentSerializer, ResourceSerializer, ToolSerializer
+from tools.serializers import (
+    AppointmentBookSerializer,
+    AppointmentRescheduleSerializer,
+    AppointmentSerializer,
+    ResourceSerializer,
+    ToolSerializer,
+)
+from tools.services.appointments import appointment_book, appointment_cancel, appointment_reschedule
 from voiceops.api.base import ApiReadOnlyViewSet
 from voiceops.api.filters import AppointmentFilter, ToolFilter
 from voiceops.api.scopes import Scope
@@ -57,6 +65,9 @@ class ResourceViewSet(ApiReadOnlyViewSet):
     retrieve=extend_schema(summary="One appointment"),
 )
 class AppointmentViewSet(ApiReadOnlyViewSet):
+    """Writes go through tools.services.appointments, the same code the voice tools use, so the
+    database's exclusion constraint (no overlapping active bookings) is the one guarantee."""
+
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilter
     ordering_fields = ["starts_at", "created_at"]
@@ -64,3 +75,33 @@ class AppointmentViewSet(ApiReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return Appointment.objects.order_by("starts_at", "id")
+
+    @extend_schema(
+        summary="Book an appointment (409 slot_taken when the slot is gone)",
+        request=AppointmentBookSerializer,
+        responses={201: AppointmentSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        form = AppointmentBookSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        appointment = appointment_book(**form.validated_data)
+        return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=AppointmentSerializer, summary="Cancel an appointment")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        appointment = appointment_cancel(appointment=self.get_object())
+        return Response(AppointmentSerializer(appointment).data)
+
+    @extend_schema(
+        request=AppointmentRescheduleSerializer,
+        responses={201: AppointmentSerializer},
+        summary="Move an appointment; answers the new booking (the old one is marked rescheduled)",
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        form = AppointmentRescheduleSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        moved = appointment_reschedule(appointment=appointment, starts_at=form.validated_data["starts_at"])
+        return Response(AppointmentSerializer(moved).data, status=status.HTTP_201_CREATED)

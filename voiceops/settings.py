@@ -203,12 +203,17 @@ API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="default")
 API_IDEMPOTENCY_WAIT_SECONDS = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=5.0)
 API_IDEMPOTENCY_LOCK_SECONDS = env.float("API_IDEMPOTENCY_LOCK_SECONDS", default=120.0)
 API_IDEMPOTENCY_RETENTION_HOURS = env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
+    "task": "voiceops.api.tasks.idempotency_records_purge_task",
+    "schedule": 3600.0,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "voiceops API",
     "DESCRIPTION": "Operations backend for Vapi voice agents.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["voiceops.api.schema.api_endpoints_only"],
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from calls.models import Call, TranscriptTurn
-from calls.serializers import CallSerializer
+from calls.serializers import CallCreateSerializer, CallSerializer
+from calls.services.outbound import call_place_outbound
 from tools.models import ToolInvocation
 from voiceops.api.base import ApiViewSet
 from voiceops.api.filters import CallFilter
+from voiceops.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent, service_idempotency_key
 from voiceops.api.pagination import CreatedCursorPagination
 from voiceops.api.scopes import Scope
 
@@ -36,3 +40,26 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
     def get_queryset(self) -> QuerySet[Call]:
         return calls_with_details()
+
+    @extend_schema(
+        summary="Place an outbound call now",
+        request=CallCreateSerializer,
+        responses={201: CallSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        form = CallCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        call = call_place_outbound(
+            assistant=data["assistant"],
+            customer_number=str(data["customer_number"]),
+            phone_number=data["phone_number"],
+            variables=data["variables"],
+            customer_name=data["customer_name"],
+            idempotency_key=service_idempotency_key(request=request),
+        )
+        return Response(
+            CallSerializer(calls_with_details().get(pk=call.pk)).data, status=status.HTTP_201_CREATED
+        )

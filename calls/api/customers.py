@@ -37,6 +37,7 @@ class CustomerViewSet(ApiModelViewSet):
         serializer.instance = customer_create(data=serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, Customer)
         serializer.instance = customer_update(customer=serializer.instance, data=serializer.validated_data)
 
     @extend_schema(

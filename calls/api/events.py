@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from calls.models import WebhookEvent
 from calls.serializers import WebhookEventSerializer
+from calls.services.events import webhook_event_replay
 from voiceops.api.base import ApiReadOnlyViewSet
 from voiceops.api.filters import WebhookEventFilter
 from voiceops.api.pagination import ReceivedCursorPagination
@@ -26,3 +30,15 @@ class WebhookEventViewSet(ApiReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[WebhookEvent]:
         return WebhookEvent.objects.all()
+
+    @extend_schema(
+        request=None,
+        responses=WebhookEventSerializer,
+        summary="Process the event again from its stored body (admin scope)",
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        webhook_event_replay(event=event)
+        event.refresh_from_db()
+        return Response(WebhookEventSerializer(event).data)

@@ -197,3 +197,12 @@ def test_keys_expire_after_the_retention_period(writer, settings):
     IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(hours=25))
     assert idempotency_records_purge() == 1
     assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_purge_task_is_scheduled_and_runs(settings):
+    from voiceops.api.tasks import idempotency_records_purge_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["api-idempotency-purge"]
+    assert entry["task"] == idempotency_records_purge_task.name
+    assert idempotency_records_purge_task.delay() is not None

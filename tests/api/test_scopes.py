@@ -67,6 +67,19 @@ OPERATIONS = [
     ("get", "/api/v1/appointments/{appointment}/", R),
     ("get", "/api/v1/webhook-events/", R),
     ("get", "/api/v1/webhook-events/{event}/", R),
+    ("post", "/api/v1/webhook-events/{event}/replay/", AD),
+    ("post", "/api/v1/calls/", CL),
+    ("post", "/api/v1/assistants/{assistant}/push/", A),
+    ("post", "/api/v1/phone-numbers/{phone_number}/bind/", A),
+    ("post", "/api/v1/campaigns/{campaign}/start/", CA),
+    ("post", "/api/v1/campaigns/{campaign}/pause/", CA),
+    ("post", "/api/v1/campaigns/{campaign}/resume/", CA),
+    ("post", "/api/v1/campaigns/{campaign}/cancel/", CA),
+    ("get", "/api/v1/campaigns/{campaign}/progress/", R),
+    ("post", "/api/v1/campaigns/{campaign}/recipients/upload/", CA),
+    ("post", "/api/v1/appointments/", AP),
+    ("post", "/api/v1/appointments/{appointment}/cancel/", AP),
+    ("post", "/api/v1/appointments/{appointment}/reschedule/", AP),
 ]
 
 

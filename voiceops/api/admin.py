@@ -35,15 +35,15 @@ class ApiKeyAdmin(APIKeyModelAdmin):
         "expiry_date",
         "_has_expired",
         "revoked",
-    )
-    list_filter = ("revoked", "created")
+    )  # type: ignore[assignment]
+    list_filter = ("revoked", "created")  # type: ignore[assignment]
 
     @admin.display(description="Scopes")
     def scopes_display(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes) or "-"
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> tuple[str, ...]:
-        return (*super().get_readonly_fields(request, obj), "last_used_at")
+        return (*super().get_readonly_fields(request, obj), "last_used_at")  # type: ignore[return-value]
 
 
 # The library registers its own (unused) key model; one "API keys" page avoids confusion.
@@ -53,7 +53,7 @@ if admin.site.is_registered(APIKey):
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(admin.ModelAdmin):
-    list_display = ("key", "api_key", "state", "response_status", "created_at")
+    list_display = ("key", "api_key", "state", "response_status", "created_at")  # type: ignore[assignment]
     list_filter = ("state",)
     search_fields = ("key",)
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
@@ -37,7 +37,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if not KEY_FORMAT.match(key):
             raise exceptions.AuthenticationFailed("The API key is malformed.", code="invalid_api_key")
         try:
-            api_key = ApiKey.objects.get_from_key(key)
+            api_key = cast(ApiKey, ApiKey.objects.get_from_key(key))
         except ApiKey.DoesNotExist:
             raise exceptions.AuthenticationFailed(
                 "The API key is unknown or revoked.", code="invalid_api_key"

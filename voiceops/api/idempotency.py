@@ -58,7 +58,7 @@ def request_fingerprint(*, request: Request) -> str:
     except (ValueError, UnicodeDecodeError):
         body = raw
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b"\n" + request.path.encode() + b"\n")
+    digest.update((request.method or "").encode() + b"\n" + request.path.encode() + b"\n")
     digest.update(body)
     return digest.hexdigest()
 
@@ -73,6 +73,17 @@ def _header_key(request: Request) -> str | None:
             {HEADER: [f"Must be 1-{MAX_KEY_LENGTH} printable ASCII characters, such as a UUID."]}
         )
     return value
+
+
+def service_idempotency_key(*, request: Request) -> str | None:
+    """A key for the service's own dedupe (e.g. the dial-attempt ledger), scoped to the API key.
+
+    Hashed so any header value fits the service's column and keys of two API keys never meet.
+    """
+    key = _header_key(request)
+    if key is None or not isinstance(request.auth, ApiKey):
+        return None
+    return f"api:{request.auth.prefix}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 def _settings_seconds(name: str, default: float) -> float:
@@ -186,6 +197,7 @@ def idempotent(func: Callable[..., Response]) -> Callable[..., Response]:
             if isinstance(outcome, Response):
                 return outcome
         record = outcome
+        assert isinstance(record, IdempotencyRecord)
         try:
             try:
                 response = func(view, request, *args, **kwargs)

@@ -13,7 +13,7 @@ from rest_framework import serializers
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable, e.g. validation_error, not_found.")
     message = serializers.CharField(help_text="A sentence for humans.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Field path (dotted for nested input) to its messages; empty unless the input was invalid.",
     )
@@ -81,3 +81,8 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <key>`; create keys with `manage.py create_api_key` or in the admin.",
         }
+
+
+def api_endpoints_only(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """Preprocessing hook: the schema describes /api/v1/ alone (not the webhook, admin or probes)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
