@@ -11,6 +11,7 @@ Bad input never raises: every toolCallList entry gets a ``result`` or an ``error
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import structlog
 from tools.execution import ToolRuntime, invocation_answer
 from tools.registry import get_spec
 from tools.speech import one_line
+from voiceops import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +120,7 @@ def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -
             results.append({"toolCallId": "", "name": item.name, "error": MISSING_ID_ERROR})
             continue
         spec = get_spec(item.name) if item.name else None
+        started = time.perf_counter()
         answer = invocation_answer(
             runtime=runtime,
             tool_call_id=item.tool_call_id,
@@ -125,6 +128,9 @@ def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -
             arguments=item.arguments,
             arguments_error=item.arguments_error,
             spec=spec,
+        )
+        metrics.tool_observed(
+            item.name if spec else "unknown", "error" if answer.error else "ok", time.perf_counter() - started
         )
         entry = {"toolCallId": item.tool_call_id, "name": item.name}
         if answer.error:

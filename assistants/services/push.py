@@ -25,6 +25,7 @@ from assistants.models import Assistant, DriftState, PushState
 from assistants.payload import METADATA_ID_KEY, assistant_payload, payload_hash, update_body
 from assistants.services.credentials import webhook_credential_ensure
 from assistants.validation import assistant_validate
+from voiceops import metrics
 from voiceops.errors import DomainError
 from voiceops.vapi.client import VapiClient, VapiError, VapiNotFound, VapiServerError, VapiTimeout, get_client
 
@@ -160,9 +161,12 @@ def assistant_push(*, assistant: Assistant, final_attempt: bool = True) -> PushR
                 retrying=keep_pending,
                 error=message[:300],
             )
+            if not keep_pending:
+                metrics.push_failed(f"vapi-{exc.status or 'unavailable'}")
             failure = AssistantPushError(message, retryable=retryable, retry_after=exc.retry_after)
         except DomainError as exc:
             rows.update(push_state=PushState.FAILED, push_error=exc.message)
+            metrics.push_failed("invalid-config")
             log.warning("assistants.push.refused", assistant_id=locked.pk, error=exc.message[:300])
             failure = AssistantPushError(exc.message, retryable=False, fields=exc.fields)
     assistant.refresh_from_db()

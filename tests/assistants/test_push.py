@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 import responses
+from prometheus_client import REGISTRY
 
 from assistants.models import Assistant, DriftState, PushState
 from assistants.payload import payload_hash
@@ -149,8 +150,11 @@ def test_vapi_400_fails_at_once_without_retry(vapi, northwind):
         status=400,
     )
 
+    labels = {"reason": "vapi-400"}
+    failures_before = REGISTRY.get_sample_value("voiceops_push_failures_total", labels) or 0
     assert assistant_push_task.delay(northwind.pk).get() == "failed"
     assert len(calls_to(vapi, "POST", "/assistant")) == 1
+    assert REGISTRY.get_sample_value("voiceops_push_failures_total", labels) == failures_before + 1
     northwind.refresh_from_db()
     assert northwind.push_state == PushState.FAILED
     assert "property foo should not exist" in northwind.push_error

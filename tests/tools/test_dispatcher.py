@@ -455,3 +455,15 @@ def test_a_very_long_tool_call_id_is_answered_verbatim_and_still_idempotent():
     assert len(RUNS) == 1
     other = answer(tool_call("echo_tool", {"text": "long"}, call_id="call_" + "x" * 299 + "y"))
     assert "result" in other[0] and len(RUNS) == 2
+
+
+@pytest.mark.django_db
+def test_each_tool_call_is_timed_in_the_tool_latency_histogram():
+    from prometheus_client import REGISTRY
+
+    from tests.tools.helpers import ask
+
+    labels = {"tool": "unknown", "outcome": "error"}
+    before = REGISTRY.get_sample_value("voiceops_tool_duration_seconds_count", labels) or 0
+    ask("no_such_tool", {})
+    assert REGISTRY.get_sample_value("voiceops_tool_duration_seconds_count", labels) == before + 1

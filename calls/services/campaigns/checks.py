@@ -20,6 +20,7 @@ from phonenumbers import timezone as pn_timezone
 
 from calls.enums import ACTIVE_ATTEMPT_STATES, DIALED_ATTEMPT_STATES, DecisionRule
 from calls.models import Campaign, CampaignRecipient, Customer, DialAttempt, DispatchDecision, OutboundSwitch
+from voiceops import metrics
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def decision_record(
     customer: Customer | None = None,
     attempt: DialAttempt | None = None,
 ) -> DispatchDecision:
+    metrics.dispatch_decided(verdict.rule)
     return DispatchDecision.objects.create(
         at=at,
         campaign=campaign,
