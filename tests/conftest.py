@@ -1,4 +1,5 @@
 """Shared fixtures: Vapi fixture loading by name."""
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """factory_boy factories for every model. Numbers use the fictional 555-01xx range."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -3,6 +3,7 @@
 Only environment defaults change here, so tests exercise the same settings module that
 production runs. DATABASE_URL/REDIS_URL may still be overridden from the environment.
 """
+
 import os
 
 _DEFAULTS = {

@@ -1,4 +1,5 @@
 """Tools the assistant may call, their invocations, and bookable resources."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """voiceops: the self-hosted operations backend for Vapi voice agents."""
+
 from voiceops.celery import app as celery_app
 
 __all__ = ("celery_app",)

@@ -1,4 +1,5 @@
 """The domain error hierarchy. Services raise these; views and the admin translate them."""
+
 from __future__ import annotations
 
 

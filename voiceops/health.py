@@ -1,4 +1,5 @@
 """Liveness and readiness probes for load balancers and docker-compose healthchecks."""
+
 from __future__ import annotations
 
 from django.conf import settings

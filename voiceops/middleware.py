@@ -5,6 +5,7 @@ Why: when Postgres is down, a webhook sender (Vapi) and a load balancer should s
 payload. Connection attempts are bounded by ``connect_timeout`` (settings), so the 503 is
 quick; ``CONN_HEALTH_CHECKS`` lets the next request reconnect once the database is back.
 """
+
 from __future__ import annotations
 
 import sys

@@ -3,7 +3,9 @@
 Defaults are safe for production (DEBUG off, secure cookies when not DEBUG);
 `.env` beside manage.py is read when present, and `.env.example` documents all names.
 """
+
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -241,7 +243,7 @@ CELERY_BEAT_SCHEDULE["assistants-drift-check"] = {
 # --- logging: structured, one line per event --------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -1,4 +1,5 @@
 """Top-level URLs. Each area owns its own urls module; this file only includes them."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -1,4 +1,5 @@
 """Two pushes of one assistant at the same time create it in Vapi once (row lock)."""
+
 from __future__ import annotations
 
 import json

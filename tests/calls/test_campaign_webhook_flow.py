@@ -1,4 +1,5 @@
 """Campaign calls through the real webhook: an end-of-call report drives the retry policy and refills."""
+
 from __future__ import annotations
 
 import pytest

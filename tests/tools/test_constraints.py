@@ -1,4 +1,5 @@
 """Booking and tool-call invariants enforced by Postgres."""
+
 import datetime as dt
 
 import pytest
@@ -22,8 +23,9 @@ def test_overlapping_active_appointments_of_one_resource_are_rejected():
 
 def test_back_to_back_appointments_are_allowed():
     first = AppointmentFactory()
-    second = AppointmentFactory(resource=first.resource, starts_at=first.ends_at,
-                                ends_at=first.ends_at + dt.timedelta(minutes=30))
+    second = AppointmentFactory(
+        resource=first.resource, starts_at=first.ends_at, ends_at=first.ends_at + dt.timedelta(minutes=30)
+    )
     assert second.pk
 
 

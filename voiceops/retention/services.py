@@ -82,6 +82,8 @@ def _scopes(*, now: dt.datetime, default_days: int) -> list[Scope]:
         )
     ]
     for campaign_id, days in overrides:
+        if days is None:  # excluded by the query above; narrows the type
+            continue
         campaign_cutoff = now - dt.timedelta(days=days)
         scopes.append(
             Scope(

@@ -1,4 +1,5 @@
 """``python manage.py tools_sync``: create a Tool row for every tool declared in code."""
+
 from django.core.management.base import BaseCommand
 
 from tools.registry import all_specs, tools_sync

@@ -273,7 +273,8 @@ class Deliverer:
             self.record(lost)
             return lost
         body = json.dumps({"message": message}, separators=(",", ":"), ensure_ascii=False).encode()
-        plan = server.get("backoffPlan") if isinstance(server.get("backoffPlan"), dict) else {}
+        raw_plan = server.get("backoffPlan")
+        plan: JSON = raw_plan if isinstance(raw_plan, dict) else {}
         retries = int(plan.get("maxRetries", 0) or 0)
         attempt = 0
         while True:

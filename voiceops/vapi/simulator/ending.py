@@ -16,7 +16,44 @@ from voiceops.vapi.simulator.messages import costs_for, envelope, recording_urls
 from voiceops.vapi.simulator.scenarios import render
 
 if TYPE_CHECKING:
-    from voiceops.vapi.simulator.player import CallPlayer
+    from typing import Protocol
+
+    from voiceops.vapi.simulator.messages import Conversation
+    from voiceops.vapi.simulator.runner import Simulator
+    from voiceops.vapi.simulator.scenarios import Scenario
+
+    class _Player(Protocol):
+        """What Ending needs from its host class (CallPlayer)."""
+
+        sim: Simulator
+        call_id: str
+        assistant: dict[str, Any]
+        customer: dict[str, Any]
+        phone_number: dict[str, Any] | None
+        context: dict[str, Any]
+        conversation: Conversation
+        scenario: Scenario | None
+        t: float
+        t_connected: float | None
+
+        def _ms(self, t: float) -> int: ...
+        def _iso(self, t: float) -> str: ...
+        def sleep(self, seconds: float) -> None: ...
+        def status(self, value: str, **extra: Any) -> None: ...
+        def snapshot(self) -> dict[str, Any]: ...
+        def server(self) -> dict[str, Any]: ...
+        def send(
+            self,
+            kind: str,
+            fields: dict[str, Any] | None = None,
+            *,
+            server: dict[str, Any] | None = None,
+            artifact: bool = True,
+        ) -> Any: ...
+        def flush(self) -> None: ...
+        def deliver(self, message: dict[str, Any], *, server: dict[str, Any]) -> Any: ...
+        def report(self, *, reason: str, ended_at: str, connected: bool) -> dict[str, Any]: ...
+
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
@@ -26,7 +63,7 @@ ANALYSIS_SECONDS = 6.0
 class Ending:
     """Mixed into CallPlayer."""
 
-    def end(self: CallPlayer, reason: str) -> None:
+    def end(self: _Player, reason: str) -> None:
         connected = self.t_connected is not None
         ended_at = self._iso(self.t)
         self.sim.store.call_patch(self.call_id, endedReason=reason, endedAt=ended_at)
@@ -39,7 +76,7 @@ class Ending:
             self.send("end-of-call-report", report, artifact=False)
         self.flush()
 
-    def report(self: CallPlayer, *, reason: str, ended_at: str, connected: bool) -> JSON:
+    def report(self: _Player, *, reason: str, ended_at: str, connected: bool) -> JSON:
         seconds = round((self.t - ANALYSIS_SECONDS - (self.t_connected or 0)), 3) if connected else 0.0
         call = self.snapshot()
         analysed = connected and self.conversation.spoken_count() >= 2
@@ -51,7 +88,9 @@ class Ending:
             analysis = render(dict(self.scenario.analysis), self.context)
         elif analysed:
             analysis = {"summary": "The assistant left a voicemail.", "successEvaluation": "false"}
-        cost, costs, breakdown = (0.0, [], {})
+        cost: float = 0.0
+        costs: list[JSON] = []
+        breakdown: JSON = {}
         if connected:
             cost, costs, breakdown = costs_for(
                 call=call,
@@ -104,7 +143,7 @@ class Ending:
         )
         return fields
 
-    def finish_cancelled(self: CallPlayer) -> None:
+    def finish_cancelled(self: _Player) -> None:
         """Deleted mid-call: Vapi hangs up; the call is gone from the API afterwards."""
         try:
             scheduled = self.t == 0.0

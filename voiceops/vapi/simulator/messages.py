@@ -42,7 +42,8 @@ def resolved_assistant(assistant: JSON | None, overrides: JSON | None) -> JSON:
 
 
 def system_prompt(assistant: JSON) -> str:
-    model = assistant.get("model") if isinstance(assistant.get("model"), dict) else {}
+    raw_model = assistant.get("model")
+    model: JSON = raw_model if isinstance(raw_model, dict) else {}
     for message in model.get("messages") or []:
         if isinstance(message, dict) and message.get("role") == "system":
             return str(message.get("content", ""))
@@ -187,9 +188,11 @@ def costs_for(
 ) -> tuple[float, list[JSON], JSON]:
     """Plausible ``cost``, ``costs[]`` and ``costBreakdown`` from the call's length and words."""
     minutes = round(seconds / 60, 4)
-    model = assistant.get("model") if isinstance(assistant.get("model"), dict) else {}
-    voice = assistant.get("voice") if isinstance(assistant.get("voice"), dict) else {}
-    transcriber = assistant.get("transcriber") if isinstance(assistant.get("transcriber"), dict) else {}
+    raw_model, raw_voice = assistant.get("model"), assistant.get("voice")
+    raw_transcriber = assistant.get("transcriber")
+    model: JSON = raw_model if isinstance(raw_model, dict) else {}
+    voice: JSON = raw_voice if isinstance(raw_voice, dict) else {}
+    transcriber: JSON = raw_transcriber if isinstance(raw_transcriber, dict) else {}
     turns = max(conversation.spoken_count(), 1)
     prompt_tokens, completion_tokens = 900 * turns, 40 * turns
     characters = conversation.bot_characters()

@@ -19,7 +19,36 @@ import structlog
 from voiceops.vapi.simulator.scenarios import fill_arguments
 
 if TYPE_CHECKING:
-    from voiceops.vapi.simulator.player import CallPlayer
+    from typing import Protocol
+
+    from voiceops.vapi.simulator.messages import Conversation
+    from voiceops.vapi.simulator.runner import Simulator
+
+    class _Player(Protocol):
+        """What ToolTurns needs from its host class (CallPlayer)."""
+
+        sim: Simulator
+        call_id: str
+        assistant: dict[str, Any]
+        context: dict[str, Any]
+        conversation: Conversation
+        tool_calls: list[dict[str, Any]]
+        t: float
+
+        def send(
+            self,
+            kind: str,
+            fields: dict[str, Any] | None = None,
+            *,
+            server: dict[str, Any] | None = None,
+            artifact: bool = True,
+        ) -> Any: ...
+        def since_connected(self) -> float: ...
+        def history_fields(self) -> dict[str, Any]: ...
+        def find_tool(self, name: str) -> dict[str, Any] | None: ...
+        def tool_answer(self, delivery: Any, call_id: str) -> tuple[str, str]: ...
+        def _hang_watch(self, answered: threading.Event) -> None: ...
+
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
@@ -33,28 +62,34 @@ def tool_call_id() -> str:
 class ToolTurns:
     """Mixed into CallPlayer."""
 
-    def find_tool(self: CallPlayer, name: str) -> JSON | None:
+    def find_tool(self: _Player, name: str) -> JSON | None:
         """The assistant's definition of a function tool: inline ``model.tools`` or ``model.toolIds``."""
-        model = self.assistant.get("model") if isinstance(self.assistant.get("model"), dict) else {}
+        raw_model = self.assistant.get("model")
+        model: JSON = raw_model if isinstance(raw_model, dict) else {}
         candidates = [t for t in (model.get("tools") or []) if isinstance(t, dict)]
         for tool_id in model.get("toolIds") or []:
             stored = self.sim.store.get("tools", str(tool_id))
             if stored:
                 candidates.append(stored)
         for tool in candidates:
-            function = tool.get("function") if isinstance(tool.get("function"), dict) else {}
+            raw_function = tool.get("function")
+            function: JSON = raw_function if isinstance(raw_function, dict) else {}
             if tool.get("type", "function") == "function" and function.get("name") == name:
                 return {k: v for k, v in tool.items() if k not in ("id", "orgId", "createdAt", "updatedAt")}
         return None
 
-    def tool(self: CallPlayer, name: str, hints: JSON) -> None:
+    def tool(self: _Player, name: str, hints: JSON) -> None:
         definition = self.find_tool(name)
         if definition is None:
             log.info("simulator.tool.missing", call_id=self.call_id, tool=name)
             self.context["result"] = "I'm sorry, I can't help with that on this call."
             return
         arguments = fill_arguments(hints, (definition.get("function") or {}).get("parameters"))
-        call = {"id": tool_call_id(), "type": "function", "function": {"name": name, "arguments": arguments}}
+        call: JSON = {
+            "id": tool_call_id(),
+            "type": "function",
+            "function": {"name": name, "arguments": arguments},
+        }
         self.conversation.tool_calls([call], self.since_connected())
         self.send("conversation-update", self.history_fields())
         server = (
@@ -88,7 +123,7 @@ class ToolTurns:
         self.context["result"] = spoken
         self.send("conversation-update", self.history_fields())
 
-    def _hang_watch(self: CallPlayer, answered: threading.Event) -> None:
+    def _hang_watch(self: _Player, answered: threading.Event) -> None:
         if not answered.wait(self.sim.config.hang_after):
             self.send("hang")
 
