@@ -23,7 +23,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from assistants import vapi_enums
 from assistants.models import Assistant, DriftState, PhoneNumber, PushState
 from assistants.selectors import assistant_versions, assistant_versions_diff
 from assistants.services import (
@@ -36,6 +35,7 @@ from assistants.services import (
 )
 from assistants.validation import CONFIG_FIELDS
 from voiceops.errors import DomainError
+from voiceops.vapi import enums as vapi_enums
 from voiceops.vapi.client import VapiError
 
 STATE_COLOURS: dict[str, str] = {

@@ -9,7 +9,7 @@ from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from assistants import vapi_enums
+from voiceops.vapi import enums as vapi_enums
 
 
 class PushState(models.TextChoices):

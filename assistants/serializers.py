@@ -9,7 +9,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from assistants.models import Assistant, PhoneNumber
-from assistants.validation import assistant_config_errors
+from assistants.validation import CONFIG_FIELDS, assistant_config_errors
 from tools.models import Tool
 
 SYNC_FIELDS = [
@@ -70,31 +70,8 @@ class AssistantSerializer(serializers.ModelSerializer):
         model = Assistant
         fields = [
             "id",
-            "name",
-            "first_message",
-            "first_message_mode",
-            "system_prompt",
-            "model_provider",
-            "model_name",
-            "temperature",
-            "max_tokens",
-            "voice_provider",
-            "voice_id",
-            "transcriber_provider",
-            "transcriber_model",
-            "transcriber_language",
+            *CONFIG_FIELDS,
             "tools",
-            "end_call_phrases",
-            "end_call_message",
-            "voicemail_message",
-            "max_duration_seconds",
-            "summary_prompt",
-            "structured_data_schema",
-            "success_rubric",
-            "server_messages",
-            "metadata",
-            "recording_enabled",
-            "recording_format",
             "push_requested_at",
             *SYNC_FIELDS,
             "created_at",

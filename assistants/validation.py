@@ -15,8 +15,8 @@ from typing import Any
 from jsonschema import SchemaError
 from jsonschema.validators import Draft202012Validator, validator_for
 
-from assistants import vapi_enums
 from voiceops.errors import DomainError
+from voiceops.vapi import enums as vapi_enums
 
 CONFIG_FIELDS: tuple[str, ...] = (
     "name",

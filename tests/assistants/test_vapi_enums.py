@@ -14,7 +14,7 @@ from vapi.types import (
     SuccessEvaluationPlanRubric,
 )
 
-from assistants import vapi_enums
+from voiceops.vapi import enums as vapi_enums
 
 
 def literal_values(union) -> set[str]:

@@ -13,6 +13,7 @@ import re
 import uuid
 from typing import Any
 
+from voiceops.vapi import enums as vapi_enums
 from voiceops.vapi.simulator.store import parse_iso
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -126,38 +127,7 @@ SERVER_FIELDS = frozenset(
         "secret",
     }
 )
-SERVER_MESSAGE_TYPES = frozenset(
-    {
-        "assistant.started",
-        "assistant.speechStarted",
-        "conversation-update",
-        "end-of-call-report",
-        "function-call",
-        "hang",
-        "language-changed",
-        "language-change-detected",
-        "model-output",
-        "phone-call-control",
-        "speech-update",
-        "status-update",
-        "transcript",
-        'transcript[transcriptType="final"]',
-        "tool-calls",
-        "transfer-destination-request",
-        "handoff-destination-request",
-        "transfer-update",
-        "user-interrupted",
-        "voice-input",
-        "chat.created",
-        "chat.deleted",
-        "session.created",
-        "session.updated",
-        "session.deleted",
-        "call.deleted",
-        "call.delete.failed",
-        "call.artifact.upload",
-    }
-)
+SERVER_MESSAGE_TYPES = frozenset(vapi_enums.SERVER_MESSAGES)
 TOOL_TYPES = frozenset(
     {
         "function",
