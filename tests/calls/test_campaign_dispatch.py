@@ -108,15 +108,15 @@ def test_consent_required_blocks_customer_without_consent(vapi):
 def test_kill_switch_stops_dispatch_and_is_recorded_once(vapi):
     campaign = make_campaign()
     add_recipient(campaign)
-    outbound_kill_switch_set(paused=True, by="ops@example.com", reason="carrier incident")
     with time_machine.travel(LA_0800, tick=False):
+        outbound_kill_switch_set(paused=True, by="ops@example.com", reason="carrier incident")
         campaign_dispatch_due(campaign=campaign)
         campaign_dispatch_due(campaign=campaign)
     assert vapi.payloads == []
     blocks = DispatchDecision.objects.filter(campaign=campaign, rule=DecisionRule.KILL_SWITCH)
     assert blocks.count() == 1 and "ops@example.com" in blocks.get().detail
-    outbound_kill_switch_set(paused=False, by="ops@example.com")  # enqueues a dispatch (eager)
-    with time_machine.travel(LA_0800, tick=False):
+    with time_machine.travel(LA_0800 + dt.timedelta(minutes=1), tick=False):
+        outbound_kill_switch_set(paused=False, by="ops@example.com")  # enqueues a dispatch (eager)
         campaign_dispatch_due(campaign=campaign)
     assert len(vapi.payloads) == 1
 
