@@ -13,7 +13,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,15 +22,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from assistants.models import Assistant, DriftState, PhoneNumber, PushState
+from assistants.models import Assistant, DriftState, PushState
 from assistants.selectors import assistant_versions, assistant_versions_diff
 from assistants.services import (
     assistant_drift_check,
     assistant_push_on_save,
     assistant_request_push,
     assistant_revert,
-    phone_number_bind,
-    phone_numbers_import,
 )
 from assistants.validation import CONFIG_FIELDS
 from voiceops.errors import DomainError
@@ -353,98 +350,5 @@ class AssistantAdmin(SimpleHistoryAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-class BindForm(forms.Form):
-    assistant = forms.ModelChoiceField(
-        queryset=Assistant.objects.exclude(vapi_id__isnull=True).exclude(vapi_id=""),
-        required=False,
-        empty_label="Ask the server (assistant-request)",
-        help_text="Only assistants already pushed to Vapi can be bound.",
-    )
-
-
-@admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
-    change_list_template = "admin/assistants/phonenumber/change_list.html"
-    list_display = ("number", "name", "provider", "route", "vapi_id")
-    list_filter = ("provider", "ask_server")
-    search_fields = ("number", "name", "vapi_id")
-    readonly_fields = ("vapi_id", "provider", "assistant", "ask_server", "created_at", "updated_at")
-    fields = (
-        "number",
-        "name",
-        "transfer_destination",
-        "vapi_id",
-        "provider",
-        "assistant",
-        "ask_server",
-        "created_at",
-        "updated_at",
-    )
-    actions = ["bind_selected", "ask_server_selected"]
-
-    @admin.display(description="Inbound route")
-    def route(self, obj: PhoneNumber) -> str:
-        if obj.assistant_id:
-            return f"Assistant: {obj.assistant}"
-        return "Ask the server (assistant-request)" if obj.ask_server else "-"
-
-    def _bind(
-        self, request: HttpRequest, queryset: QuerySet[PhoneNumber], assistant: Assistant | None
-    ) -> None:
-        done = 0
-        for number in queryset:
-            try:
-                phone_number_bind(phone_number=number, assistant=assistant)
-                done += 1
-            except (DomainError, VapiError) as exc:
-                messages.error(request, f"{number}: {getattr(exc, 'message', str(exc))}")
-        if done:
-            target = assistant.name if assistant else "ask the server (assistant-request)"
-            messages.success(request, f"{done} number(s) now route to {target}.")
-
-    @admin.action(description="Route inbound calls to our server (assistant-request)")
-    def ask_server_selected(self, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> None:
-        self._bind(request, queryset, None)
-
-    @admin.action(description="Bind to an assistant…")
-    def bind_selected(self, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> HttpResponse | None:
-        if "apply" in request.POST:
-            form = BindForm(request.POST)
-            if form.is_valid():
-                self._bind(request, queryset, form.cleaned_data["assistant"])
-                return None
-        else:
-            form = BindForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Bind phone numbers",
-            "opts": self.model._meta,
-            "numbers": queryset,
-            "form": form,
-            "action": "bind_selected",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/assistants/phonenumber/bind.html", context)
-
-    def get_urls(self) -> list:
-        extra = [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name=f"assistants_{self.model._meta.model_name}_import",
-            )
-        ]
-        return extra + super().get_urls()
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        try:
-            count = phone_numbers_import()
-        except (DomainError, VapiError) as exc:
-            messages.error(request, f"Import failed: {getattr(exc, 'message', str(exc))}")
-        else:
-            messages.success(request, f"Imported or updated {count} phone number(s) from Vapi.")
-        return HttpResponseRedirect(reverse("admin:assistants_phonenumber_changelist"))
+# The phone-number admin (modes, routing rules, closures) lives in its own module.
+from assistants import admin_numbers  # noqa: E402,F401

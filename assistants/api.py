@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from simple_history.utils import update_change_reason
 
 from assistants.models import Assistant, PhoneNumber
-from assistants.serializers import AssistantSerializer, PhoneNumberBindSerializer, PhoneNumberSerializer
+from assistants.serializers import (
+    AssistantSerializer,
+    PhoneNumberBindSerializer,
+    PhoneNumberModeSerializer,
+    PhoneNumberSerializer,
+)
 from assistants.services import assistant_request_push, phone_number_bind
+from assistants.services.phone_numbers import phone_number_check, phone_number_set_mode
 from voiceops.api.base import ApiModelViewSet, ApiReadOnlyViewSet
 from voiceops.api.filters import AssistantFilter, PhoneNumberFilter
 from voiceops.api.scopes import Scope
@@ -60,22 +66,51 @@ class AssistantViewSet(ApiModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List phone numbers"),
+    list=extend_schema(summary="List phone numbers (mode wanted, mode Vapi has, and how they differ)"),
     retrieve=extend_schema(summary="One phone number"),
+    partial_update=extend_schema(summary="Change name, time zone, opening hours or transfer number"),
 )
-class PhoneNumberViewSet(ApiReadOnlyViewSet):
+class PhoneNumberViewSet(mixins.UpdateModelMixin, ApiReadOnlyViewSet):
     serializer_class = PhoneNumberSerializer
     filterset_class = PhoneNumberFilter
     ordering_fields = ["number", "created_at"]
     write_scope = Scope.ASSISTANTS_WRITE
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[PhoneNumber]:
-        return PhoneNumber.objects.order_by("number")
+        return PhoneNumber.objects.select_related("assistant").order_by("number")
+
+    @extend_schema(
+        request=PhoneNumberModeSerializer,
+        responses=PhoneNumberSerializer,
+        summary="Set the mode: fixed (bound to an assistant in Vapi) or routed (voiceops picks per call)",
+    )
+    @action(detail=True, methods=["post"])
+    def mode(self, request: Request, pk: str | None = None) -> Response:
+        phone_number = self.get_object()
+        form = PhoneNumberModeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        phone_number = phone_number_set_mode(
+            phone_number=phone_number,
+            mode=form.validated_data["mode"],
+            assistant=form.validated_data.get("assistant"),
+        )
+        return Response(PhoneNumberSerializer(phone_number).data)
+
+    @extend_schema(
+        request=None,
+        responses=PhoneNumberSerializer,
+        summary="Drift check: read Vapi's copy of the number and record the mode it really has",
+    )
+    @action(detail=True, methods=["post"])
+    def check(self, request: Request, pk: str | None = None) -> Response:
+        phone_number = phone_number_check(phone_number=self.get_object())
+        return Response(PhoneNumberSerializer(phone_number).data)
 
     @extend_schema(
         request=PhoneNumberBindSerializer,
         responses=PhoneNumberSerializer,
-        summary="Route the number's inbound calls to an assistant (null: ask our server per call)",
+        summary="Shorthand: an assistant makes the number fixed, null makes it routed (see mode/)",
     )
     @action(detail=True, methods=["post"])
     def bind(self, request: Request, pk: str | None = None) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -164,22 +165,66 @@ class Assistant(models.Model):
         return {name: getattr(self, name) for name in CONFIG_FIELDS}
 
 
+class NumberMode(models.TextChoices):
+    """How inbound calls on a number find their assistant, in voiceops and in Vapi."""
+
+    FIXED = "fixed", "Fixed: bound to one assistant in Vapi"
+    ROUTED = "routed", "Routed: voiceops chooses on every call"
+
+
+class VapiRoute(models.TextChoices):
+    """What Vapi's copy of the number really does (read by import and the drift check)."""
+
+    UNKNOWN = "unknown", "Not checked"
+    FIXED = "fixed", "Bound to an assistant"
+    ROUTED = "routed", "No assistant, server URL set (assistant-request)"
+    UNSET = "unset", "No assistant and no server URL: calls fail"
+    OTHER = "other", "Squad or workflow"
+    MISSING = "missing", "Not in Vapi"
+
+
+def default_opening_hours() -> dict[str, Any]:
+    """Monday to Friday 09:00-17:00 in the number's time zone."""
+    day = [["09:00", "17:00"]]
+    return {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": [], "sun": []}
+
+
 class PhoneNumber(models.Model):
-    """A Vapi phone number. Bound to an assistant, or left unbound so Vapi asks us (assistant-request)."""
+    """A Vapi phone number, fixed (bound to one assistant in Vapi, which then never asks us) or
+    routed (no assistant in Vapi, our server URL set: Vapi sends assistant-request per call).
+
+    ``mode`` and ``assistant`` say what we want; the ``vapi_*`` fields what Vapi last said it
+    has, so the admin and the API can show when the two differ.
+    """
 
     number = PhoneNumberField(unique=True)
     name = models.CharField(max_length=100, blank=True)
     vapi_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     provider = models.CharField(max_length=30, blank=True)
+    mode = models.CharField(max_length=10, choices=NumberMode.choices, default=NumberMode.FIXED)
     assistant = models.ForeignKey(
-        Assistant, null=True, blank=True, on_delete=models.SET_NULL, related_name="phone_numbers"
+        Assistant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="phone_numbers",
+        help_text="Fixed: the assistant bound in Vapi. Routed: the default when no routing rule matches.",
     )
-    ask_server = models.BooleanField(
-        default=False, help_text="Route inbound calls through assistant-request instead of a fixed assistant."
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="Opening hours and closures are read in this IANA zone."
+    )
+    opening_hours = models.JSONField(
+        default=default_opening_hours,
+        blank=True,
+        help_text='Per weekday, e.g. {"mon": [["09:00", "17:00"]], "sat": []}; "24:00" closes at midnight.',
     )
     transfer_destination = models.CharField(
         max_length=40, blank=True, help_text="E.164 number for transfer-destination-request."
     )
+    vapi_mode = models.CharField(max_length=10, choices=VapiRoute.choices, default=VapiRoute.UNKNOWN)
+    vapi_assistant_id = models.CharField(max_length=64, blank=True)
+    vapi_server_url = models.URLField(max_length=2000, blank=True)
+    vapi_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,14 +232,163 @@ class PhoneNumber(models.Model):
         ordering = ["number"]
         constraints = [
             models.CheckConstraint(
-                condition=~(models.Q(assistant__isnull=False) & models.Q(ask_server=True)),
-                name="phone_number_one_route",
-                violation_error_message="A number routes to a fixed assistant or asks the server, not both.",
+                condition=models.Q(mode__in=NumberMode.values), name="phone_number_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vapi_mode__in=VapiRoute.values), name="phone_number_vapi_mode_valid"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name or 'Number'} {self.number}"
+
+    def clean(self) -> None:
+        from assistants.routing.hours import opening_hours_errors
+
+        errors: dict[str, Any] = {}
+        if self.time_zone not in zoneinfo.available_timezones():
+            errors["time_zone"] = f"'{self.time_zone}' is not an IANA time zone such as Europe/Berlin."
+        hours = opening_hours_errors(self.opening_hours)
+        if hours:
+            errors["opening_hours"] = hours
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def vapi_differs(self) -> str:
+        """Why Vapi's copy differs from what we want ("" when in step or not checked yet)."""
+        if self.vapi_mode == VapiRoute.UNKNOWN:
+            return ""
+        if self.vapi_mode != self.mode:
+            return (
+                f"Vapi has: {VapiRoute(self.vapi_mode).label}; voiceops wants: {NumberMode(self.mode).label}."
+            )
+        if self.mode == NumberMode.FIXED:
+            wanted = self.assistant.vapi_id if self.assistant is not None else ""
+            if (wanted or "") != self.vapi_assistant_id:
+                have = self.vapi_assistant_id or "(none)"
+                return f"Vapi binds assistant {have}; voiceops wants {wanted or '(none)'}."
+        return ""
+
+
+class RuleWhen(models.TextChoices):
+    ANY = "any", "Any time"
+    OPEN = "open", "During opening hours"
+    CLOSED = "closed", "Outside opening hours (or a closure)"
+
+
+class RuleCaller(models.TextChoices):
+    ANY = "any", "Any caller"
+    KNOWN = "known", "Known customer"
+    UNKNOWN = "unknown", "Unknown caller"
+    VIP = "vip", "VIP customer"
+
+
+class RuleAction(models.TextChoices):
+    ASSISTANT = "assistant", "Answer with an assistant"
+    REFUSE = "refuse", "Refuse (spoken message, never connected)"
+
+
+DEFAULT_REFUSAL = "Sorry, we can't take your call. Goodbye."
+
+
+class RoutingRule(models.Model):
+    """One line of a routed number's routing table: conditions, then an assistant or a refusal.
+
+    Rules are read in ``position`` order and the first whose every condition holds wins; an
+    empty condition matches everyone, so a last rule with none is the default.
+    """
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="routing_rules")
+    position = models.PositiveIntegerField(default=0, help_text="Lower runs first.")
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    when = models.CharField(max_length=10, choices=RuleWhen.choices, default=RuleWhen.ANY)
+    caller = models.CharField(max_length=10, choices=RuleCaller.choices, default=RuleCaller.ANY)
+    caller_numbers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Caller numbers or prefixes in E.164 form, e.g. ["+1415", "+14155550123"]; empty: any.',
+    )
+    action = models.CharField(max_length=10, choices=RuleAction.choices, default=RuleAction.ASSISTANT)
+    assistant = models.ForeignKey(
+        Assistant, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules"
+    )
+    refusal_message = models.CharField(
+        max_length=500, blank=True, help_text=f"Spoken to a refused caller. Default: {DEFAULT_REFUSAL!r}"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["phone_number", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(when__in=RuleWhen.values), name="routing_rule_when_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(caller__in=RuleCaller.values), name="routing_rule_caller_valid"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(action=RuleAction.ASSISTANT) & models.Q(assistant__isnull=False))
+                | models.Q(action=RuleAction.REFUSE),
+                name="routing_rule_assistant_needed",
+                violation_error_message="A rule that answers with an assistant needs the assistant.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from assistants.routing.rules import caller_numbers_errors
+
+        errors = caller_numbers_errors(self.caller_numbers)
+        if errors:
+            raise ValidationError({"caller_numbers": errors})
+        if self.action == RuleAction.ASSISTANT and self.assistant_id is None:
+            raise ValidationError({"assistant": "A rule that answers with an assistant needs the assistant."})
+
+
+class Closure(models.Model):
+    """Days a routed number counts as closed whatever its opening hours say (holidays)."""
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="Inclusive; the same day for a one-day closure.")
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["phone_number", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="closure_ends_after_start",
+                violation_error_message="A closure ends on or after the day it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'Closed'} {self.starts_on}–{self.ends_on}"
+
+
+class RoutingDecision(models.Model):
+    """Which rule answered an inbound call and why: "why did this caller get the after-hours
+    assistant?" is answered from this row, which outlives later rule edits (names are copied)."""
+
+    call = models.OneToOneField("calls.Call", on_delete=models.CASCADE, related_name="routing")
+    phone_number = models.ForeignKey(PhoneNumber, null=True, on_delete=models.SET_NULL, related_name="+")
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rule_name = models.CharField(max_length=100, blank=True)
+    assistant = models.ForeignKey(
+        Assistant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refused = models.BooleanField(default=False)
+    reason = models.TextField()
+    decided_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.rule_name or 'No rule'}: {self.reason}"
 
 
 class WebhookCredential(models.Model):

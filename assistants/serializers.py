@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from assistants.models import Assistant, PhoneNumber
+from assistants.models import Assistant, NumberMode, PhoneNumber
+from assistants.routing.hours import opening_hours_errors
 from assistants.validation import CONFIG_FIELDS, assistant_config_errors
 from tools.models import Tool
 
@@ -105,7 +107,12 @@ class AssistantSerializer(serializers.ModelSerializer):
 
 
 class PhoneNumberSerializer(serializers.ModelSerializer):
+    """A number with the mode we want and the mode Vapi really has (``vapi_differs`` says how
+    they differ; empty when in step or not checked yet). ``mode`` changes only through
+    ``POST {id}/mode/``, because it PATCHes Vapi first."""
+
     number = PhoneNumberField(read_only=True)
+    vapi_differs = serializers.CharField(read_only=True)
 
     class Meta:
         model = PhoneNumber
@@ -115,13 +122,51 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
             "name",
             "vapi_id",
             "provider",
+            "mode",
             "assistant",
-            "ask_server",
+            "time_zone",
+            "opening_hours",
             "transfer_destination",
+            "vapi_mode",
+            "vapi_assistant_id",
+            "vapi_server_url",
+            "vapi_checked_at",
+            "vapi_differs",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = [
+            f for f in fields if f not in ("name", "time_zone", "opening_hours", "transfer_destination")
+        ]
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(f"'{value}' is not an IANA time zone such as Europe/Berlin.")
+        return value
+
+    def validate_opening_hours(self, value: Any) -> Any:
+        errors = opening_hours_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class PhoneNumberModeSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=NumberMode.choices)
+    assistant = serializers.PrimaryKeyRelatedField(
+        queryset=Assistant.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Fixed: the assistant bound in Vapi (required). Routed: the default when no rule matches.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["mode"] == NumberMode.FIXED and attrs.get("assistant") is None:
+            raise serializers.ValidationError(
+                {"assistant": "A fixed number needs the assistant it is bound to."}
+            )
+        return attrs
 
 
 class PhoneNumberBindSerializer(serializers.Serializer):

@@ -71,6 +71,15 @@ CALL_EXAMPLE = {
 }
 
 
+class RoutingDecisionSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(source="rule_id", allow_null=True)
+    rule_name = serializers.CharField()
+    assistant = serializers.IntegerField(source="assistant_id", allow_null=True)
+    refused = serializers.BooleanField()
+    reason = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
 @extend_schema_serializer(examples=[OpenApiExample("An ended call", value=CALL_EXAMPLE, response_only=True)])
 class CallSerializer(serializers.ModelSerializer):
     cost = serializers.DecimalField(
@@ -80,6 +89,9 @@ class CallSerializer(serializers.ModelSerializer):
     recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
     transcript = TranscriptTurnSerializer(source="turns", many=True, read_only=True)
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
+    routing = serializers.SerializerMethodField(
+        help_text="Inbound calls on routed numbers: the rule that matched and why (null otherwise)."
+    )
 
     class Meta:
         model = Call
@@ -107,10 +119,16 @@ class CallSerializer(serializers.ModelSerializer):
             "has_final_report",
             "transcript",
             "tool_invocations",
+            "routing",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RoutingDecisionSerializer(allow_null=True))
+    def get_routing(self, call: Call) -> dict[str, Any] | None:
+        decision = getattr(call, "routing", None)
+        return RoutingDecisionSerializer(decision).data if decision is not None else None
 
 
 def _variables(value: Any) -> dict[str, Any]:
@@ -178,6 +196,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "email",
             "external_id",
             "time_zone",
+            "vip",
             "do_not_call",
             "do_not_call_reason",
             "do_not_call_source",

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from assistants.routing.selectors import routing_summary
 from calls.admin.events import can_replay, events_for_call
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.timeline import call_timeline, cost_rows
@@ -88,6 +89,7 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
                     ("customer", "customer_number"),
                     ("assistant", "assistant_version_link"),
                     "phone_number",
+                    "routing_display",
                     ("campaign", "campaign_recipient"),
                 )
             },
@@ -122,6 +124,7 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
         "assistant",
         "assistant_version_link",
         "phone_number",
+        "routing_display",
         "campaign",
         "campaign_recipient",
         "has_final_report",
@@ -153,6 +156,10 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
         if url is None:
             return f"v{obj.assistant_version}"
         return format_html('<a href="{}">v{}</a>', url, obj.assistant_version)
+
+    @admin.display(description="Routing")
+    def routing_display(self, obj: Call) -> str:
+        return routing_summary(call=obj)
 
     @admin.display(description="Last known Vapi call object")
     def vapi_call_display(self, obj: Call) -> str:

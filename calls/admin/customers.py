@@ -28,6 +28,7 @@ class CustomerAdminForm(forms.ModelForm):
             "email",
             "external_id",
             "time_zone",
+            "vip",
             "do_not_call",
             "do_not_call_reason",
             "do_not_call_source",
@@ -65,13 +66,13 @@ class CustomerAdmin(FastChangelistMixin, admin.ModelAdmin):
         "consent",
         "created_at",
     )
-    list_filter = ("do_not_call", "consent", "created_at")
+    list_filter = ("do_not_call", "consent", "vip", "created_at")
     search_fields = ("number", "name", "email", "=external_id")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "updated_at", "recent_calls")
     actions = ("put_on_do_not_call_list",)
     fieldsets = (
-        (None, {"fields": ("number", "name", "email", "external_id", "time_zone")}),
+        (None, {"fields": ("number", "name", "email", "external_id", "time_zone", "vip")}),
         (
             "Do not call",
             {"fields": ("do_not_call", "do_not_call_reason", "do_not_call_source", "do_not_call_at")},

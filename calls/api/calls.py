@@ -20,8 +20,8 @@ from voiceops.api.scopes import Scope
 
 
 def calls_with_details() -> QuerySet[Call]:
-    """Three queries whatever the page size: calls, their turns, their tool invocations."""
-    return Call.objects.prefetch_related(
+    """Three queries whatever the page size: calls (with their routing decision), turns, tools."""
+    return Call.objects.select_related("routing").prefetch_related(
         Prefetch("turns", queryset=TranscriptTurn.objects.order_by("position")),
         Prefetch("tool_invocations", queryset=ToolInvocation.objects.order_by("created_at", "id")),
     )

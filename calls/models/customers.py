@@ -21,6 +21,7 @@ class Customer(models.Model):
     email = models.EmailField(blank=True)
     external_id = models.CharField(max_length=200, blank=True, db_index=True)
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    vip = models.BooleanField(default=False, help_text="Routing rules can send VIP callers elsewhere.")
 
     do_not_call = models.BooleanField(default=False, db_index=True)
     do_not_call_reason = models.CharField(max_length=500, blank=True)

@@ -9,8 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from django.utils import timezone
 
+from assistants.routing.decisions import routing_decision_record
+from assistants.routing.rules import CallerFacts, Route, route_choose
 from calls.enums import CallStatus, Direction
+from calls.models import Customer
 from calls.services.call_status import call_apply_status
 from calls.services.processors.calls import (
     as_dict,
@@ -20,6 +24,7 @@ from calls.services.processors.calls import (
     customer_for_number,
     customer_name_of,
     customer_number_of,
+    e164,
     from_epoch_ms,
     phone_number_for,
 )
@@ -35,11 +40,42 @@ TOOL_UNAVAILABLE = "Sorry, I can't do that right now."
 TRANSFER_MESSAGE = "Transferring you now, please hold."
 
 
-def assistant_request_answer(*, parsed: ServerMessage) -> dict[str, Any]:
-    """Pick the assistant for the dialed number; a known caller's details go in as variables.
+def _caller_facts(number: str, name: str) -> tuple[Customer | None, CallerFacts]:
+    """The caller's Customer (created when new) and what rules may ask about them.
 
-    Also creates (or links) the inbound Call row, so everything later about this call
-    finds its assistant, number and customer.
+    "Known" means we knew who they are before this call (a row with a name, e-mail or
+    external id), not merely that an earlier call created a bare row for the number.
+    """
+    normalised = e164(number) if number else None
+    if normalised is None:
+        return None, CallerFacts(number="", known=False, vip=False)
+    existing = Customer.objects.filter(number=normalised).first()
+    known = existing is not None and bool(existing.name or existing.email or existing.external_id)
+    customer = existing or customer_for_number(number=normalised, name=name)
+    return customer, CallerFacts(number=normalised, known=known, vip=bool(existing and existing.vip))
+
+
+def _variables(customer: Customer | None) -> dict[str, str]:
+    variables: dict[str, str] = {"customerName": "there"}
+    if customer is not None and customer.name:
+        variables["customerName"] = customer.name
+    if customer is not None:
+        for key, value in (
+            ("customerEmail", customer.email),
+            ("customerExternalId", customer.external_id),
+            ("customerTimeZone", customer.time_zone),
+        ):
+            if value:
+                variables[key] = value
+    return variables
+
+
+def assistant_request_answer(*, parsed: ServerMessage) -> dict[str, Any]:
+    """Pick the assistant for the dialed number by its routing rules; a known caller's details
+    go in as variables. A refused caller gets Vapi's spoken ``error`` form and is never connected.
+
+    Also creates (or links) the inbound Call row and records the routing decision on it, so
+    everything later about this call finds its assistant, number, customer and why.
     """
     message = parsed.message
     phone = phone_number_for(message)
@@ -49,8 +85,15 @@ def assistant_request_answer(*, parsed: ServerMessage) -> dict[str, Any]:
     )
     if phone is None:
         return {"error": NUMBER_NOT_CONFIGURED}
-    assistant = phone.assistant
-    customer = customer_for_number(number=number, name=customer_name_of(message)) if number else None
+    customer, caller = _caller_facts(number, customer_name_of(message))
+    now = timezone.now()
+    route = route_choose(phone_number=phone, caller=caller, at=now)
+    assistant = route.assistant
+    if assistant is not None and not assistant.vapi_id:
+        route = Route(
+            None, route.rule, True, "", f"{route.reason}, but assistant {assistant.name!r} is not pushed"
+        )
+        assistant = None
     if parsed.call_id:
         call = call_lock(vapi_call_id=parsed.call_id, message=message, fallback_direction=Direction.INBOUND)
         fields: list[str] = []
@@ -68,20 +111,10 @@ def assistant_request_answer(*, parsed: ServerMessage) -> dict[str, Any]:
         fields += call_link(call=call, message=message, at=from_epoch_ms(parsed.timestamp))
         call_apply_status(call=call, status=CallStatus.RINGING, at=from_epoch_ms(parsed.timestamp))
         call_save(call=call, fields=fields)
-    if assistant is None or not assistant.vapi_id:
-        return {"error": NO_ASSISTANT}
-    variables: dict[str, str] = {"customerName": "there"}
-    if customer is not None and customer.name:
-        variables["customerName"] = customer.name
-    if customer is not None:
-        for key, value in (
-            ("customerEmail", customer.email),
-            ("customerExternalId", customer.external_id),
-            ("customerTimeZone", customer.time_zone),
-        ):
-            if value:
-                variables[key] = value
-    return {"assistantId": assistant.vapi_id, "assistantOverrides": {"variableValues": variables}}
+        routing_decision_record(call=call, phone_number=phone, route=route, at=now)
+    if assistant is None:
+        return {"error": route.message or NO_ASSISTANT}
+    return {"assistantId": assistant.vapi_id, "assistantOverrides": {"variableValues": _variables(customer)}}
 
 
 def transfer_destination_answer(*, parsed: ServerMessage) -> dict[str, Any]:

@@ -18,7 +18,16 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from assistants.models import Assistant, PhoneNumber
+from assistants.models import (
+    Assistant,
+    NumberMode,
+    PhoneNumber,
+    RoutingRule,
+    RuleAction,
+    RuleCaller,
+    RuleWhen,
+)
+from assistants.routing.hours import WEEKDAYS
 from calls.enums import CampaignState
 from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn
 from tools.models import Appointment, Resource, Tool, ToolInvocation
@@ -27,6 +36,8 @@ from voiceops.vapi.simulator.store import phone_number_id_for
 log = structlog.get_logger(__name__)
 
 DEMO_NUMBER = "+12125550100"
+DEMO_BLOCKED_CALLER = "+14155550666"
+DEMO_KNOWN_CALLER = "+12125550101"  # the first demo customer
 DEMO_ASSISTANT = "Northwind Clinic front desk"
 DEMO_CAMPAIGN = "Demo: book a check-up"
 DEMO_RESOURCE = "Dr. Rivera"
@@ -145,20 +156,36 @@ def _seed() -> DemoData:
         },
     )
     assistant.tools.add(*_tools())
-    phone_number, _ = PhoneNumber.objects.get_or_create(
+    phone_number, created = PhoneNumber.objects.get_or_create(
         number=DEMO_NUMBER,
         defaults={
             "name": "Demo line (simulator)",
             "vapi_id": phone_number_id_for(DEMO_NUMBER),
             "provider": "vapi",
+            "mode": NumberMode.ROUTED,
             "assistant": assistant,
+            "opening_hours": {day: [["00:00", "24:00"]] for day in WEEKDAYS},
         },
     )
-    if phone_number.assistant_id is None and not phone_number.ask_server:
-        # The number is not bound in the simulator, so inbound calls send assistant-request;
-        # voiceops answers with this assistant.
-        phone_number.assistant = assistant
-        phone_number.save(update_fields=["assistant", "updated_at"])
+    if created or not phone_number.routing_rules.exists():
+        # A routed number: the simulator sends assistant-request (the number is unbound there, as
+        # demo_start makes sure) and voiceops answers by these rules.
+        RoutingRule.objects.create(
+            phone_number=phone_number,
+            position=1,
+            name="Blocked caller",
+            caller_numbers=[DEMO_BLOCKED_CALLER],
+            action=RuleAction.REFUSE,
+            refusal_message="Sorry, this line cannot take your call. Goodbye.",
+        )
+        RoutingRule.objects.create(
+            phone_number=phone_number,
+            position=2,
+            name="Known customers in opening hours",
+            when=RuleWhen.OPEN,
+            caller=RuleCaller.KNOWN,
+            assistant=assistant,
+        )
     resource, _ = Resource.objects.get_or_create(
         name=DEMO_RESOURCE,
         defaults={
@@ -215,6 +242,15 @@ def demo_push_assistant(*, assistant: Assistant) -> None:
     from assistants.services import assistant_request_push
 
     assistant_request_push(assistant=assistant)
+
+
+def demo_route_number(*, phone_number: PhoneNumber) -> PhoneNumber:
+    """Make the demo number routed in the simulator too (PATCH: no assistant, our server URL)."""
+    from assistants.services.phone_numbers import phone_number_set_mode
+
+    return phone_number_set_mode(
+        phone_number=phone_number, mode=NumberMode.ROUTED, assistant=phone_number.assistant
+    )
 
 
 def demo_start_campaign(*, campaign: Campaign) -> Campaign:

@@ -71,6 +71,16 @@ OPERATIONS = [
     ("post", "/api/v1/calls/", CL),
     ("post", "/api/v1/assistants/{assistant}/push/", A),
     ("post", "/api/v1/phone-numbers/{phone_number}/bind/", A),
+    ("post", "/api/v1/phone-numbers/{phone_number}/mode/", A),
+    ("post", "/api/v1/phone-numbers/{phone_number}/check/", A),
+    ("patch", "/api/v1/phone-numbers/{phone_number}/", A),
+    ("get", "/api/v1/routing-rules/", R),
+    ("get", "/api/v1/routing-rules/{rule}/", R),
+    ("post", "/api/v1/routing-rules/", A),
+    ("patch", "/api/v1/routing-rules/{rule}/", A),
+    ("delete", "/api/v1/routing-rules/{rule}/", A),
+    ("get", "/api/v1/closures/", R),
+    ("post", "/api/v1/closures/", A),
     ("post", "/api/v1/campaigns/{campaign}/start/", CA),
     ("post", "/api/v1/campaigns/{campaign}/pause/", CA),
     ("post", "/api/v1/campaigns/{campaign}/resume/", CA),
@@ -85,10 +95,14 @@ OPERATIONS = [
 
 @pytest.fixture
 def objects():
+    from assistants.models import RoutingRule
+
     assistant = AssistantFactory()
+    phone_number = PhoneNumberFactory()
     return {
         "assistant": assistant.pk,
-        "phone_number": PhoneNumberFactory().pk,
+        "phone_number": phone_number.pk,
+        "rule": RoutingRule.objects.create(phone_number=phone_number, name="r", assistant=assistant).pk,
         "tool": ToolFactory().pk,
         "customer": CustomerFactory().pk,
         "call": CallFactory().pk,

@@ -10,7 +10,7 @@ import pytest
 import responses
 from django.urls import reverse
 
-from assistants.models import Assistant, DriftState, PhoneNumber, PushState
+from assistants.models import Assistant, DriftState, NumberMode, PhoneNumber, PushState
 from tests.assistants.conftest import ASSISTANT_ID, VAPI, calls_to
 from tests.conftest import load_fixture
 from tests.factories import AssistantFactory, PhoneNumberFactory
@@ -241,26 +241,54 @@ def test_phone_number_import_button(admin_client, vapi):
     assert PhoneNumber.objects.count() == 2
 
 
-def test_phone_number_bind_action_with_intermediate_page(admin_client, vapi):
+def test_phone_number_set_mode_action_with_intermediate_page(admin_client, vapi):
     assistant = AssistantFactory(vapi_id=ASSISTANT_ID)
-    number = PhoneNumberFactory(assistant=None, ask_server=True)
-    vapi.add(responses.PATCH, f"{VAPI}/phone-number/{number.vapi_id}", json={"id": number.vapi_id})
+    number = PhoneNumberFactory(assistant=None, mode=NumberMode.ROUTED)
+    vapi.add(
+        responses.PATCH,
+        f"{VAPI}/phone-number/{number.vapi_id}",
+        json={"id": number.vapi_id, "assistantId": ASSISTANT_ID},
+    )
     changelist = reverse("admin:assistants_phonenumber_changelist")
+    action = {"action": "set_mode_selected", "_selected_action": [number.pk]}
 
-    page = admin_client.post(changelist, {"action": "bind_selected", "_selected_action": [number.pk]})
-    assert page.status_code == 200 and "Bind phone numbers" in page.content.decode()
+    page = admin_client.post(changelist, action)
+    assert page.status_code == 200 and "Set the mode of phone numbers" in page.content.decode()
 
-    response = admin_client.post(
-        changelist,
-        {"action": "bind_selected", "_selected_action": [number.pk], "apply": "1", "assistant": assistant.pk},
-        follow=True,
-    )
-    assert "now route to" in response.content.decode()
-    number.refresh_from_db()
-    assert (number.assistant, number.ask_server) == (assistant, False)
+    # Fixed without an assistant is a form error, and nothing reaches Vapi.
+    page = admin_client.post(changelist, {**action, "apply": "1", "mode": "fixed"})
+    assert "A fixed number needs the assistant" in page.content.decode()
+    assert not calls_to(vapi, "PATCH", f"/phone-number/{number.vapi_id}")
 
     response = admin_client.post(
-        changelist, {"action": "ask_server_selected", "_selected_action": [number.pk]}, follow=True
+        changelist, {**action, "apply": "1", "mode": "fixed", "assistant": assistant.pk}, follow=True
     )
+    assert "1 number(s) now fixed" in response.content.decode()
     number.refresh_from_db()
-    assert (number.assistant, number.ask_server) == (None, True)
+    assert (number.mode, number.assistant, number.vapi_mode) == (NumberMode.FIXED, assistant, "fixed")
+
+    vapi.replace(
+        responses.PATCH,
+        f"{VAPI}/phone-number/{number.vapi_id}",
+        json={"id": number.vapi_id, "server": {"url": "https://voiceops.example.com/webhooks/vapi/"}},
+    )
+    admin_client.post(changelist, {**action, "apply": "1", "mode": "routed"}, follow=True)
+    number.refresh_from_db()
+    assert (number.mode, number.assistant, number.vapi_mode) == (NumberMode.ROUTED, None, "routed")
+    page = admin_client.get(reverse("admin:assistants_phonenumber_change", args=[number.pk])).content.decode()
+    assert "No assistant, server URL set" in page and "Differs" not in page
+
+
+def test_phone_number_check_action_says_when_vapi_differs(admin_client, vapi):
+    number = PhoneNumberFactory(mode=NumberMode.ROUTED, assistant=None)
+    vapi.add(
+        responses.GET,
+        f"{VAPI}/phone-number/{number.vapi_id}",
+        json={"id": number.vapi_id, "assistantId": ASSISTANT_ID},
+    )
+    changelist = reverse("admin:assistants_phonenumber_changelist")
+    response = admin_client.post(
+        changelist, {"action": "check_selected", "_selected_action": [number.pk]}, follow=True
+    )
+    assert "Vapi has: Bound to an assistant; voiceops wants: Routed" in response.content.decode()
+    assert "Differs." in admin_client.get(changelist).content.decode()

@@ -1,13 +1,13 @@
-"""Phone numbers: import from GET /phone-number, bind to an assistant or to assistant-request."""
+"""Phone numbers: import from GET /phone-number, fixed or routed mode kept in step with Vapi, drift check."""
 
 from __future__ import annotations
 
 import pytest
 import responses
-from django.db import IntegrityError
 
-from assistants.models import PhoneNumber
+from assistants.models import NumberMode, PhoneNumber, VapiRoute
 from assistants.services import phone_number_bind, phone_numbers_import
+from assistants.services.phone_numbers import phone_number_check, phone_number_set_mode
 from tests.assistants.conftest import ASSISTANT_ID, CREDENTIAL_ID, VAPI, body_of, calls_to
 from tests.conftest import load_fixture
 from tests.factories import AssistantFactory, PhoneNumberFactory
@@ -20,7 +20,7 @@ TWILIO_ID = "9e4b2d71-3c5a-4f88-b1d6-0a7c3e9f5b12"
 VAPI_NUMBER_ID = "b5c7e9f1-2a4c-4e6a-8c0e-3f5a7c9e1b24"
 
 
-def test_import_upserts_by_vapi_id_and_maps_routing(vapi):
+def test_import_takes_vapis_mode_for_new_numbers(vapi):
     assistant = AssistantFactory(vapi_id=ASSISTANT_ID)
     vapi.add(responses.GET, f"{VAPI}/phone-number", json=load_fixture("rest/phone-numbers-list.json"))
 
@@ -32,9 +32,13 @@ def test_import_upserts_by_vapi_id_and_maps_routing(vapi):
         "twilio",
         "Northwind outbound line",
     )
-    assert twilio.assistant is None and twilio.ask_server is True
+    # No assistant in Vapi, a server URL set: Vapi asks us per call, so it is routed.
+    assert (twilio.mode, twilio.vapi_mode, twilio.assistant) == (NumberMode.ROUTED, VapiRoute.ROUTED, None)
+    assert twilio.vapi_server_url == "https://voiceops.example.com/vapi/webhook"
+    assert twilio.vapi_differs == ""
     bound = PhoneNumber.objects.get(vapi_id=VAPI_NUMBER_ID)
-    assert bound.assistant == assistant and bound.ask_server is False
+    assert (bound.mode, bound.vapi_mode, bound.assistant) == (NumberMode.FIXED, VapiRoute.FIXED, assistant)
+    assert bound.vapi_assistant_id == ASSISTANT_ID and bound.vapi_differs == ""
 
     # A second import updates in place; a renamed number in Vapi is renamed here.
     listing = load_fixture("rest/phone-numbers-list.json")
@@ -43,6 +47,20 @@ def test_import_upserts_by_vapi_id_and_maps_routing(vapi):
     assert phone_numbers_import() == 2
     assert PhoneNumber.objects.count() == 2
     assert PhoneNumber.objects.get(vapi_id=TWILIO_ID).name == "Renamed line"
+
+
+def test_import_keeps_our_mode_and_shows_what_vapi_changed(vapi):
+    vapi.add(responses.GET, f"{VAPI}/phone-number", json=load_fixture("rest/phone-numbers-list.json"))
+    phone_numbers_import()
+    # Someone binds the routed number to an assistant in Vapi's dashboard.
+    listing = load_fixture("rest/phone-numbers-list.json")
+    listing[0]["assistantId"] = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    vapi.replace(responses.GET, f"{VAPI}/phone-number", json=listing)
+    phone_numbers_import()
+
+    twilio = PhoneNumber.objects.get(vapi_id=TWILIO_ID)
+    assert twilio.mode == NumberMode.ROUTED and twilio.vapi_mode == VapiRoute.FIXED
+    assert "Vapi has: Bound to an assistant" in twilio.vapi_differs
 
 
 def test_import_adopts_a_local_number_and_skips_sip_only_entries(vapi):
@@ -57,52 +75,100 @@ def test_import_adopts_a_local_number_and_skips_sip_only_entries(vapi):
     assert not PhoneNumber.objects.filter(vapi_id="sip-1").exists()
 
 
-def test_bind_to_assistant_updates_vapi_then_us(vapi):
+def test_fixed_mode_binds_the_assistant_in_vapi_then_us(vapi):
     assistant = AssistantFactory(vapi_id=ASSISTANT_ID)
-    number = PhoneNumberFactory(assistant=None, ask_server=True)
-    vapi.add(responses.PATCH, f"{VAPI}/phone-number/{number.vapi_id}", json={"id": number.vapi_id})
+    number = PhoneNumberFactory(assistant=None, mode=NumberMode.ROUTED)
+    vapi.add(
+        responses.PATCH,
+        f"{VAPI}/phone-number/{number.vapi_id}",
+        json={"id": number.vapi_id, "assistantId": ASSISTANT_ID},
+    )
 
-    phone_number_bind(phone_number=number, assistant=assistant)
+    phone_number_set_mode(phone_number=number, mode=NumberMode.FIXED, assistant=assistant)
 
     assert body_of(calls_to(vapi, "PATCH", f"/phone-number/{number.vapi_id}")[0]) == {
-        "assistantId": ASSISTANT_ID
+        "assistantId": ASSISTANT_ID,
+        "squadId": None,
+        "workflowId": None,
     }
     number.refresh_from_db()
-    assert (number.assistant, number.ask_server) == (assistant, False)
+    assert (number.mode, number.assistant, number.vapi_mode) == (NumberMode.FIXED, assistant, VapiRoute.FIXED)
+    assert number.vapi_differs == ""
 
 
-def test_bind_to_ask_the_server_sends_null_assistant_and_our_server(vapi):
+def test_routed_mode_unbinds_in_vapi_and_sets_our_server(vapi):
+    default = AssistantFactory(vapi_id=ASSISTANT_ID)
     number = PhoneNumberFactory()
-    vapi.add(responses.PATCH, f"{VAPI}/phone-number/{number.vapi_id}", json={"id": number.vapi_id})
+    url = "https://voiceops.example.com/webhooks/vapi/"
+    vapi.add(
+        responses.PATCH,
+        f"{VAPI}/phone-number/{number.vapi_id}",
+        json={"id": number.vapi_id, "assistantId": None, "server": {"url": url}},
+    )
 
-    phone_number_bind(phone_number=number, assistant=None)
+    phone_number_set_mode(phone_number=number, mode=NumberMode.ROUTED, assistant=default)
 
     body = body_of(calls_to(vapi, "PATCH", f"/phone-number/{number.vapi_id}")[0])
-    assert body["assistantId"] is None
-    assert body["server"]["url"] == "https://voiceops.example.com/webhooks/vapi/"
+    assert body["assistantId"] is None and body["squadId"] is None
+    assert body["server"]["url"] == url
     assert body["server"]["credentialId"] == CREDENTIAL_ID
     number.refresh_from_db()
-    assert (number.assistant, number.ask_server) == (None, True)
+    # Routed: no assistant in Vapi; ours is the default when no rule matches.
+    assert (number.mode, number.assistant, number.vapi_mode) == (NumberMode.ROUTED, default, VapiRoute.ROUTED)
+    assert number.vapi_server_url == url and number.vapi_differs == ""
 
 
-def test_bind_refused_by_vapi_changes_nothing_here(vapi):
+def test_bind_shorthand_maps_to_modes(vapi):
     assistant = AssistantFactory(vapi_id=ASSISTANT_ID)
-    number = PhoneNumberFactory(assistant=None, ask_server=True)
+    number = PhoneNumberFactory()
+    vapi.add(responses.PATCH, f"{VAPI}/phone-number/{number.vapi_id}", json={"id": number.vapi_id})
+    phone_number_bind(phone_number=number, assistant=None)
+    number.refresh_from_db()
+    assert (number.mode, number.assistant) == (NumberMode.ROUTED, None)
+    phone_number_bind(phone_number=number, assistant=assistant)
+    number.refresh_from_db()
+    assert (number.mode, number.assistant) == (NumberMode.FIXED, assistant)
+
+
+def test_mode_refused_by_vapi_changes_nothing_here(vapi):
+    assistant = AssistantFactory(vapi_id=ASSISTANT_ID)
+    number = PhoneNumberFactory(assistant=None, mode=NumberMode.ROUTED)
     vapi.add(responses.PATCH, f"{VAPI}/phone-number/{number.vapi_id}", json={"message": "nope"}, status=400)
     with pytest.raises(VapiBadRequest):
-        phone_number_bind(phone_number=number, assistant=assistant)
+        phone_number_set_mode(phone_number=number, mode=NumberMode.FIXED, assistant=assistant)
     number.refresh_from_db()
-    assert (number.assistant, number.ask_server) == (None, True)
+    assert (number.mode, number.assistant) == (NumberMode.ROUTED, None)
 
 
-def test_bind_needs_pushed_assistant_and_imported_number(vapi):
+def test_mode_needs_pushed_assistant_imported_number_and_known_mode(vapi):
     with pytest.raises(InvalidState, match="push it first"):
-        phone_number_bind(phone_number=PhoneNumberFactory(), assistant=AssistantFactory(vapi_id=None))
+        phone_number_set_mode(
+            phone_number=PhoneNumberFactory(), mode=NumberMode.FIXED, assistant=AssistantFactory(vapi_id=None)
+        )
+    with pytest.raises(InvalidState, match="needs the assistant"):
+        phone_number_set_mode(phone_number=PhoneNumberFactory(), mode=NumberMode.FIXED, assistant=None)
     with pytest.raises(InvalidState, match="import phone numbers"):
-        phone_number_bind(phone_number=PhoneNumberFactory(vapi_id=None), assistant=None)
+        phone_number_set_mode(
+            phone_number=PhoneNumberFactory(vapi_id=None), mode=NumberMode.ROUTED, assistant=None
+        )
+    with pytest.raises(InvalidState, match="Unknown mode"):
+        phone_number_set_mode(phone_number=PhoneNumberFactory(), mode="squad", assistant=None)
     assert len(vapi.calls) == 0
 
 
-def test_a_number_cannot_have_both_routes(db):
-    with pytest.raises(IntegrityError):
-        PhoneNumberFactory(ask_server=True)
+def test_drift_check_reads_vapis_copy(vapi):
+    assistant = AssistantFactory(vapi_id=ASSISTANT_ID)
+    number = PhoneNumberFactory(assistant=assistant, mode=NumberMode.FIXED)
+    vapi.add(
+        responses.GET,
+        f"{VAPI}/phone-number/{number.vapi_id}",
+        json={"id": number.vapi_id, "number": str(number.number)},
+    )
+    checked = phone_number_check(phone_number=number)
+    assert checked.vapi_mode == VapiRoute.UNSET and checked.vapi_checked_at is not None
+    assert "Vapi has: No assistant and no server URL" in checked.vapi_differs
+
+    vapi.replace(
+        responses.GET, f"{VAPI}/phone-number/{number.vapi_id}", json={"message": "Not Found"}, status=404
+    )
+    assert phone_number_check(phone_number=number).vapi_mode == VapiRoute.MISSING

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistants.models import PhoneNumber
+from assistants.models import NumberMode, PhoneNumber
 from calls.enums import CallStatus, Direction, EventState, Outcome, TurnSource
 from calls.models import Call, Customer, TranscriptTurn, WebhookEvent
 from calls.outcomes import outcome_for_ended_reason
@@ -32,10 +32,15 @@ TRANSFER_TO = "+13125550142"
 
 @pytest.fixture
 def line():
-    """The assistant and the Northwind line the fixtures' calls run on."""
+    """The assistant and the Northwind line the fixtures' calls run on: a routed number (Vapi
+    sends assistant-request only for those) whose default assistant answers when no rule matches."""
     assistant = AssistantFactory(vapi_id=ASSISTANT_VAPI_ID, pushed_version=7)
     return PhoneNumberFactory(
-        vapi_id=PHONE_VAPI_ID, number="+12125550187", assistant=assistant, transfer_destination=TRANSFER_TO
+        vapi_id=PHONE_VAPI_ID,
+        number="+12125550187",
+        mode=NumberMode.ROUTED,
+        assistant=assistant,
+        transfer_destination=TRANSFER_TO,
     )
 
 
@@ -166,6 +171,8 @@ def assistant_for_caller(answer: dict, line: PhoneNumber) -> None:
     )
     assert str(inbound.customer.number) == "+16175550146"
     assert event("assistant-request").response == answer
+    assert inbound.routing.rule is None and inbound.routing.assistant == line.assistant
+    assert inbound.routing.reason == "No rule matched: the number's default assistant"
 
 
 def every_ended_reason_grouped(answer: dict, line: PhoneNumber) -> None:
@@ -238,7 +245,12 @@ def test_assistant_request_for_an_unknown_number_is_a_spoken_error(vapi_post):
 
 
 def test_assistant_request_for_a_number_without_a_pushed_assistant_is_a_spoken_error(vapi_post):
-    PhoneNumberFactory(vapi_id=PHONE_VAPI_ID, number="+12125550187", assistant=AssistantFactory(vapi_id=None))
+    PhoneNumberFactory(
+        vapi_id=PHONE_VAPI_ID,
+        number="+12125550187",
+        mode=NumberMode.ROUTED,
+        assistant=AssistantFactory(vapi_id=None),
+    )
     answer = vapi_post(load_fixture("assistant-request.json")).json()
     assert set(answer) == {"error"}
     assert Call.objects.get(vapi_id=INBOUND_CALL_ID).direction == Direction.INBOUND

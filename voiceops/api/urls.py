@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from assistants.api import AssistantViewSet, PhoneNumberViewSet
+from assistants.routing.api import ClosureViewSet, RoutingRuleViewSet
 from calls.api.calls import CallViewSet
 from calls.api.campaigns import CampaignRecipientViewSet, CampaignViewSet
 from calls.api.customers import CustomerViewSet
@@ -14,6 +15,8 @@ from tools.api import AppointmentViewSet, ResourceViewSet, ToolViewSet
 router = SimpleRouter()
 router.register("assistants", AssistantViewSet, basename="assistant")
 router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
+router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
+router.register("closures", ClosureViewSet, basename="closure")
 router.register("tools", ToolViewSet, basename="tool")
 router.register("resources", ResourceViewSet, basename="resource")
 router.register("customers", CustomerViewSet, basename="customer")

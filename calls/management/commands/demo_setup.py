@@ -81,6 +81,7 @@ class Command(BaseCommand):
     def start(self, data: demo.DemoData) -> None:
         from assistants.models import PushState
         from voiceops.errors import DomainError
+        from voiceops.vapi.client import VapiError
 
         demo.demo_push_assistant(assistant=data.assistant)
         deadline = time.monotonic() + 60
@@ -94,6 +95,15 @@ class Command(BaseCommand):
                 f"{data.assistant.push_error}"
             )
         self.stdout.write(f"Assistant pushed to the simulator as {data.assistant.vapi_id}.")
+        try:
+            phone = demo.demo_route_number(phone_number=data.phone_number)
+        except (DomainError, VapiError) as exc:
+            raise CommandError(f"the demo number was not made routed in the simulator: {exc}")
+        rules = ", ".join(phone.routing_rules.values_list("name", flat=True)) or "none"
+        self.stdout.write(
+            f"Number {phone.number} is routed (Vapi: {phone.get_vapi_mode_display()}); rules: {rules}; "
+            f"default: {phone.assistant}."
+        )
         try:
             demo.demo_start_campaign(campaign=data.campaign)
         except DomainError as exc:
@@ -109,10 +119,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Simulator: {settings.VAPI_BASE_URL} (Vapi stand-in; calls play in fast-forward)"
         )
-        self.stdout.write(
-            "  Inbound:   python manage.py vapi_simulator simulate-inbound --from +14155550199 "
-            f"--to {demo.DEMO_NUMBER} --simulator-url {settings.VAPI_BASE_URL}"
-        )
+        # scripts/inbound-call reads the same demo defaults (SECRET_KEY, keys, URLs) as scripts/demo,
+        # so these lines work when pasted into a second terminal.
+        for who, number in (
+            ("known customer", demo.DEMO_KNOWN_CALLER),
+            ("unknown caller", "+14155550199"),
+            ("blocked caller", demo.DEMO_BLOCKED_CALLER),
+        ):
+            self.stdout.write(
+                f"  Inbound ({who}): scripts/inbound-call --from {number} --to {demo.DEMO_NUMBER}"
+            )
         self.stdout.flush()
 
     def follow(self, data: demo.DemoData, *, seconds: float | None, every: float) -> None:
