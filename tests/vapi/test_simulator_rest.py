@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from tests.conftest import load_fixture
 from voiceops.vapi.client import VapiAuthError, VapiBadRequest, VapiClient, VapiNotFound
@@ -25,11 +26,11 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def client(sim: Simulator) -> VapiClient:
-    return VapiClient(base_url=sim.base_url, api_key="any-key", retries=0)
+    return VapiClient(base_url=sim.base_url, api_key=settings.VAPI_API_KEY, retries=0)
 
 
 def raw(
-    sim: Simulator, method: str, path: str, body: bytes | None = None, auth: str | None = "Bearer k"
+    sim: Simulator, method: str, path: str, body: bytes | None = None, auth: str | None = "Bearer test-vapi-private-key-0f3b"
 ) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if auth is not None:
@@ -180,6 +181,24 @@ def test_auth_and_routing_errors(sim: Simulator) -> None:
     with pytest.raises(VapiAuthError):
         with running_simulator(play_calls=False, api_key="right") as strict:
             VapiClient(base_url=strict.base_url, api_key="wrong", retries=0).assistant_list()
+
+
+def test_a_wrong_key_is_refused_by_default_like_vapi(sim: Simulator) -> None:
+    # No key given: the simulator requires the configured VAPI_API_KEY, as Vapi requires yours.
+    assert sim.config.api_key == settings.VAPI_API_KEY
+    status, body = raw(sim, "GET", "/assistant", auth="Bearer some-other-key")
+    assert (status, body["statusCode"]) == (401, 401)
+    assert raw(sim, "GET", "/assistant", auth="Bearer ünïcode")[0] == 401
+    assert raw(sim, "GET", "/assistant")[0] == 200
+
+
+def test_any_key_only_when_asked_and_no_key_configured_is_an_error(settings: Any) -> None:
+    with running_simulator(play_calls=False, allow_any_key=True) as lax:
+        assert raw(lax, "GET", "/assistant", auth="Bearer whatever")[0] == 200
+        assert raw(lax, "GET", "/assistant", auth="Bearer ")[0] == 401
+    settings.VAPI_API_KEY = ""
+    with pytest.raises(ValueError, match="requires an API key"):
+        Simulator()
 
 
 def test_list_filters_and_limit(client: VapiClient, sim: Simulator) -> None:

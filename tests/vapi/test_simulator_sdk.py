@@ -22,7 +22,7 @@ from voiceops.vapi.simulator import Simulator, running_simulator
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    with running_simulator(play_calls=False, seed=3) as simulator:
+    with running_simulator(play_calls=False, seed=3, api_key="sdk-test-key") as simulator:
         yield simulator
 
 

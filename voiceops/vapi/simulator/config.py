@@ -11,8 +11,10 @@ from voiceops.vapi.simulator.delivery import Faults
 class SimulatorConfig:
     host: str = "127.0.0.1"
     port: int = 0
-    # Required bearer key for the REST API; None accepts any non-empty key (like a sandbox).
+    # The bearer key the REST API requires, as Vapi does. None: the configured VAPI_API_KEY.
     api_key: str | None = None
+    # Accept any non-empty key (a sandbox Vapi does not offer; opt in explicitly).
+    allow_any_key: bool = False
     # Where messages go when neither the assistant nor the phone number has a server URL.
     server_url: str | None = None
     # Sent as x-vapi-secret when the resolved server has no secret and no credential.

@@ -7,6 +7,7 @@ failure with Vapi's error shape; nothing a client sends can crash the server.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import socket
@@ -124,8 +125,12 @@ class Handler(BaseHTTPRequestHandler):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return False
-        expected = self.server.sim.config.api_key
-        return expected is None or token.strip() == expected
+        config = self.server.sim.config
+        if config.allow_any_key:
+            return True
+        return config.api_key is not None and hmac.compare_digest(
+            token.strip().encode(), config.api_key.encode()
+        )
 
     def dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)

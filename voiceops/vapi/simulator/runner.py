@@ -38,11 +38,28 @@ log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
 
 
+def configured_api_key() -> str:
+    """VAPI_API_KEY from Django settings: the key voiceops's client sends, so the two agree.
+
+    Vapi refuses a wrong key; so does the simulator unless told to accept any."""
+    from django.conf import settings
+
+    key = str(getattr(settings, "VAPI_API_KEY", "") or "") if settings.configured else ""
+    if not key:
+        raise ValueError(
+            "the simulator requires an API key like Vapi: set VAPI_API_KEY "
+            "(or pass --api-key, or --allow-any-key to accept any key)"
+        )
+    return key
+
+
 class Simulator:
     """A fake Vapi org. ``start()`` serves in a thread; ``serve_forever()`` in the caller's."""
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
+        if self.config.api_key is None and not self.config.allow_any_key:
+            self.config = replace(self.config, api_key=configured_api_key())
         if self.config.time_factor <= 0:
             raise ValueError("time_factor must be positive")
         self.store = Store()

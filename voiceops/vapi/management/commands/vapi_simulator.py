@@ -93,7 +93,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8200, help="0 picks a free port.")
         parser.add_argument(
-            "--api-key", default=None, help="Require this bearer key (default: any non-empty)."
+            "--api-key", default=None, help="Require this bearer key (default: VAPI_API_KEY, as Vapi would)."
+        )
+        parser.add_argument(
+            "--allow-any-key", action="store_true", help="Accept any non-empty bearer key (Vapi never does)."
         )
         parser.add_argument(
             "--phone-number", action="append", default=None, help="A number the org owns (repeatable)."
@@ -105,7 +108,9 @@ class Command(BaseCommand):
         inbound.add_argument("--from", dest="from_number", required=True, help="Caller number, E.164.")
         inbound.add_argument("--to", dest="to_number", required=True, help="One of the simulator's numbers.")
         inbound.add_argument("--caller", dest="inbound_scenario", default=None, help="Caller scenario.")
-        inbound.add_argument("--simulator-url", default="http://127.0.0.1:8200")
+        inbound.add_argument(
+            "--simulator-url", default=None, help="The running simulator (default: VAPI_BASE_URL)."
+        )
         inbound.add_argument("--no-wait", action="store_true", help="Return once the call is created.")
         load = sub.add_parser("load", help="N concurrent calls for M seconds against a server URL.")
         load.add_argument("--calls", type=int, default=10, help="Calls in flight at once.")
@@ -129,16 +134,25 @@ class Command(BaseCommand):
     def serve(self, options: dict[str, Any]) -> None:
         config = config_from(options, time_factor=1.0)
         config.host, config.port, config.api_key = options["host"], options["port"], options["api_key"]
+        config.allow_any_key = options["allow_any_key"]
         config.concurrency_limit = options["concurrency_limit"]
         if options["phone_number"]:
             config.phone_numbers = options["phone_number"]
-        sim = Simulator(config)
+        try:
+            sim = Simulator(config)
+        except ValueError as exc:
+            raise CommandError(str(exc))
         try:
             sim.bind()
         except OSError as exc:
             raise CommandError(f"cannot listen on {config.host}:{config.port}: {exc}")
         self.stdout.write(f"Vapi simulator listening on {sim.base_url} (VAPI_BASE_URL={sim.base_url})")
         self.stdout.write(f"  default server URL: {config.server_url}  time factor: {config.time_factor}")
+        self.stdout.write(
+            "  API key: any key accepted (--allow-any-key)"
+            if config.allow_any_key
+            else "  API key: required (VAPI_API_KEY or --api-key); a wrong key gets 401 like Vapi"
+        )
         for phone in sim.store.list("phone_numbers"):
             self.stdout.write(f"  phone number {phone['number']}  id {phone['id']}")
         self.stdout.flush()
@@ -174,7 +188,7 @@ class Command(BaseCommand):
             )
 
     def simulate_inbound(self, options: dict[str, Any]) -> None:
-        base = options["simulator_url"]
+        base = options["simulator_url"] or settings.VAPI_BASE_URL
         body = {"from": options["from_number"], "to": options["to_number"]}
         if options["inbound_scenario"]:
             body["scenario"] = options["inbound_scenario"]
