@@ -30,7 +30,11 @@ def client(sim: Simulator) -> VapiClient:
 
 
 def raw(
-    sim: Simulator, method: str, path: str, body: bytes | None = None, auth: str | None = "Bearer test-vapi-private-key-0f3b"
+    sim: Simulator,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    auth: str | None = "Bearer test-vapi-private-key-0f3b",
 ) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if auth is not None:

@@ -460,3 +460,32 @@ def test_unset_call_variables_render_empty_and_are_not_sent(capture: CaptureServ
     check = capture.of_type("tool-calls")[0].message["toolCallList"][0]["function"]["arguments"]
     assert "resource" not in check and check["date"]
     assert "{var:" not in capture.of_type("end-of-call-report")[0].message["artifact"]["transcript"]
+
+
+def test_inbound_follows_the_numbers_binding_like_vapi(capture: CaptureServer) -> None:
+    """A bound number never sends assistant-request; PATCHing it unbound makes the next call ask."""
+    from voiceops.vapi.simulator.resources import phone_number_update
+
+    with running_simulator(time_factor=500, server_url=capture.url) as sim:
+        bound_to = sim.store.add("assistants", {"name": "Desk", "server": {"url": capture.url}})
+        phone_id = phone_number_id_for("+12125550100")
+        phone_number_update(sim, phone_id, {"assistantId": bound_to["id"]})
+        first = sim.simulate_inbound(
+            from_number="+15555550123", to_number="+12125550100", scenario="hangs-up"
+        )
+        assert sim.wait_for_calls(timeout=30)
+        asked_while_bound = [c for c in capture.received if c.type == "assistant-request"]
+
+        phone_number_update(sim, phone_id, {"assistantId": None, "server": {"url": capture.url}})
+        capture.answer = lambda m: (
+            (200, {"assistantId": bound_to["id"]}) if m["type"] == "assistant-request" else (200, {})
+        )
+        second = sim.simulate_inbound(
+            from_number="+15555550123", to_number="+12125550100", scenario="hangs-up"
+        )
+        assert sim.wait_for_calls(timeout=30)
+    assert asked_while_bound == []
+    assert {c.message["call"]["id"] for c in capture.received if c.type == "assistant-request"} == {
+        second["id"]
+    }
+    assert first["assistantId"] == bound_to["id"] and "assistantId" not in second
