@@ -50,6 +50,15 @@ MAX_TOKENS_RANGE = (1, 10_000)
 MAX_DURATION_RANGE = (10, 43_200)
 END_CALL_PHRASE_MAX = 140
 METADATA_MAX_BYTES = 16_384
+# Types Vapi hands to the server to act on, which voiceops does not: subscribing would take the
+# action away from Vapi and leave it undone (or leave Vapi waiting for an answer it never gets).
+NOT_ACTED_ON = {
+    "phone-call-control": "when subscribed, Vapi leaves forwarding and hang-up to the server, and "
+    "voiceops does not carry them out, so transfers and end-call would never happen. "
+    "Leave it out and Vapi does them itself.",
+    "voice-input": "it is sent only for a custom voice provider, which voiceops is not; "
+    "the caller would hear nothing.",
+}
 SCHEMA_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 
 
@@ -135,6 +144,9 @@ def assistant_config_errors(*, data: Mapping[str, Any], partial: bool = False) -
             add("server_messages", "Must be a list of message type names.")
         else:
             unknown = [m for m in messages if m not in vapi_enums.SERVER_MESSAGES]
+            for message in messages:
+                if message in NOT_ACTED_ON:
+                    add("server_messages", f"{message!r} cannot be subscribed: {NOT_ACTED_ON[message]}")
             if unknown:
                 add(
                     "server_messages",

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 NUMBER_NOT_CONFIGURED = "Sorry, this number is not set up to take calls right now. Please try again later."
 NO_ASSISTANT = "Sorry, no one is available to take your call right now. Please try again later."
 NO_TRANSFER = "Sorry, I can't transfer your call right now."
+NO_HANDOFF = "Sorry, I can't hand your call over right now."
 TOOL_UNAVAILABLE = "Sorry, I can't do that right now."
 TRANSFER_MESSAGE = "Transferring you now, please hold."
 
@@ -126,6 +127,12 @@ def transfer_destination_answer(*, parsed: ServerMessage) -> dict[str, Any]:
     return {
         "destination": {"type": "number", "number": str(destination), "message": TRANSFER_MESSAGE},
     }
+
+
+def handoff_destination_answer(*, parsed: ServerMessage) -> dict[str, Any]:
+    """voiceops configures no dynamic handoffs (squads), so it refuses them: Vapi requires a
+    ``destination`` object in every answer, and ``error`` tells it not to hand off."""
+    return {"destination": {}, "error": NO_HANDOFF, "result": NO_HANDOFF}
 
 
 def knowledge_base_answer(*, parsed: ServerMessage) -> dict[str, Any]:

@@ -44,6 +44,9 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
         parsed=parsed
     ),
     types.KNOWLEDGE_BASE_REQUEST: lambda parsed, event_id: answers.knowledge_base_answer(parsed=parsed),
+    types.HANDOFF_DESTINATION_REQUEST: lambda parsed, event_id: answers.handoff_destination_answer(
+        parsed=parsed
+    ),
     types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
 }
 
@@ -56,6 +59,8 @@ def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
         return {"documents": []}
     if parsed.type == types.TRANSFER_DESTINATION_REQUEST:
         return {"error": answers.NO_TRANSFER}
+    if parsed.type == types.HANDOFF_DESTINATION_REQUEST:
+        return answers.handoff_destination_answer(parsed=parsed)
     return {"error": answers.NO_ASSISTANT}
 
 

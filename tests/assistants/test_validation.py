@@ -67,6 +67,8 @@ def test_valid_config_has_no_errors():
         ("voice_id", "", "voice id is required"),
         ("server_messages", ["status-update", "call.ended"], "'call.ended'"),
         ("server_messages", ["hang", "hang"], "only once"),
+        ("server_messages", ["status-update", "phone-call-control"], "Vapi leaves forwarding and hang-up"),
+        ("server_messages", ["voice-input"], "custom voice provider"),
         ("server_messages", "status-update", "list of message type names"),
         ("end_call_phrases", ["ok", "x"], "2 to 140"),
         ("end_call_phrases", "bye", "list of phrases"),

@@ -18,8 +18,15 @@ ASSISTANT_REQUEST = "assistant-request"
 TOOL_CALLS = "tool-calls"
 TRANSFER_DESTINATION_REQUEST = "transfer-destination-request"
 KNOWLEDGE_BASE_REQUEST = "knowledge-base-request"
+HANDOFF_DESTINATION_REQUEST = "handoff-destination-request"
 REQUEST_RESPONSE_TYPES = frozenset(
-    {ASSISTANT_REQUEST, TOOL_CALLS, TRANSFER_DESTINATION_REQUEST, KNOWLEDGE_BASE_REQUEST}
+    {
+        ASSISTANT_REQUEST,
+        TOOL_CALLS,
+        TRANSFER_DESTINATION_REQUEST,
+        KNOWLEDGE_BASE_REQUEST,
+        HANDOFF_DESTINATION_REQUEST,
+    }
 )
 
 # Informational types we process after acknowledging.
