@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from assistants.models import Assistant, DriftState, PushState
+from assistants.models import Assistant, DriftState, PushState, TransferDestination
 from assistants.selectors import assistant_versions, assistant_versions_diff
 from assistants.services import (
     assistant_drift_check,
@@ -87,9 +87,28 @@ class AssistantForm(forms.ModelForm):
         fields = [*CONFIG_FIELDS, "tools"]
 
 
+class TransferDestinationInline(admin.TabularInline):
+    """People the assistant can transfer to (Vapi's transferCall tool, pushed with the assistant)."""
+
+    model = TransferDestination
+    extra = 0
+    fields = (
+        "position",
+        "kind",
+        "number",
+        "sip_uri",
+        "message",
+        "description",
+        "department",
+        "open_hours_only",
+    )
+    verbose_name = "transfer destination (a department or opening-hours condition makes voiceops choose)"
+
+
 @admin.register(Assistant)
 class AssistantAdmin(SimpleHistoryAdmin):
     form = AssistantForm
+    inlines = [TransferDestinationInline]
     change_form_template = "admin/assistants/assistant/change_form.html"
     list_display = (
         "name",

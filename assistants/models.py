@@ -391,6 +391,68 @@ class RoutingDecision(models.Model):
         return f"{self.rule_name or 'No rule'}: {self.reason}"
 
 
+class TransferKind(models.TextChoices):
+    NUMBER = "number", "Phone number"
+    SIP = "sip", "SIP URI"
+
+
+class TransferDestination(models.Model):
+    """A person the assistant can transfer a caller to, pushed in Vapi's ``transferCall`` tool.
+
+    When none of an assistant's destinations has a condition, they are pushed as they are and
+    Vapi picks one by its description. A department or "opening hours only" on any of them makes
+    voiceops decide: the tool is pushed without destinations, Vapi sends
+    transfer-destination-request, and voiceops answers by these rows (in position order).
+    """
+
+    assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="transfer_destinations")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=TransferKind.choices, default=TransferKind.NUMBER)
+    number = models.CharField(max_length=20, blank=True, help_text="E.164, for a phone number.")
+    sip_uri = models.CharField(max_length=300, blank=True, help_text="sip:desk@example.com, for SIP.")
+    message = models.CharField(
+        max_length=500, blank=True, help_text="What the caller hears before the transfer (empty: silence)."
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="When to use it, for the model (e.g. 'Billing questions')."
+    )
+    department = models.CharField(
+        max_length=60, blank=True, help_text="Chosen when the caller asks for it by this name (e.g. billing)."
+    )
+    open_hours_only = models.BooleanField(
+        default=False, help_text="Only while the called number is open (its opening hours and closures)."
+    )
+
+    class Meta:
+        ordering = ["assistant", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="number") & ~models.Q(number=""))
+                | (models.Q(kind="sip") & ~models.Q(sip_uri="")),
+                name="transfer_destination_has_target",
+                violation_error_message="A number destination needs the number, a SIP one the SIP URI.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.department or self.description or self.target
+
+    @property
+    def target(self) -> str:
+        return self.number if self.kind == TransferKind.NUMBER else self.sip_uri
+
+    @property
+    def has_condition(self) -> bool:
+        return bool(self.department) or self.open_hours_only
+
+    def clean(self) -> None:
+        from assistants.routing.transfers import transfer_destination_errors
+
+        errors = transfer_destination_errors(kind=self.kind, number=self.number, sip_uri=self.sip_uri)
+        if errors:
+            raise ValidationError(errors)
+
+
 class WebhookCredential(models.Model):
     """The one webhook credential voiceops keeps in Vapi (provider ``webhook``), referenced by id.
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from assistants.models import Assistant
+from assistants.routing.transfers import transfer_tool
 from tools.registry import vapi_tool_definitions
 
 JSON = dict[str, Any]
@@ -90,6 +91,9 @@ def assistant_payload(*, assistant: Assistant, credential_id: str | None) -> JSO
     if assistant.system_prompt:
         model["messages"] = [{"role": "system", "content": assistant.system_prompt}]
     tools = _with_credential(_tool_definitions(assistant), credential_id)
+    transfer = transfer_tool(list(assistant.transfer_destinations.all())) if assistant.pk else None
+    if transfer is not None:
+        tools.append(transfer)
     if tools:
         model["tools"] = tools
 

@@ -41,6 +41,8 @@ class Outcome(models.TextChoices):
     FAILED = "failed", "Failed"
     INVALID_NUMBER = "invalid-number", "Invalid number"
     CANCELLED = "cancelled", "Cancelled"
+    TRANSFERRED = "transferred", "Transferred to a person"
+    TRANSFER_FAILED = "transfer-failed", "Transfer did not connect (busy, no answer, error)"
     OTHER = "other", "Other"
 
 

@@ -23,9 +23,7 @@ _group(
     "assistant-said-end-call-phrase",
     "assistant-ended-call-after-message-spoken",
     "assistant-ended-call-with-hangup-task",
-    "assistant-forwarded-call",
     "call.ending.hook-executed-say",
-    "call.ending.hook-executed-transfer",
     "call.in-progress.twilio-completed-call",
     "call.in-progress.sip-completed-call",
     "vonage-completed",
@@ -35,11 +33,13 @@ _group(
     "customer-ended-call-after-warm-transfer-attempt",
     "customer-ended-call-during-transfer",
 )
-_group(Outcome.BUSY, "customer-busy", "call.forwarding.operator-busy")
+_group(Outcome.BUSY, "customer-busy")
+# The person we transferred to was busy or did not answer: not the customer, never "busy".
+_group(Outcome.TRANSFERRED, "assistant-forwarded-call", "call.ending.hook-executed-transfer")
+_group(Outcome.TRANSFER_FAILED, "call.forwarding.operator-busy", "call.forwarding.no-answer")
 _group(
     Outcome.NO_ANSWER,
     "customer-did-not-answer",
-    "call.forwarding.no-answer",
     "call.ringing.sip-inbound-caller-hungup-before-call-connect",
 )
 _group(Outcome.VOICEMAIL, "voicemail")
@@ -79,7 +79,7 @@ _PREFIXES: list[tuple[str, Outcome]] = [
     ("pipeline-error", Outcome.FAILED),
     ("call.in-progress.error-", Outcome.FAILED),
     ("call.ringing.error-", Outcome.FAILED),
-    ("call.forwarding.error-", Outcome.FAILED),
+    ("call.forwarding.", Outcome.TRANSFER_FAILED),
 ]
 
 

@@ -11,7 +11,15 @@ from rest_framework.validators import UniqueValidator
 
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import Outcome
-from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
+from calls.models import (
+    Call,
+    CallTransfer,
+    Campaign,
+    CampaignRecipient,
+    Customer,
+    TranscriptTurn,
+    WebhookEvent,
+)
 from calls.models.customers import validate_time_zone
 from tools.models import ToolInvocation
 
@@ -71,6 +79,13 @@ CALL_EXAMPLE = {
 }
 
 
+class CallTransferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallTransfer
+        fields = ["source", "destination", "destination_label", "detail", "at"]
+        read_only_fields = fields
+
+
 class RoutingDecisionSerializer(serializers.Serializer):
     rule = serializers.IntegerField(source="rule_id", allow_null=True)
     rule_name = serializers.CharField()
@@ -89,6 +104,7 @@ class CallSerializer(serializers.ModelSerializer):
     recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
     transcript = TranscriptTurnSerializer(source="turns", many=True, read_only=True)
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
+    transfers = CallTransferSerializer(many=True, read_only=True)
     routing = serializers.SerializerMethodField(
         help_text="Inbound calls on routed numbers: the rule that matched and why (null otherwise)."
     )
@@ -119,6 +135,7 @@ class CallSerializer(serializers.ModelSerializer):
             "has_final_report",
             "transcript",
             "tool_invocations",
+            "transfers",
             "routing",
             "created_at",
             "updated_at",

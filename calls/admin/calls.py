@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from assistants.routing.selectors import routing_summary
 from calls.admin.events import can_replay, events_for_call
@@ -90,6 +91,7 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
                     ("assistant", "assistant_version_link"),
                     "phone_number",
                     "routing_display",
+                    "transfers_display",
                     ("campaign", "campaign_recipient"),
                 )
             },
@@ -125,6 +127,7 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
         "assistant_version_link",
         "phone_number",
         "routing_display",
+        "transfers_display",
         "campaign",
         "campaign_recipient",
         "has_final_report",
@@ -160,6 +163,20 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
     @admin.display(description="Routing")
     def routing_display(self, obj: Call) -> str:
         return routing_summary(call=obj)
+
+    @admin.display(description="Transfers")
+    def transfers_display(self, obj: Call) -> str:
+        rows = [
+            (t.at or t.created_at, t.get_source_display(), t.destination_label or "-", t.detail or "")
+            for t in obj.transfers.all()
+        ]
+        if not rows:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{:%H:%M:%S} {}: {} {}",
+            ((at, source, label, detail) for at, source, label, detail in rows),
+        )
 
     @admin.display(description="Last known Vapi call object")
     def vapi_call_display(self, obj: Call) -> str:

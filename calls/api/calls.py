@@ -24,6 +24,7 @@ def calls_with_details() -> QuerySet[Call]:
     return Call.objects.select_related("routing").prefetch_related(
         Prefetch("turns", queryset=TranscriptTurn.objects.order_by("position")),
         Prefetch("tool_invocations", queryset=ToolInvocation.objects.order_by("created_at", "id")),
+        "transfers",
     )
 
 

@@ -2,12 +2,16 @@
 
 from calls.models.calls import Call, TranscriptTurn
 from calls.models.campaigns import Campaign, CampaignRecipient
+from calls.models.control import CallControl
 from calls.models.customers import Customer
 from calls.models.events import WebhookEvent
 from calls.models.outbound import DialAttempt, DispatchDecision, OutboundSwitch
+from calls.models.transfers import CallTransfer
 
 __all__ = [
     "Call",
+    "CallControl",
+    "CallTransfer",
     "Campaign",
     "CampaignRecipient",
     "Customer",

@@ -11,10 +11,13 @@ from typing import Any
 import structlog
 from django.utils import timezone
 
+from assistants.models import Assistant
 from assistants.routing.decisions import routing_decision_record
 from assistants.routing.rules import CallerFacts, Route, route_choose
+from assistants.routing.transfers import destination_body, transfer_destination_choose
 from calls.enums import CallStatus, Direction
 from calls.models import Customer
+from calls.models.transfers import TransferSource
 from calls.services.call_status import call_apply_status
 from calls.services.processors.calls import (
     as_dict,
@@ -28,6 +31,7 @@ from calls.services.processors.calls import (
     from_epoch_ms,
     phone_number_for,
 )
+from calls.services.transfers import call_transfer_record
 from voiceops.logging import mask_number
 from voiceops.vapi.messages import ServerMessage, tool_call_ids
 
@@ -119,14 +123,47 @@ def assistant_request_answer(*, parsed: ServerMessage) -> dict[str, Any]:
 
 
 def transfer_destination_answer(*, parsed: ServerMessage) -> dict[str, Any]:
-    """The configured transfer number of the line the call is on, or a speakable refusal."""
-    phone = phone_number_for(parsed.message)
-    destination = phone.transfer_destination if phone is not None else ""
-    if not destination:
-        return {"error": NO_TRANSFER}
-    return {
-        "destination": {"type": "number", "number": str(destination), "message": TRANSFER_MESSAGE},
-    }
+    """A person to transfer to, chosen by the assistant's destinations (department asked,
+    opening hours of the called number); else the number's fixed transfer number; else a
+    spoken refusal. The choice is kept on the call (CallTransfer, source "request")."""
+    message = parsed.message
+    phone = phone_number_for(message)
+    assistant = _assistant_of(message)
+    destinations = list(assistant.transfer_destinations.all()) if assistant is not None else []
+    chosen, why = transfer_destination_choose(
+        destinations=destinations, phone_number=phone, message=message, at=timezone.now()
+    )
+    if chosen is not None:
+        answer: dict[str, Any] = {"destination": destination_body(chosen)}
+    elif phone is not None and phone.transfer_destination and not destinations:
+        answer = {
+            "destination": {
+                "type": "number",
+                "number": str(phone.transfer_destination),
+                "message": TRANSFER_MESSAGE,
+            }
+        }
+        why = "the number's transfer destination"
+    else:
+        answer = {"error": NO_TRANSFER}
+    if parsed.call_id:
+        call = call_lock(vapi_call_id=parsed.call_id, message=message)
+        call_transfer_record(
+            call=call,
+            source=TransferSource.REQUEST,
+            destination=answer.get("destination") or {},
+            detail=f"{'Chose' if 'destination' in answer else 'Refused'}: {why}",
+            at=from_epoch_ms(parsed.timestamp),
+        )
+    return answer
+
+
+def _assistant_of(message: dict[str, Any]) -> Assistant | None:
+    """The call's assistant, by the Vapi id in the message (the assistant on the call now)."""
+    vapi_id = as_dict(message.get("assistant")).get("id") or as_dict(message.get("call")).get("assistantId")
+    if not isinstance(vapi_id, str) or not vapi_id:
+        return None
+    return Assistant.objects.filter(vapi_id=vapi_id).first()
 
 
 def handoff_destination_answer(*, parsed: ServerMessage) -> dict[str, Any]:

@@ -162,3 +162,33 @@ def test_registry_tools_are_inlined_with_our_server_and_credential(northwind):
     assert tools[0]["function"]["parameters"]["type"] == "object"
     payload["server"].pop("backoffPlan")
     CreateAssistantDto.model_validate(payload)
+
+
+def test_transfer_destinations_are_pushed_in_a_transfer_call_tool(db):
+    from assistants.models import TransferDestination
+    from assistants.payload import assistant_payload
+    from tests.factories import AssistantFactory
+
+    assistant = AssistantFactory()
+    TransferDestination.objects.create(
+        assistant=assistant, position=1, number="+13125550142", message="Hold on."
+    )
+    TransferDestination.objects.create(
+        assistant=assistant,
+        position=2,
+        kind="sip",
+        sip_uri="sip:desk@pbx.example.com",
+        description="Front desk",
+    )
+    tools = assistant_payload(assistant=assistant, credential_id=None)["model"]["tools"]
+    assert tools[-1] == {
+        "type": "transferCall",
+        "destinations": [
+            {"type": "number", "number": "+13125550142", "message": "Hold on."},
+            {"type": "sip", "sipUri": "sip:desk@pbx.example.com", "description": "Front desk"},
+        ],
+    }
+    # A condition only voiceops can apply: no destinations pushed, Vapi asks us per transfer.
+    TransferDestination.objects.filter(position=2).update(department="billing")
+    tools = assistant_payload(assistant=assistant, credential_id=None)["model"]["tools"]
+    assert tools[-1]["destinations"] == [] and "billing" in tools[-1]["function"]["description"]

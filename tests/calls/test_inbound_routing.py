@@ -152,7 +152,7 @@ def test_withheld_number_is_an_unknown_caller(routed, vapi_post):
     assert answer["assistantId"] == routed["default"].vapi_id
 
 
-def test_routing_is_in_the_api_call_resource(routed, vapi_post, client_with):
+def test_routing_is_in_the_api_call_resource(routed, vapi_post, client_with):  # noqa: F811
     from voiceops.api.scopes import Scope
 
     with time_machine.travel(TUESDAY_NIGHT, tick=False):

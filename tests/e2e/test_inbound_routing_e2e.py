@@ -84,8 +84,8 @@ def wait_for(predicate: Any, *, seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def dial(sim: Simulator, caller: str) -> dict[str, Any]:
-    placed = sim.simulate_inbound(from_number=caller, to_number=NUMBER, scenario="hangs-up")
+def dial(sim: Simulator, caller: str, scenario: str = "hangs-up") -> dict[str, Any]:
+    placed = sim.simulate_inbound(from_number=caller, to_number=NUMBER, scenario=scenario)
     assert sim.wait_for_calls(timeout=60, call_ids=[placed["id"]])
     wait_for(
         lambda: Call.objects.filter(vapi_id=placed["id"], status="ended", has_final_report=True).exists(),

@@ -70,7 +70,8 @@ def recipient_apply_outcome(
     if customer.do_not_call:
         recipient.state = RecipientState.BLOCKED
         stop = Verdict(DecisionRule.DO_NOT_CALL, False, "Opted out (do-not-call); never called again.")
-    elif outcome == Outcome.COMPLETED:
+    elif outcome in (Outcome.COMPLETED, Outcome.TRANSFERRED, Outcome.TRANSFER_FAILED):
+        # A transfer (even one the person did not pick up) means the customer was reached.
         recipient.state = RecipientState.DONE
     elif outcome == Outcome.INVALID_NUMBER:
         recipient.state = RecipientState.FAILED

@@ -14,10 +14,12 @@ import structlog
 
 from calls.enums import Direction
 from calls.models import Call
+from calls.models.transfers import TransferSource
 from calls.services.processors.calls import call_link, call_lock, call_save, from_epoch_ms
 from calls.services.processors.reports import call_apply_report
 from calls.services.processors.status import call_apply_status_update
 from calls.services.processors.transcripts import conversation_update_apply, transcript_final_apply
+from calls.services.transfers import call_transfer_record, report_transfers_apply
 from voiceops.vapi import messages as types
 from voiceops.vapi.messages import ServerMessage
 
@@ -27,11 +29,35 @@ Processor = Callable[[Call, ServerMessage], list[str]]
 
 
 def _status_update(call: Call, parsed: ServerMessage) -> list[str]:
-    return call_apply_status_update(call=call, message=parsed.message, at=from_epoch_ms(parsed.timestamp))
+    at = from_epoch_ms(parsed.timestamp)
+    if parsed.message.get("status") == "forwarding":
+        call_transfer_record(
+            call=call, source=TransferSource.FORWARDING, destination=parsed.message.get("destination"), at=at
+        )
+    return call_apply_status_update(call=call, message=parsed.message, at=at)
 
 
 def _end_of_call_report(call: Call, parsed: ServerMessage) -> list[str]:
-    return call_apply_report(call=call, report=parsed.message, at=from_epoch_ms(parsed.timestamp))
+    at = from_epoch_ms(parsed.timestamp)
+    report_transfers_apply(call=call, report=parsed.message, at=at)
+    return call_apply_report(call=call, report=parsed.message, at=at)
+
+
+def _transfer_update(call: Call, parsed: ServerMessage) -> list[str]:
+    message = parsed.message
+    detail = " ".join(
+        f"{key} {message[key].get('name') if isinstance(message[key], dict) else message[key]}"
+        for key in ("toAssistant", "fromAssistant")
+        if message.get(key)
+    )
+    call_transfer_record(
+        call=call,
+        source=TransferSource.TRANSFER_UPDATE,
+        destination=message.get("destination"),
+        detail=detail if isinstance(detail, str) else "",
+        at=from_epoch_ms(parsed.timestamp),
+    )
+    return []
 
 
 def _transcript(call: Call, parsed: ServerMessage) -> list[str]:
@@ -72,7 +98,7 @@ PROCESSORS: dict[str, Processor] = {
     types.MODEL_OUTPUT: _link_only,
     types.VOICE_INPUT: _link_only,
     types.PHONE_CALL_CONTROL: _link_only,
-    types.TRANSFER_UPDATE: _link_only,
+    types.TRANSFER_UPDATE: _transfer_update,
     types.LANGUAGE_CHANGE_DETECTED: _link_only,
     types.LANGUAGE_CHANGED: _link_only,
     types.ASSISTANT_STARTED: _link_only,

@@ -38,5 +38,7 @@ class SimulatorConfig:
     phone_numbers: list[str] = field(default_factory=lambda: ["+12125550100"])
     hmac_timestamp_unit: str = "s"
     keep_bodies: bool = True
+    # What the person a call is transferred to does: answered, operator-busy or no-answer.
+    transfer_outcome: str = "answered"
     # Start a player for calls created through the API (off: REST only, e.g. SDK tests).
     play_calls: bool = True

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         scenario: Scenario | None
         t: float
         t_connected: float | None
+        transfers: list[dict[str, Any]]
 
         def _ms(self, t: float) -> int: ...
         def _iso(self, t: float) -> str: ...
@@ -100,6 +101,8 @@ class Ending:
                 analysed=analysed,
             )
             artifact.update(recording_urls(self.sim.base_url, self.call_id))
+            if self.transfers:
+                artifact["transfers"] = list(self.transfers)
             artifact["performanceMetrics"] = {
                 "turnLatencyAverage": 1184.5,
                 "modelLatencyAverage": 512.3,

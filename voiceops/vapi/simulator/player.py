@@ -31,6 +31,7 @@ from voiceops.vapi.simulator.messages import (
 from voiceops.vapi.simulator.scenarios import Scenario, base_context, render
 from voiceops.vapi.simulator.store import iso
 from voiceops.vapi.simulator.tools import ToolTurns, tool_call_id
+from voiceops.vapi.simulator.transfers import TransferTurns
 
 if TYPE_CHECKING:
     from voiceops.vapi.simulator.runner import Simulator
@@ -64,7 +65,7 @@ class CallCancelled(Exception):
     """The call was deleted through the API while it played."""
 
 
-class CallPlayer(ToolTurns, Ending):
+class CallPlayer(ToolTurns, TransferTurns, Ending):
     """Plays one call in its own thread; ``done`` is set when its last message has been sent."""
 
     def __init__(
@@ -90,6 +91,7 @@ class CallPlayer(ToolTurns, Ending):
         self.turn = 0
         self.buffer: list[JSON] = []
         self.tool_calls: list[JSON] = []
+        self.transfers: list[JSON] = []
         self.error = ""
         call = sim.store.get("calls", call_id) or {}
         self.created = dt.datetime.now(dt.UTC)
@@ -307,6 +309,9 @@ class CallPlayer(ToolTurns, Ending):
                 self.user(str(render(turn["user"], self.context)), interrupt=bool(turn.get("interrupt")))
             elif "tool" in turn:
                 self.tool(str(turn["tool"]), render(turn.get("args") or {}, self.context))
+            elif "transfer" in turn:
+                if self.transfer():
+                    return
             elif "pause" in turn:
                 self.sleep(float(turn["pause"]))
             elif "hangup" in turn:

@@ -1,6 +1,6 @@
 """Caller scenarios and the outbound outcome mix, loaded from YAML/JSON files.
 
-A scenario is a script of turns (``bot``, ``user``, ``tool``, ``pause``, ``hangup``)
+A scenario is a script of turns (``bot``, ``user``, ``tool``, ``transfer``, ``pause``, ``hangup``)
 with ``{placeholders}``; see ``scenarios/README.md``. A tool turn carries argument
 *hints*; the caller's words become arguments the way an LLM would fill them: the
 assistant's tool schema decides which properties exist, and each property takes the
@@ -51,7 +51,9 @@ class Scenario:
         if not isinstance(data, dict) or not isinstance(data.get("turns"), list) or not data["turns"]:
             raise ScenarioError(f"scenario {name or data!r} needs a non-empty 'turns' list")
         for index, turn in enumerate(data["turns"]):
-            if not isinstance(turn, dict) or not ({"bot", "user", "tool", "pause", "hangup"} & set(turn)):
+            if not isinstance(turn, dict) or not (
+                {"bot", "user", "tool", "transfer", "pause", "hangup"} & set(turn)
+            ):
                 raise ScenarioError(
                     f"scenario {name}: turn {index} must have bot, user, tool, pause or hangup"
                 )

@@ -61,6 +61,12 @@ def add_play_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
     add("--fail-rate", type=float, default=0.0, help="Probability a delivery is lost.")
     add("--hang-after", type=float, default=1.5, help="Seconds without a tool answer before hang.")
     add("--hmac-timestamp-unit", choices=("s", "ms"), default="s")
+    add(
+        "--transfer-outcome",
+        choices=("answered", "operator-busy", "no-answer"),
+        default="answered",
+        help="What the person a call is transferred to does.",
+    )
 
 
 def config_from(options: dict[str, Any], *, time_factor: float) -> SimulatorConfig:
@@ -75,6 +81,7 @@ def config_from(options: dict[str, Any], *, time_factor: float) -> SimulatorConf
         scenario_dir=options["scenario_dir"],
         hang_after=options["hang_after"],
         hmac_timestamp_unit=options["hmac_timestamp_unit"],
+        transfer_outcome=options.get("transfer_outcome") or "answered",
         faults=Faults(
             duplicate_rate=options["duplicate_rate"],
             shuffle=options["shuffle"],
