@@ -64,7 +64,8 @@ def transfer_tool(destinations: list[TransferDestination]) -> JSON | None:
 
 def _asked_text(message: JSON) -> str:
     """What the caller said lately (the last user turns), lower-cased, for department matching."""
-    artifact = message.get("artifact") if isinstance(message.get("artifact"), dict) else {}
+    raw = message.get("artifact")
+    artifact: JSON = raw if isinstance(raw, dict) else {}
     turns = [m for m in (artifact.get("messages") or []) if isinstance(m, dict) and m.get("role") == "user"]
     return " ".join(str(m.get("message") or "") for m in turns[-3:]).lower()
 

@@ -16,7 +16,7 @@ from calls.admin.events import can_replay, events_for_call
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.timeline import call_timeline, cost_rows
 from calls.admin.utils import FastChangelistMixin, pretty_json
-from calls.models import Call, TranscriptTurn
+from calls.models import Call, CallTransfer, TranscriptTurn
 
 
 def assistant_version_url(call: Call) -> str | None:
@@ -168,7 +168,7 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
     def transfers_display(self, obj: Call) -> str:
         rows = [
             (t.at or t.created_at, t.get_source_display(), t.destination_label or "-", t.detail or "")
-            for t in obj.transfers.all()
+            for t in CallTransfer.objects.filter(call=obj).order_by("at", "id")
         ]
         if not rows:
             return "-"

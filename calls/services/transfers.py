@@ -52,7 +52,8 @@ def call_transfer_record(
 
 def report_transfers_apply(*, call: Call, report: dict[str, Any], at: dt.datetime | None) -> None:
     """The end-of-call report's ``artifact.transfers`` (and the legacy top-level list)."""
-    artifact = report.get("artifact") if isinstance(report.get("artifact"), dict) else {}
+    raw = report.get("artifact")
+    artifact: dict[str, Any] = raw if isinstance(raw, dict) else {}
     items = artifact.get("transfers") or report.get("transfers") or []
     if not isinstance(items, list):
         return
