@@ -13,6 +13,7 @@ from assistants.models import Assistant, PhoneNumber
 from calls.enums import Outcome
 from calls.models import (
     Call,
+    CallControl,
     CallTransfer,
     Campaign,
     CampaignRecipient,
@@ -21,6 +22,7 @@ from calls.models import (
     WebhookEvent,
 )
 from calls.models.customers import validate_time_zone
+from calls.services.control import call_listen_url
 from tools.models import ToolInvocation
 
 
@@ -86,6 +88,13 @@ class CallTransferSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CallControlItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallControl
+        fields = ["action", "content", "destination", "by", "state", "error", "created_at"]
+        read_only_fields = fields
+
+
 class RoutingDecisionSerializer(serializers.Serializer):
     rule = serializers.IntegerField(source="rule_id", allow_null=True)
     rule_name = serializers.CharField()
@@ -105,6 +114,10 @@ class CallSerializer(serializers.ModelSerializer):
     transcript = TranscriptTurnSerializer(source="turns", many=True, read_only=True)
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
     transfers = CallTransferSerializer(many=True, read_only=True)
+    controls = CallControlItemSerializer(many=True, read_only=True)
+    listen_url = serializers.SerializerMethodField(
+        help_text="Vapi's websocket of the live audio, when given."
+    )
     routing = serializers.SerializerMethodField(
         help_text="Inbound calls on routed numbers: the rule that matched and why (null otherwise)."
     )
@@ -136,11 +149,16 @@ class CallSerializer(serializers.ModelSerializer):
             "transcript",
             "tool_invocations",
             "transfers",
+            "controls",
+            "listen_url",
             "routing",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_listen_url(self, call: Call) -> str:
+        return call_listen_url(call=call)
 
     @extend_schema_field(RoutingDecisionSerializer(allow_null=True))
     def get_routing(self, call: Call) -> dict[str, Any] | None:

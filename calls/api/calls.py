@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.api.control import CallControlActions
 from calls.models import Call, TranscriptTurn
 from calls.serializers import CallCreateSerializer, CallSerializer
 from calls.services.outbound import call_place_outbound
@@ -25,6 +26,7 @@ def calls_with_details() -> QuerySet[Call]:
         Prefetch("turns", queryset=TranscriptTurn.objects.order_by("position")),
         Prefetch("tool_invocations", queryset=ToolInvocation.objects.order_by("created_at", "id")),
         "transfers",
+        "controls",
     )
 
 
@@ -32,7 +34,7 @@ def calls_with_details() -> QuerySet[Call]:
     list=extend_schema(summary="List calls, newest first (cursor-paginated)"),
     retrieve=extend_schema(summary="One call with its transcript and tool invocations"),
 )
-class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class CallViewSet(CallControlActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = CallSerializer
     filterset_class = CallFilter
     pagination_class = CreatedCursorPagination

@@ -154,11 +154,22 @@ class VapiClient:
         self.session.mount("https://", adapter)
 
     # --- transport ---------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, json: Any = None, params: JSON | None = None) -> Any:
-        url = f"{self.base_url}{path}"
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: JSON | None = None,
+        url: str | None = None,
+        headers: dict[str, str | None] | None = None,
+    ) -> Any:
+        url = url or f"{self.base_url}{path}"
         started = time.monotonic()
         try:
-            response = self.session.request(method, url, json=json, params=params, timeout=self.timeout)
+            response = self.session.request(
+                method, url, json=json, params=params, timeout=self.timeout, headers=headers
+            )
         except requests.exceptions.RetryError as exc:
             log.warning("vapi.request.retries_exhausted", method=method, path=path, error=type(exc).__name__)
             raise VapiServerError("Vapi kept failing after retries") from exc
@@ -233,6 +244,13 @@ class VapiClient:
 
     def call_delete(self, call_id: str) -> JSON:
         return self.request("DELETE", f"/call/{call_id}")
+
+    def call_control(self, control_url: str, payload: JSON) -> Any:
+        """POST to a live call's ``monitor.controlUrl`` (say, end-call, transfer). That URL is
+        on Vapi's call host and needs no key, so ours is not sent there."""
+        return self.request(
+            "POST", "/<call>/control", json=payload, url=control_url, headers={"Authorization": None}
+        )
 
     # --- phone numbers -------------------------------------------------------------------------
     def phone_number_list(self, **params: Any) -> list[JSON]:
