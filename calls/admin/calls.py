@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from assistants.routing.selectors import routing_summary
+from calls.admin.control import LiveControlAdminMixin, live_control_context
 from calls.admin.events import can_replay, events_for_call
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.timeline import call_timeline, cost_rows
@@ -35,7 +36,7 @@ def assistant_version_url(call: Call) -> str | None:
 
 
 @admin.register(Call)
-class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
+class CallAdmin(LiveControlAdminMixin, FastChangelistMixin, admin.ModelAdmin):
     """Calls are written by Vapi's webhooks and reconciliation, so the admin shows them read-only."""
 
     change_form_template = "admin/calls/call/change_form.html"
@@ -197,6 +198,7 @@ class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
                 events_changelist_url=reverse("admin:calls_webhookevent_changelist")
                 + f"?vapi_call_id={call.vapi_id}",
                 call_obj=call,
+                **live_control_context(request=request, call=call),
             )
         response = super().change_view(request, object_id, form_url, extra_context=extra)
         if call is not None:

@@ -168,7 +168,12 @@ class VapiClient:
         started = time.monotonic()
         try:
             response = self.session.request(
-                method, url, json=json, params=params, timeout=self.timeout, headers=headers
+                method,
+                url,
+                json=json,
+                params=params,
+                timeout=self.timeout,
+                headers=headers,  # type: ignore[arg-type]  # None removes a session header
             )
         except requests.exceptions.RetryError as exc:
             log.warning("vapi.request.retries_exhausted", method=method, path=path, error=type(exc).__name__)

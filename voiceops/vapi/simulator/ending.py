@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         t: float
         t_connected: float | None
         transfers: list[dict[str, Any]]
+        ending: bool
 
         def _ms(self, t: float) -> int: ...
         def _iso(self, t: float) -> str: ...
@@ -66,6 +67,7 @@ class Ending:
 
     def end(self: _Player, reason: str) -> None:
         connected = self.t_connected is not None
+        self.ending = True
         ended_at = self._iso(self.t)
         self.sim.store.call_patch(self.call_id, endedReason=reason, endedAt=ended_at)
         self.status("ended", endedReason=reason)

@@ -52,6 +52,7 @@ UPDATE = {
 }
 LIST_EXACT = {"call": ("id", "assistantId", "phoneNumberId")}
 ROUTE = re.compile(r"^/(?:v1/)?(assistant|call|phone-number|credential|tool)(?:/([^/]+))?/?$")
+CONTROL = re.compile(r"^/([0-9a-f-]{36})/control/?$")
 RECORDING = re.compile(r"^/recordings/[0-9a-f-]+-(mono|stereo|assistant|customer)\.wav$")
 
 
@@ -144,6 +145,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(200, {"status": "ok", "calls": len(self.server.sim.store.calls)})
                 return
             raw = self.read_raw()
+            control = CONTROL.match(path)
+            if control and method == "POST":
+                # Like Vapi's call host: the control URL itself is the credential (no bearer key).
+                self.send_json(200, self.server.sim.control(control.group(1), self.parse_body(raw)))
+                return
             if not self.authorised():
                 raise ApiError(401, INVALID_KEY)
             body = self.parse_body(raw) if method in ("POST", "PATCH", "PUT") else None

@@ -85,6 +85,9 @@ class CallPlayer(ToolTurns, TransferTurns, Ending):
         self.scenario = scenario
         self.scenario_vars = scenario_vars or {}
         self.cancelled = threading.Event()
+        self.controls: list[JSON] = []  # say / transfer from the control URL, played at the next turn
+        self.control_end = False
+        self.ending = False
         self.done = threading.Event()
         self.t = 0.0  # simulated seconds since the call was created
         self.t_connected: float | None = None
@@ -236,10 +239,38 @@ class CallPlayer(ToolTurns, TransferTurns, Ending):
         return delivery
 
     # --- the call ----------------------------------------------------------------------------
+    def control(self, body: JSON) -> None:
+        """From the control URL: end-call interrupts at once; say and transfer wait for the turn."""
+        if body.get("type") == "end-call":
+            self.control_end = True
+            self.cancelled.set()
+        else:
+            self.controls.append(body)
+
+    def play_controls(self) -> bool:
+        """Play queued say/transfer controls; True when one ended the call."""
+        while self.controls:
+            body = self.controls.pop(0)
+            if body.get("type") == "say":
+                self.bot(str(body["content"]))
+            elif body.get("type") == "transfer":
+                if body.get("content"):
+                    self.bot(str(body["content"]))
+                if self.forward(dict(body["destination"])):
+                    return True
+        return False
+
     def run(self) -> None:
         try:
             self.resolve()
-            self.play()
+            try:
+                self.play()
+            except CallCancelled:
+                if not self.control_end:
+                    raise
+                # Ended through the control URL (assumed reason: Vapi does not document it).
+                self.cancelled.clear()
+                self.end("assistant-ended-call")
         except CallCancelled:
             self.finish_cancelled()
         except Exception as exc:  # noqa: BLE001 - a broken player must not kill the simulator
@@ -303,6 +334,8 @@ class CallPlayer(ToolTurns, TransferTurns, Ending):
             self.end("customer-ended-call")
             return
         for turn in scenario.turns:
+            if self.play_controls():
+                return
             if "bot" in turn:
                 self.bot(str(render(turn["bot"], self.context)), cut=turn.get("cut"))
             elif "user" in turn:

@@ -214,6 +214,27 @@ class Simulator:
             "controlUrl": f"{base}/{call_id}/control",
         }
 
+    def control(self, call_id: str, body: Any) -> JSON:
+        """``POST {monitor.controlUrl}``: say, end-call or transfer on a live call (queued for its player)."""
+        body = v.check_object(body)
+        if self.store.get("calls", call_id) is None:
+            raise v.not_found("Call not found")
+        with self.players_lock:
+            player = self.players.get(call_id)
+        if player is None or player.done.is_set() or player.ending:
+            raise v.bad_request("Call is not active.")
+        kind = body.get("type")
+        if kind == "say" and not (isinstance(body.get("content"), str) and body["content"].strip()):
+            raise v.bad_request(["content must be a non-empty string"])
+        if kind == "transfer":
+            destination = body.get("destination")
+            if not isinstance(destination, dict) or destination.get("type") not in ("number", "sip"):
+                raise v.bad_request(["destination must be a number or sip destination"])
+        if kind not in ("say", "end-call", "transfer"):
+            raise v.bad_request([f"type must be one of say, end-call, transfer (got {kind!r})"])
+        player.control(body)
+        return {}
+
     def deliveries(self, call_id: str | None = None) -> list[Delivery]:
         items = self.deliverer.deliveries()
         return [d for d in items if call_id is None or d.call_id == call_id]

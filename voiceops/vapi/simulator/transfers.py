@@ -71,6 +71,10 @@ class TransferTurns:
         if destination is None:
             self.bot(refusal)
             return False
+        return self.forward(destination)
+
+    def forward(self: Any, destination: JSON) -> bool:
+        """Forward the call to ``destination`` (from the tool, our answer or the control URL)."""
         message = destination.get("message")
         text = message.get("content") if isinstance(message, dict) else message
         if text:
