@@ -127,7 +127,8 @@ class Command(BaseCommand):
             ("blocked caller", demo.DEMO_BLOCKED_CALLER),
         ):
             self.stdout.write(
-                f"  Inbound ({who}): scripts/inbound-call --from {number} --to {demo.DEMO_NUMBER}"
+                f"  Inbound ({who}): scripts/inbound-call --from {number} --to {demo.DEMO_NUMBER} "
+                f"--simulator-url {settings.VAPI_BASE_URL}"
             )
         self.stdout.flush()
 
