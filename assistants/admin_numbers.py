@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -60,6 +61,7 @@ class RoutingRuleInline(admin.TabularInline):
     )
     ordering = ("position", "id")
     verbose_name = "routing rule (routed mode; first match wins)"
+    formfield_overrides = {models.JSONField: {"widget": forms.TextInput(attrs={"size": 24})}}
 
 
 class ClosureInline(admin.TabularInline):
@@ -123,9 +125,8 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     def vapi_state(self, obj: PhoneNumber) -> str:
         differs = obj.vapi_differs
         if differs:
-            return format_html('<b style="color:#c62828">Differs.</b> {}', differs)
-        colour = "#757575" if obj.vapi_mode == "unknown" else "#2e7d32"
-        return format_html('<b style="color:{}">{}</b>', colour, obj.get_vapi_mode_display())
+            return format_html("<strong>Differs.</strong> {}", differs)
+        return obj.get_vapi_mode_display()
 
     @admin.action(description="Set mode (fixed or routed)…")
     def set_mode_selected(self, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> HttpResponse | None:

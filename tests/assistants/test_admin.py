@@ -46,6 +46,9 @@ def form_data(**overrides) -> dict:
         "recording_format": "mp3",
         "server_messages": ["status-update", "end-of-call-report", "tool-calls"],
         "metadata": "{}",
+        # The transfer destinations inline (none).
+        "transfer_destinations-TOTAL_FORMS": "0",
+        "transfer_destinations-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data
