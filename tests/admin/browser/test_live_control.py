@@ -8,7 +8,7 @@ import pytest
 
 from calls.enums import CallStatus
 from calls.models import Call
-from tests.admin.browser.conftest import login, shot
+from tests.admin.browser.conftest import assert_no_csp_violations, login, shot
 from tests.admin.conftest import PASSWORD, make_user
 from tests.e2e.test_inbound_routing_e2e import simulator, wait_for, worker  # noqa: F401 - fixtures
 from tests.e2e.test_live_control_e2e import live_inbound
@@ -40,3 +40,4 @@ def test_ops_manager_ends_a_live_call_from_the_call_page(
     assert "manager" in text and "End the call" in text and "The call is not live." in text
     shot(page, "live-control-after")
     assert simulator.store.get("calls", call.vapi_id)["endedReason"] == "assistant-ended-call"
+    assert_no_csp_violations(page)
