@@ -216,6 +216,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["voiceops.api.schema.api_endpoints_only"],
+    # Choice sets whose field names repeat across resources get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "RoutingRuleActionEnum": "assistants.models.RuleAction",
+        "CallControlActionEnum": "calls.models.control.ControlAction",
+        "CallControlStateEnum": "calls.models.control.ControlState",
+    },
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
