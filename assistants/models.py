@@ -223,7 +223,7 @@ class PhoneNumber(models.Model):
     )
     vapi_mode = models.CharField(max_length=10, choices=VapiRoute.choices, default=VapiRoute.UNKNOWN)
     vapi_assistant_id = models.CharField(max_length=64, blank=True)
-    vapi_server_url = models.URLField(max_length=2000, blank=True)
+    vapi_server_url = models.CharField(max_length=2000, blank=True)  # as Vapi reports it, may be empty
     vapi_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='phonenumber',
             name='vapi_server_url',
-            field=models.URLField(blank=True, max_length=2000),
+            field=models.CharField(blank=True, max_length=2000),
         ),
         migrations.AlterField(
             model_name='phonenumber',
