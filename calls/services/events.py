@@ -86,14 +86,17 @@ def webhook_event_record(
     headers: dict[str, str],
     state: str = EventState.RECEIVED,
     response: dict[str, Any] | None = None,
+    wake_worker: bool = True,
 ) -> int | None:
     """Insert the ledger row; return its id, or None when this delivery is already stored.
 
     With ``VAPI_WEBHOOK_GROUP_COMMIT`` (and outside a transaction) the row joins the
     process's next group commit: one multi-row INSERT and one commit for many requests.
+    ``wake_worker=False`` for a row answered in the same transaction (nothing for the ledger
+    worker to do, so no NOTIFY).
     """
     row = ledger_row(parsed=parsed, body=body, headers=headers, state=state, response=response)
-    notify = state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
+    notify = wake_worker and state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
     if settings.VAPI_WEBHOOK_GROUP_COMMIT and not connection.in_atomic_block:
         from calls.services.group_commit import group_insert
 
@@ -102,6 +105,22 @@ def webhook_event_record(
         cursor.execute(_INSERT_NOTIFY_SQL if notify else _INSERT_SQL, row)
         fetched = cursor.fetchone()
     return fetched[0] if fetched else None
+
+
+_ANSWERED_SQL = (
+    "UPDATE " + WebhookEvent._meta.db_table + " SET response = %s::jsonb, state = %s,"  # noqa: S608
+    " processed_at = %s, attempts = 1 WHERE id = %s"
+)
+
+
+def webhook_event_answered(*, event_id: int, answer: dict[str, Any]) -> None:
+    """Keep what a request/response message was answered, so a duplicate gets the same answer.
+
+    One plain UPDATE: it runs on the path a caller waits on, where the ORM's compile step
+    costs more than the statement.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWERED_SQL, [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id])
 
 
 def webhook_event_count(*, message_type: str) -> None:
