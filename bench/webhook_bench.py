@@ -2,19 +2,23 @@
 
 What it does (DESIGN.md "Hot paths"):
 1. makes a private database (``<your database>_bench``) and migrates it;
-2. starts gunicorn serving voiceops.wsgi (bench settings: production settings plus a bare
-   ``POST /bench/bare/`` view) on a free 127.0.0.1 port, ``--workers 2 --threads 4`` as in
-   the Procfile;
+2. starts gunicorn serving voiceops.wsgi as it ships (``gunicorn.conf.py``: gthread, one
+   process per core, 8 threads; bench settings add a bare ``POST /bench/bare/`` view) on a
+   free 127.0.0.1 port;
 3. a load generator (asyncio, raw HTTP/1.1 keep-alive, 32 connections) sends, for
-   ``--seconds`` each after a warm-up: the bare view; distinct authenticated
-   status-update messages (each a new call, so each is stored: one INSERT and a publish);
-   the same signed with HMAC; distinct tool-calls (ledger row, dispatcher, stored answer);
-   then the status updates again with ``VAPI_WEBHOOK_DISPATCH=notify`` (no Redis on the
-   request path) and with notify plus group commit (``VAPI_WEBHOOK_GROUP_COMMIT=1``);
+   ``--seconds`` each after a warm-up, in the shipped dispatch (notify + group commit): the
+   bare view; distinct authenticated status-update messages (each a new call, so each is
+   stored); the same signed with HMAC; distinct tool-calls (ledger row, dispatcher, stored
+   answer); then the status updates again with the other dispatch modes, for comparison:
+   notify without group commit, and celery (one publish to Redis per event);
 4. prints requests/s, p50 and p99 per scenario, and cleans up (server stopped, the bench
    database's ledger and the Celery queue it filled emptied).
 
-Run: ``.venv/bin/python bench/webhook_bench.py [--seconds 10] [--connections 32]``.
+The anchors (a bare durable Django endpoint, a FastAPI peer) are measured by
+``../shared/bench/compare.sh``; this script compares the project with itself.
+
+Run: ``.venv/bin/python bench/webhook_bench.py [--seconds 10] [--connections 32]``
+(``--workers N --threads M`` override gunicorn.conf.py).
 """
 
 from __future__ import annotations
@@ -239,8 +243,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py)")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
@@ -249,7 +253,7 @@ def main() -> None:
     per_scenario = int((args.seconds + args.warmup) * 3000)  # more than the server can take
     runs = [
         (
-            "celery",
+            "notify+group-commit",
             [
                 ("bare Django JSON view", lambda: bare(per_scenario)),
                 ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
@@ -257,17 +261,8 @@ def main() -> None:
                 ("tool-calls (X-Vapi-Secret)", lambda: tool_calls(per_scenario // 2)),
             ],
         ),
-        (
-            "notify",
-            [
-                ("bare Django JSON view", lambda: bare(per_scenario)),
-                ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
-            ],
-        ),
-        (
-            "notify+group-commit",
-            [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))],
-        ),
+        ("notify", [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))]),
+        ("celery", [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))]),
     ]
     results: dict[str, list[tuple[float, float, float, int, int]]] = {}
     for dispatch, scenarios in runs:
@@ -275,10 +270,12 @@ def main() -> None:
         gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
         command = [
             str(gunicorn if gunicorn.exists() else "gunicorn"), "voiceops.wsgi",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
-            "--keep-alive", "5", "--log-level", "warning",
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
         ]  # fmt: skip
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
         server_env = {
             **env,
             "VAPI_WEBHOOK_DISPATCH": dispatch.split("+")[0],
@@ -317,10 +314,15 @@ def main() -> None:
                 os.killpg(server.pid, signal.SIGKILL)
             purge_queue(env)
 
+    server = (
+        "gunicorn voiceops.wsgi (gunicorn.conf.py"
+        + (f", --workers {args.workers}" if args.workers else "")
+        + (f", --threads {args.threads}" if args.threads else "")
+        + ")"
+    )
     print(
-        f"\ngunicorn voiceops.wsgi --workers {args.workers} --threads {args.threads} (gthread), "
-        f"{args.connections} connections, {args.seconds:.0f}s per scenario, median of {args.rounds} rounds, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"\n{server}, {args.connections} connections, {args.seconds:.0f}s per scenario, "
+        f"median of {args.rounds} rounds, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'scenario':50} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
     for label, measured in results.items():

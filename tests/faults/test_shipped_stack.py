@@ -11,6 +11,7 @@ into ended calls.
 
 from __future__ import annotations
 
+import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -46,7 +47,7 @@ def test_shipped_stack_stores_each_duplicate_once_and_the_ledger_worker_processe
         assert "Using worker: gthread" in web.output()  # the worker model gunicorn.conf.py ships
         calls = [lifecycle_bodies() for _ in range(CALLS)]
         call_ids = [call_id for call_id, _ in calls]
-        tool_answers: dict[str, set[bytes]] = {}
+        tool_answers: dict[str, list[dict]] = {}
         with ThreadPoolExecutor(max_workers=CALLS * COPIES) as pool:
             for step, name in enumerate(LIFECYCLE):  # in order per call, all calls and copies at once
                 futures = [
@@ -58,11 +59,12 @@ def test_shipped_stack_stores_each_duplicate_once_and_the_ledger_worker_processe
                     status, content = future.result()
                     assert status == 200, (name, content)
                     if name == "tool-calls.json":
-                        tool_answers.setdefault(call_id, set()).add(content)
+                        tool_answers.setdefault(call_id, []).append(json.loads(content))
 
         events = WebhookEvent.objects.filter(vapi_call_id__in=call_ids)
         assert events.count() == CALLS * len(LIFECYCLE)  # every event once, no copy stored twice
-        assert all(len(answers) == 1 for answers in tool_answers.values()), tool_answers
+        for answers in tool_answers.values():  # every copy of a tool call gets the same answer
+            assert len(answers) == COPIES and all(answer == answers[0] for answer in answers), answers
         for call_id in call_ids:  # the fixture's two tool calls ran once each, not once per copy
             assert ToolInvocation.objects.filter(vapi_call_id=call_id).count() == 2
 
