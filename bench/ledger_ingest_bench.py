@@ -115,7 +115,8 @@ def ledger_rows(url: str) -> int:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM calls_webhookevent").fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM calls_webhookevent").fetchone()
+        return int(row[0]) if row else 0
 
 
 def fill(url: str, rows: int) -> None:

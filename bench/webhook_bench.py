@@ -209,6 +209,7 @@ async def run_load(port: int, requests: list[bytes], *, connections: int, second
             sent = time.monotonic()
             try:
                 writer.write(payload)
+                assert reader is not None
                 status, close = await read_response(reader)
             except (ConnectionError, asyncio.IncompleteReadError):
                 writer.close()
@@ -314,14 +315,14 @@ def main() -> None:
                 os.killpg(server.pid, signal.SIGKILL)
             purge_queue(env)
 
-    server = (
+    described = (
         "gunicorn voiceops.wsgi (gunicorn.conf.py"
         + (f", --workers {args.workers}" if args.workers else "")
         + (f", --threads {args.threads}" if args.threads else "")
         + ")"
     )
     print(
-        f"\n{server}, {args.connections} connections, {args.seconds:.0f}s per scenario, "
+        f"\n{described}, {args.connections} connections, {args.seconds:.0f}s per scenario, "
         f"median of {args.rounds} rounds, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'scenario':50} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")

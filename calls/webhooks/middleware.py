@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.security import SecurityMiddleware
 from django.urls import NoReverseMatch, reverse
 
-Handler = Callable[[HttpRequest], HttpResponse]
+Handler = Callable[[HttpRequest], HttpResponseBase]
 
 
 class WebhookFastPathMiddleware:
@@ -33,7 +33,7 @@ class WebhookFastPathMiddleware:
         from calls.webhooks.views import VapiWebhookView
 
         self.get_response = get_response
-        self.webhook = SecurityMiddleware(VapiWebhookView.as_view())
+        self.webhook: Handler = SecurityMiddleware(VapiWebhookView.as_view())  # type: ignore[assignment]
         self._path: str | None = None
 
     @property
@@ -46,7 +46,7 @@ class WebhookFastPathMiddleware:
                 self._path = ""
         return self._path
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path_info != self.path:
             return self.get_response(request)
         request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check it
