@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -266,15 +267,22 @@ def webhook_events_sweep(
     return processed
 
 
-def webhook_events_process_pending(*, limit: int = 200) -> int:
+def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
     """Process received events in arrival order, up to ``limit`` (the ledger worker's batch).
 
     Rows another worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so
-    any number of ledger workers and the sweeper can run side by side.
+    any number of ledger workers and the sweeper can run side by side. ``stop`` is asked
+    between events, so a worker told to shut down does not finish a whole batch first.
     """
     ids = list(
         WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's job
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
-    return sum(1 for event_id in ids if webhook_event_process(event_id=event_id) is not None)
+    processed = 0
+    for event_id in ids:
+        if stop is not None and stop():
+            break
+        if webhook_event_process(event_id=event_id) is not None:
+            processed += 1
+    return processed

@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 if not listening:
                     _listen()
                     listening = True
-                processed = webhook_events_process_pending(limit=options["batch"])
+                processed = webhook_events_process_pending(limit=options["batch"], stop=lambda: stopping)
                 if processed >= options["batch"]:
                     continue  # more may be waiting: do not sleep
                 wait = options["poll"]
