@@ -7,5 +7,5 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000
-# gunicorn.conf.py (copied with the code) sets the server: gthread, one process per core.
-CMD ["gunicorn", "voiceops.wsgi"]
+# scripts/web: granian serving voiceops.wsgi, one process per core (docs/SCALING.md).
+CMD ["bash", "scripts/web"]

@@ -1,12 +1,13 @@
 """The configuration that ships, end to end, with duplicate deliveries.
 
-gunicorn as ``gunicorn.conf.py`` sets it up (threaded workers), notify dispatch with group
-commit (the settings' defaults), and the ledger worker (``manage.py webhook_worker``) as the
-Procfile runs it. Whole calls are sent with every delivery repeated three times at once (Vapi
-retries, a proxy sends twice): every answer is 200, each event is stored exactly once (also
-when the copies meet in one group commit), the copies of a tool call get the same answer and
-run the tool once, and the ledger worker, woken by NOTIFY with no Redis, turns the events
-into ended calls.
+The web server as the Procfile starts it (``scripts/web``: granian), and the documented
+alternative (``gunicorn voiceops.wsgi`` with ``gunicorn.conf.py``: threaded workers), notify
+dispatch with group commit (the settings' defaults), and the ledger worker
+(``manage.py webhook_worker``) as the Procfile runs it. Whole calls are sent with every
+delivery repeated three times at once (Vapi retries, a proxy sends twice): every answer is
+200, each event is stored exactly once (also when the copies meet in one group commit), the
+copies of a tool call get the same answer and run the tool once, and the ledger worker, woken
+by NOTIFY with no Redis, turns the events into ended calls.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import requests
 from calls.enums import EventState
 from calls.models import Call, WebhookEvent
 from tests.faults.lifecycle import LIFECYCLE, URL, auth_headers, lifecycle_bodies
-from tests.faults.servers import Gunicorn, Process, child_env, wait_until
+from tests.faults.servers import Granian, Gunicorn, Process, child_env, wait_until
 from tools.models import ToolInvocation
 
 CALLS = 4
@@ -36,15 +37,20 @@ def post(url: str, body: bytes) -> tuple[int, bytes]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_shipped_stack_stores_each_duplicate_once_and_the_ledger_worker_processes_all(fault_dir):
+@pytest.mark.parametrize(
+    ("server", "banner"), [(Granian, "Starting granian"), (Gunicorn, "Using worker: gthread")]
+)
+def test_shipped_stack_stores_each_duplicate_once_and_the_ledger_worker_processes_all(
+    fault_dir, server, banner
+):
     env = child_env()
-    web = Gunicorn(env, fault_dir / "gunicorn.log", workers=2)
+    web = server(env, fault_dir / "web.log", workers=2)
     ledger = Process(
         [sys.executable, "manage.py", "webhook_worker", "--poll", "1"], env, fault_dir / "ledger.log"
     )
     try:
         web.wait_ready()
-        assert "Using worker: gthread" in web.output()  # the worker model gunicorn.conf.py ships
+        assert banner in web.output()  # the server and worker model that ship
         calls = [lifecycle_bodies() for _ in range(CALLS)]
         call_ids = [call_id for call_id, _ in calls]
         tool_answers: dict[str, list[dict]] = {}
