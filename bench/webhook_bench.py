@@ -1,10 +1,9 @@
-"""Webhook throughput and latency next to a bare Django JSON view, on one gunicorn server.
+"""Webhook throughput and latency next to a bare Django JSON view, on the web server as shipped.
 
 What it does (DESIGN.md "Hot paths"):
 1. makes a private database (``<your database>_bench``) and migrates it;
-2. starts gunicorn serving voiceops.wsgi as it ships (``gunicorn.conf.py``: gthread, one
-   process per core, 8 threads; bench settings add a bare ``POST /bench/bare/`` view) on a
-   free 127.0.0.1 port;
+2. starts the web server as it ships (``scripts/web``: granian, one process per core, 8
+   threads; bench settings add a bare ``POST /bench/bare/`` view) on a free 127.0.0.1 port;
 3. a load generator (asyncio, raw HTTP/1.1 keep-alive, 32 connections) sends, for
    ``--seconds`` each after a warm-up, in the shipped dispatch (notify + group commit): the
    bare view; distinct authenticated status-update messages (each a new call, so each is
@@ -18,7 +17,7 @@ The anchors (a bare durable Django endpoint, a FastAPI peer) are measured by
 ``../shared/bench/compare.sh``; this script compares the project with itself.
 
 Run: ``.venv/bin/python bench/webhook_bench.py [--seconds 10] [--connections 32]``
-(``--workers N --threads M`` override gunicorn.conf.py).
+(``--workers N --threads M`` override the defaults of scripts/web).
 """
 
 from __future__ import annotations
@@ -103,7 +102,7 @@ def wait_for(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise SystemExit(f"the web server exited with {proc.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as probe:
                 probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -112,7 +111,7 @@ def wait_for(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit("the web server did not start")
 
 
 # --- request bodies ---------------------------------------------------------------------------
@@ -244,8 +243,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
-    parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py)")
+    parser.add_argument("--workers", type=int, help="web processes (default: one per core)")
+    parser.add_argument("--threads", type=int, help="threads per process (default: 8)")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
@@ -268,20 +267,18 @@ def main() -> None:
     results: dict[str, list[tuple[float, float, float, int, int]]] = {}
     for dispatch, scenarios in runs:
         port = free_port()
-        gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-        command = [
-            str(gunicorn if gunicorn.exists() else "gunicorn"), "voiceops.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-        ]  # fmt: skip
-        if args.workers:
-            command += ["--workers", str(args.workers)]
-        if args.threads:
-            command += ["--threads", str(args.threads)]
+        command = ["bash", str(ROOT / "scripts" / "web")]  # the server as the Procfile starts it
         server_env = {
             **env,
+            "WEB_PORT": str(port),
+            "WEB_LOG_LEVEL": "warning",
             "VAPI_WEBHOOK_DISPATCH": dispatch.split("+")[0],
             "VAPI_WEBHOOK_GROUP_COMMIT": "1" if "group-commit" in dispatch else "0",
         }
+        if args.workers:
+            server_env["WEB_WORKERS"] = str(args.workers)
+        if args.threads:
+            server_env["WEB_THREADS"] = str(args.threads)
         server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
         try:
             wait_for(port, server)
@@ -316,9 +313,9 @@ def main() -> None:
             purge_queue(env)
 
     described = (
-        "gunicorn voiceops.wsgi (gunicorn.conf.py"
-        + (f", --workers {args.workers}" if args.workers else "")
-        + (f", --threads {args.threads}" if args.threads else "")
+        "scripts/web (granian"
+        + (f", WEB_WORKERS={args.workers}" if args.workers else "")
+        + (f", WEB_THREADS={args.threads}" if args.threads else "")
         + ")"
     )
     print(

@@ -35,6 +35,7 @@ def test_webhook_skips_the_full_stack_and_keeps_the_security_headers(client):
     assert response.status_code == 200 and response.json() == {}
     assert WebhookEvent.objects.count() == 1
     assert response["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware still ran
+    assert response["Content-Length"] == "2"  # a plain body, never chunked
     assert "Content-Security-Policy" not in response  # CSP did not
     assert not response.cookies  # no session, no CSRF cookie
     assert not logs.events("request_started") and not logs.events("request_finished")
