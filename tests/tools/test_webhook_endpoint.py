@@ -132,7 +132,9 @@ def test_a_thousand_attempts_on_fifty_slots_through_the_endpoint(live_server, mo
     results = run_in_threads(attempts, attempt, threads=16)
     texts = [r["result"] for r in results]
     assert sum(t.startswith("Booked with Room 50") for t in texts) == 50
-    assert sum(t.startswith("Sorry,") for t in texts) == 950
+    # The rest are refused, or told (same caller, same slot, another call) they already have it.
+    already = sum(t.startswith("You already have") for t in texts)
+    assert sum(t.startswith("Sorry,") for t in texts) + already == 950
     booked = Appointment.objects.filter(resource=resource, status=AppointmentStatus.BOOKED)
     assert sorted(a.starts_at for a in booked) == [at(monday, s) for s in slots]
     assert overlapping_pairs() == 0

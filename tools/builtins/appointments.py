@@ -99,9 +99,14 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
     except Conflict:
         mine = _booked_for(customer_id=customer.pk, resource=resource, starts_at=starts_at)
         if mine is not None:
-            # A retry (new toolCallId after a timeout) of the caller's own booking: same answer.
             ctx.outcome = ToolOutcome.ALREADY_BOOKED
-            return _booked_sentence(mine, resource=resource, when=when, tz=tz)
+            if ctx.vapi_call_id and mine.vapi_call_id == ctx.vapi_call_id:
+                # A retry in this call (a new toolCallId after a timeout): the same answer.
+                return _booked_sentence(mine, resource=resource, when=when, tz=tz)
+            return (
+                f"You already have {when} booked with {resource.name} ({zone_label(tz)}). "
+                f"The confirmation code is {spelled_code(mine.confirmation_code)}."
+            )
         ctx.outcome = ToolOutcome.SLOT_TAKEN
         return f"Sorry, {when} was just taken. " + offer(resource, tz, after=starts_at)
     except DomainError as error:
@@ -155,7 +160,7 @@ def cancel_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
     when = spoken_datetime(appointment.starts_at, tz)
     # Cancelling again (a retry) says the same: the appointment is cancelled.
     ctx.outcome = ToolOutcome.CANCELLED
-    return f"The appointment with {appointment.resource.name} on {when} ({zone_label(tz)}) is cancelled."
+    return f"Cancelled the appointment with {appointment.resource.name} on {when} ({zone_label(tz)})."
 
 
 @register(
