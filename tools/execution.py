@@ -90,7 +90,8 @@ WITH cfg AS (
            set_config('lock_timeout', b.ms || 'ms', true) AS lt
     FROM (VALUES (1)) AS one (x) LEFT JOIN tools_tool t ON t.name = %(name)s,
     LATERAL (SELECT COALESCE(t.timeout_seconds, %(default)s) AS seconds) AS d,
-    LATERAL (SELECT ceil(GREATEST(d.seconds - %(elapsed)s, LEAST(d.seconds, %(floor)s)) * 1000)::bigint AS ms) AS b
+    LATERAL (SELECT ceil(GREATEST(d.seconds - %(elapsed)s, LEAST(d.seconds, %(floor)s)) * 1000)::bigint
+             AS ms) AS b
 )
 INSERT INTO tools_toolinvocation
     (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, outcome, context, created_at)

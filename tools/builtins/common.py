@@ -19,19 +19,20 @@ from calls.models import Customer
 from tools.models import Appointment, AppointmentStatus, Resource, ToolOutcome
 from tools.registry import ToolContext
 from tools.selectors import resource_find, resource_names, resource_next_free_slots
-from tools.speech import spelled_code, spoken_list, spoken_slots, zone, zone_label
+from tools.speech import spoken_list, spoken_slots, zone, zone_label
 from voiceops.errors import DomainError, NotFound
 
 NO_LINE = "I can't see a phone number for this call, so I can't {action}."
+# Refusals never repeat the code: the same sentence whether it exists, is someone else's, or not.
 NOT_ON_THIS_LINE = (
-    "I couldn't find an appointment with the code {code} booked from this phone number. "
+    "I couldn't find an appointment with that code booked from this phone number. "
     "If it was booked from another number, tell me that number as well."
 )
 NO_NUMBER_GIVEN = (
     "I can't see a phone number for this call. "
-    "Please tell me the phone number the appointment with the code {code} was booked from."
+    "Please tell me the phone number the appointment was booked from, with its code."
 )
-NOT_VERIFIED = "I couldn't find an appointment with the code {code} and that phone number. Please check both."
+NOT_VERIFIED = "I couldn't find an appointment with that code and that phone number. Please check both."
 
 
 def caller_or_refuse(ctx: ToolContext, *, action: str) -> Customer | None:
@@ -75,11 +76,9 @@ def appointment_for_caller(ctx: ToolContext, args: dict[str, Any]) -> Appointmen
     Verified means the caller also named the number it was booked from. Whether the code
     exists is never revealed to someone who is neither.
     """
-    code = args["confirmation_code"]
     said_number = (args.get("booked_from_number") or "").strip()
-    appointment = (
-        Appointment.objects.select_related("resource", "customer").filter(confirmation_code=code).first()
-    )
+    found = Appointment.objects.select_related("resource", "customer")
+    appointment = found.filter(confirmation_code=args["confirmation_code"]).first()
     if appointment is not None:
         caller = ctx.caller() if ctx.caller_number else None
         if caller is not None and appointment.customer_id == caller.pk:
@@ -93,7 +92,7 @@ def appointment_for_caller(ctx: ToolContext, args: dict[str, Any]) -> Appointmen
         template = NOT_ON_THIS_LINE
     else:
         template = NO_NUMBER_GIVEN
-    raise NotFound(template.format(code=spelled_code(code)), code="unknown_code")
+    raise NotFound(template, code="unknown_code")
 
 
 def resource_for(args: dict[str, Any]) -> Resource:
