@@ -68,6 +68,8 @@ class ToolRuntime:
     caller_number: str
     event_id: int | None = None
     started: float = field(default_factory=time.monotonic)
+    # Invocations claimed for this message: parallel calls are never follow-ups of each other.
+    claimed: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +106,7 @@ RETURNING id, call_id, (
     SELECT prior.id FROM tools_toolinvocation prior
     WHERE %(vid)s <> '' AND prior.vapi_call_id = %(vid)s AND prior.name = %(name)s
       AND prior.deferred_at IS NOT NULL AND prior.delivered_at IS NULL
+      AND prior.id <> ALL(%(siblings)s::bigint[])
       AND NOT EXISTS (
           SELECT 1 FROM tools_toolinvocation later
           WHERE later.vapi_call_id = %(vid)s AND later.name = %(name)s AND later.id > prior.id
@@ -152,6 +155,7 @@ def _claim(
         "default": default_timeout,
         "elapsed": max(0.0, time.monotonic() - runtime.started),
         "floor": _CLAIM_FLOOR_SECONDS,
+        "siblings": runtime.claimed,
         "name": name,
         "tcid": invocation_key(tool_call_id),
         "vid": runtime.vapi_call_id,
@@ -164,6 +168,7 @@ def _claim(
         row = cursor.fetchone()
     if row is None:
         return None
+    runtime.claimed.append(row[0])
     return Claim(
         invocation_id=row[0],
         call_id=row[1],
