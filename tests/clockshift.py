@@ -1,0 +1,89 @@
+"""Run the suite with the wall clock moved, so date-dependent tests show themselves.
+
+A test that mixes a fixed date with the real clock passes only while that date lies ahead of
+the day it runs; one that computes "tomorrow" outside a frozen clock fails only on a weekend.
+``--clock=2027-12-04T12:00:00+00:00`` starts the whole session at that instant (the clock keeps
+ticking), so such tests fail today instead of on some later day. Tests that freeze the clock
+themselves (``time_machine.travel``) nest inside it and are unaffected.
+
+``-m clock`` selects the tests that can depend on the date: every test in a module that reads
+the clock or builds dates (see ``_DATE_WORDS``). It is derived from the source, not declared,
+so a new date-dependent test is checked without anyone remembering to mark it.
+``scripts/clock-check`` runs that selection at each shifted instant.
+
+Tests that start other processes (servers, workers, browsers) are left out of shifted runs:
+those processes keep the real clock, so mixing the two would test nothing but the mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import time_machine
+
+_DATE_WORDS = re.compile(
+    r"time_machine|timezone\.now|datetime|timedelta|\.today\(|date\(|localtime|zoneinfo|time_zone",
+)
+_PROCESS_MARKERS = ("e2e", "browser")
+_traveller: time_machine.travel | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=None,
+        help="ISO instant to move the wall clock to for the whole session (it keeps ticking).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _traveller
+    config.addinivalue_line("markers", "clock: the test can depend on the date (derived from its module)")
+    when = config.getoption("--clock")
+    if when:
+        instant = dt.datetime.fromisoformat(when)
+        if instant.tzinfo is None:
+            raise pytest.UsageError("--clock needs an offset, e.g. 2027-12-04T12:00:00+00:00")
+        _traveller = time_machine.travel(instant, tick=True)
+        _traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _traveller
+    if _traveller is not None:
+        _traveller.stop()
+        _traveller = None
+
+
+_source_cache: dict[Path, bool] = {}
+
+
+def _reads_dates(path: Path) -> bool:
+    if path not in _source_cache:
+        try:
+            _source_cache[path] = bool(_DATE_WORDS.search(path.read_text(encoding="utf-8")))
+        except OSError:
+            _source_cache[path] = False
+    return _source_cache[path]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shifted = config.getoption("--clock") is not None
+    deselected = []
+    kept = []
+    for item in items:
+        spawns = any(item.get_closest_marker(name) for name in _PROCESS_MARKERS) or (
+            "tests/faults/" in str(item.fspath)
+        )
+        if _reads_dates(Path(str(item.fspath))) and not spawns:
+            item.add_marker(pytest.mark.clock)
+        if shifted and spawns:
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
