@@ -21,10 +21,11 @@ the message arrived (``ToolRuntime.started``), so N tool calls answer within the
 deadline, not N times it; a call whose time is already spent is deferred without running.
 
 Lineage: the model asks again after a holding answer, with a new toolCallId. That
-follow-up is the next call of the same tool in the same Vapi call after the deferred one;
-it is answered with the deferred run's result (once finished), linked by ``follows`` and
-the deferred row marked delivered -- so a later, new request with the same arguments runs
-afresh instead of replaying an old answer.
+follow-up is the next tool call of the Vapi call after the deferred one's message, and of
+the same tool; it is answered with the deferred run's result (once finished), linked by
+``follows`` and the deferred row marked delivered. Anything else in between (another tool
+call), or a request after the answer was delivered, runs afresh: "book, cancel, book the
+same slot" books again instead of replaying a cancelled confirmation.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +70,8 @@ class ToolRuntime:
     caller_number: str
     event_id: int | None = None
     started: float = field(default_factory=time.monotonic)
-    # Invocations claimed for this message: parallel calls are never follow-ups of each other.
-    claimed: list[int] = field(default_factory=list)
+    # Groups this message's invocations: parallel calls are never follow-ups of each other.
+    batch: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass
@@ -81,10 +83,11 @@ class Answer:
 
 # One round trip: read the Tool row, bound this transaction's statements and lock waits by
 # what is left of the tool's deadline on the message's clock, claim (Vapi call id,
-# toolCallId), link the Call, and find the deferred invocation this one follows up (the
-# latest deferred, undelivered run of this tool in this call with no other call of the tool
-# after it but its own follow-ups). ``cfg`` is evaluated before the INSERT touches the
-# unique index, so a duplicate delivery's wait on the first one's claim is already bounded.
+# toolCallId), link the Call, and find the deferred invocation this one follows up: a
+# deferred, undelivered run of this tool in this call, from an earlier message, after which
+# the call did nothing but ask about it again (no other tool call from a later message).
+# ``cfg`` is evaluated before the INSERT touches the unique index, so a duplicate
+# delivery's wait on the first one's claim is already bounded.
 _CLAIM_SQL = """
 WITH cfg AS (
     SELECT t.enabled, t.timeout_seconds,
@@ -106,11 +109,12 @@ RETURNING id, call_id, (
     SELECT prior.id FROM tools_toolinvocation prior
     WHERE %(vid)s <> '' AND prior.vapi_call_id = %(vid)s AND prior.name = %(name)s
       AND prior.deferred_at IS NOT NULL AND prior.delivered_at IS NULL
-      AND prior.id <> ALL(%(siblings)s::bigint[])
+      AND prior.context->>'batch' IS DISTINCT FROM %(batch)s
       AND NOT EXISTS (
           SELECT 1 FROM tools_toolinvocation later
-          WHERE later.vapi_call_id = %(vid)s AND later.name = %(name)s AND later.id > prior.id
+          WHERE later.vapi_call_id = %(vid)s AND later.id > prior.id
             AND later.follows_id IS DISTINCT FROM prior.id
+            AND later.context->>'batch' IS DISTINCT FROM prior.context->>'batch'
       )
     ORDER BY prior.id DESC LIMIT 1
 ), (SELECT enabled FROM cfg), (SELECT timeout_seconds FROM cfg)
@@ -155,20 +159,21 @@ def _claim(
         "default": default_timeout,
         "elapsed": max(0.0, time.monotonic() - runtime.started),
         "floor": _CLAIM_FLOOR_SECONDS,
-        "siblings": runtime.claimed,
+        "batch": runtime.batch,
         "name": name,
         "tcid": invocation_key(tool_call_id),
         "vid": runtime.vapi_call_id,
         "args": _jsonb_text(arguments),
         "state": InvocationState.RUNNING,
-        "ctx": json.dumps({"caller_number": runtime.caller_number, "event_id": runtime.event_id}),
+        "ctx": json.dumps(
+            {"caller_number": runtime.caller_number, "event_id": runtime.event_id, "batch": runtime.batch}
+        ),
     }
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    runtime.claimed.append(row[0])
     return Claim(
         invocation_id=row[0],
         call_id=row[1],

@@ -271,3 +271,34 @@ def test_legacy_function_call_acts_for_the_caller_only(client, resource, monday)
     assert answer.startswith("Booked with Dr. Patel")
     assert Appointment.objects.get().customer.number == CALLER
     assert not victim.appointments.exists()
+
+
+def test_book_deferred_then_cancel_then_book_again_books_anew(
+    client, slow_tool, resource, monday, django_capture_on_commit_callbacks
+):
+    """The issue's case: nobody asked again in between, so the second booking is not a
+    follow-up of the deferred one and must not replay its (now cancelled) confirmation."""
+    ToolFactory(name="book_appointment", timeout_seconds=0.3)
+    vapi_call_id = str(uuid.uuid4())
+    args = {"date": monday.isoformat(), "time": "10:00"}
+    with django_capture_on_commit_callbacks(execute=True):
+        send(
+            client,
+            tool_call("slow_tool", {"seconds": 0.6}),
+            tool_call("book_appointment", args),
+            vapi_call_id=vapi_call_id,
+        )
+    first = Appointment.objects.get()
+    (cancelled,) = send(
+        client,
+        tool_call("cancel_appointment", {"confirmation_code": first.confirmation_code}),
+        vapi_call_id=vapi_call_id,
+    )
+    assert cancelled["result"].startswith("Cancelled")
+    (again,) = send(client, tool_call("book_appointment", args), vapi_call_id=vapi_call_id)
+    assert again["result"].startswith("Booked with Dr. Patel")
+    assert code_in(again["result"]) != first.confirmation_code
+    assert ToolInvocation.objects.filter(name="book_appointment", follows__isnull=False).count() == 0
+    assert Appointment.objects.get(status=AppointmentStatus.BOOKED).confirmation_code == code_in(
+        again["result"]
+    )
