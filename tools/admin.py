@@ -82,7 +82,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "resource", "customer", "status", "confirmation_code", "call")
     list_select_related = ("resource", "customer", "call")
     list_filter = ("status", "resource", "starts_at")
-    search_fields = ("=confirmation_code", "customer__number", "customer__name")
+    search_fields = ("=confirmation_code", "=vapi_call_id", "customer__number", "customer__name")
     date_hierarchy = "starts_at"
     raw_id_fields = ("customer", "call", "rescheduled_from")
     readonly_fields = ("created_at", "updated_at")
