@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.test import Client
 from calls.models import Customer
 from tests.calls.conftest import post
 from tests.factories import AppointmentFactory, CustomerFactory
+from tests.logcapture import capture_logs
 from tests.tools.conftest import CALLER, at, tool_call, tool_message
 from tests.tools.contract import assert_tool_answer_shape
 from tools.models import Appointment, AppointmentStatus, ToolInvocation, ToolOutcome
@@ -246,9 +248,14 @@ def test_the_verification_step_code_and_booked_from_number_unlocks_one_appointme
 
 def test_a_refusal_does_not_tell_whether_the_code_exists(client, victim):
     """A stranger's code and a made-up code get the same sentence (no oracle for guessing codes)."""
-    (theirs,) = send(client, tool_call("cancel_appointment", {"confirmation_code": VICTIM_CODES[0]}))
-    (made_up,) = send(client, tool_call("cancel_appointment", {"confirmation_code": "ZZZZ99"}))
+    with capture_logs() as captured:
+        (theirs,) = send(client, tool_call("cancel_appointment", {"confirmation_code": VICTIM_CODES[0]}))
+        (made_up,) = send(client, tool_call("cancel_appointment", {"confirmation_code": "ZZZZ99"}))
     assert theirs["error"] == made_up["error"]
     outcomes = dict(ToolInvocation.objects.values_list("tool_call_id", "outcome"))
     assert outcomes[theirs["toolCallId"]] == ToolOutcome.REFUSED
     assert outcomes[made_up["toolCallId"]] == ToolOutcome.NOT_FOUND
+    # Ops see the attempt on someone else's appointment, without the code or any number.
+    (event,) = captured.events("tool_refused_not_the_callers")
+    assert event["tool_call_id"] == theirs["toolCallId"]
+    assert not any(secret in json.dumps(event) for secret in SECRETS + (CALLER,))

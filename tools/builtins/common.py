@@ -14,6 +14,7 @@ import zoneinfo
 from typing import Any
 
 import phonenumbers
+import structlog
 
 from calls.models import Customer
 from tools.models import Appointment, AppointmentStatus, Resource, ToolOutcome
@@ -21,6 +22,8 @@ from tools.registry import ToolContext
 from tools.selectors import resource_find, resource_names, resource_next_free_slots
 from tools.speech import spoken_list, spoken_slots, zone, zone_label
 from voiceops.errors import DomainError, NotFound
+
+log = structlog.get_logger(__name__)
 
 NO_LINE = "I can't see a phone number for this call, so I can't {action}."
 # Refusals never repeat the code: the same sentence whether it exists, is someone else's, or not.
@@ -39,6 +42,7 @@ def caller_or_refuse(ctx: ToolContext, *, action: str) -> Customer | None:
     """The caller's customer record (None for a new caller); refuses on a line without a number."""
     if not ctx.caller_number:
         ctx.outcome = ToolOutcome.REFUSED
+        log.info("tool_refused_no_line", tool_call_id=ctx.tool_call_id, vapi_call_id=ctx.vapi_call_id)
         raise DomainError(NO_LINE.format(action=action), code="no_line")
     return ctx.caller()
 
@@ -86,6 +90,15 @@ def appointment_for_caller(ctx: ToolContext, args: dict[str, Any]) -> Appointmen
         if said_number and same_number(said_number, str(appointment.customer.number)):
             return _current(appointment)
     ctx.outcome = ToolOutcome.NOT_FOUND if appointment is None else ToolOutcome.REFUSED
+    if appointment is not None:
+        # Someone else's appointment, unverified: worth seeing in the logs (no numbers, no code).
+        log.warning(
+            "tool_refused_not_the_callers",
+            tool_call_id=ctx.tool_call_id,
+            vapi_call_id=ctx.vapi_call_id,
+            appointment_id=appointment.pk,
+            verification_tried=bool(said_number),
+        )
     if said_number:
         template = NOT_VERIFIED
     elif ctx.caller_number:
