@@ -201,8 +201,9 @@ def naming_the_victim(victim: Customer) -> list[dict[str, Any]]:
 
 def test_every_tool_with_arguments_naming_another_customer(client, victim, attacker, monday):
     base = base_arguments(monday)
-    names = [spec.name for spec in all_specs() if not spec.name.startswith(("echo_", "sleep_", "explode_"))]
-    assert set(names) <= set(base), f"add the new tool(s) to the sweep: {set(names) - set(base)}"
+    # Every shipped tool (tests register throwaway ones elsewhere; those are not the product's).
+    names = [spec.name for spec in all_specs() if spec.handler.__module__.startswith("tools.builtins")]
+    assert set(names) == set(base), f"add the new tool(s) to the sweep: {set(names) - set(base)}"
     before = victim_state(victim)
     texts: list[str] = []
     kinds = ("phone", "web", "web-spoofing-victim")
