@@ -110,7 +110,8 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
         ctx.outcome = ToolOutcome.SLOT_TAKEN
         return f"Sorry, {when} was just taken. " + offer(resource, tz, after=starts_at)
     except DomainError as error:
-        ctx.outcome = ToolOutcome.SLOT_UNAVAILABLE
+        unbookable = error.code in {"past", "outside_hours"}
+        ctx.outcome = ToolOutcome.SLOT_UNAVAILABLE if unbookable else ToolOutcome.REFUSED
         return _refusal(error, resource=resource, when=when, starts_at=starts_at, tz=tz)
     ctx.outcome = ToolOutcome.BOOKED
     return _booked_sentence(appointment, resource=resource, when=when, tz=tz)
