@@ -7,7 +7,8 @@ ticking), so such tests fail today instead of on some later day. Tests that free
 themselves (``time_machine.travel``) nest inside it and are unaffected.
 
 ``-m clock`` selects the tests that can depend on the date: every test in a module that reads
-the clock or builds dates (see ``_DATE_WORDS``). It is derived from the source, not declared,
+the clock or pins a calendar date, itself or through its conftest files and test helpers (see
+``_DATE_WORDS``). It is derived from the source, not declared,
 so a new date-dependent test is checked without anyone remembering to mark it.
 ``scripts/clock-check`` runs that selection at each shifted instant.
 
@@ -24,9 +25,14 @@ from pathlib import Path
 import pytest
 import time_machine
 
+# Reading the clock, or pinning a calendar date that the code under test will compare with it.
 _DATE_WORDS = re.compile(
-    r"time_machine|timezone\.now|datetime|timedelta|\.today\(|date\(|localtime|zoneinfo|time_zone",
+    r"time_machine|timezone\.now|timedelta|\.today\(|localtime|\.now\(|date(time)?\(\s*20\d\d",
 )
+_HELPER_IMPORT = re.compile(r"^(?:from|import) (tests(?:\.\w+)+)", re.MULTILINE)
+# Factories stamp rows with the (shifted) clock itself, which is consistent by construction.
+_NEUTRAL_HELPERS = {"tests.factories"}
+_TESTS_ROOT = Path(__file__).parent
 _PROCESS_MARKERS = ("e2e", "browser")
 _traveller: time_machine.travel | None = None
 
@@ -61,12 +67,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _source_cache: dict[Path, bool] = {}
 
 
+def _sources(path: Path) -> list[Path]:
+    """The test module, the conftest files above it and the test helpers it imports."""
+    found = [path]
+    folder = path.parent
+    while _TESTS_ROOT in folder.parents or folder == _TESTS_ROOT:
+        if (folder / "conftest.py").exists() and folder != _TESTS_ROOT:
+            found.append(folder / "conftest.py")
+        folder = folder.parent
+    for module in _HELPER_IMPORT.findall(path.read_text(encoding="utf-8")):
+        helper = _TESTS_ROOT.parent / (module.replace(".", "/") + ".py")
+        if module not in _NEUTRAL_HELPERS and helper.exists():
+            found.append(helper)
+    return found
+
+
 def _reads_dates(path: Path) -> bool:
     if path not in _source_cache:
         try:
-            _source_cache[path] = bool(_DATE_WORDS.search(path.read_text(encoding="utf-8")))
+            texts = [source.read_text(encoding="utf-8") for source in _sources(path)]
         except OSError:
-            _source_cache[path] = False
+            texts = []
+        _source_cache[path] = any(_DATE_WORDS.search(text) for text in texts)
     return _source_cache[path]
 
 
