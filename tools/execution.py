@@ -115,8 +115,10 @@ RETURNING id, call_id, (
           WHERE later.vapi_call_id = %(vid)s AND later.id > prior.id
             AND later.follows_id IS DISTINCT FROM prior.id
             AND later.context->>'batch' IS DISTINCT FROM prior.context->>'batch'
+            AND later.context->>'batch' IS DISTINCT FROM %(batch)s
       )
-    ORDER BY prior.id DESC LIMIT 1
+    -- Several deferred calls of the tool re-asked together: pair each with its own request.
+    ORDER BY prior.arguments = %(args)s::jsonb DESC, prior.id DESC LIMIT 1
 ), (SELECT enabled FROM cfg), (SELECT timeout_seconds FROM cfg)
 """
 # The claim itself must be able to run even when the message's time is spent.

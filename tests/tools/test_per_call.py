@@ -302,3 +302,25 @@ def test_book_deferred_then_cancel_then_book_again_books_anew(
     assert Appointment.objects.get(status=AppointmentStatus.BOOKED).confirmation_code == code_in(
         again["result"]
     )
+
+
+def test_two_deferred_calls_asked_again_together_each_hear_their_own_result(
+    client, slow_tool, django_capture_on_commit_callbacks
+):
+    vapi_call_id = str(uuid.uuid4())
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send(
+            client,
+            tool_call("slow_tool", {"seconds": 0.5}),
+            tool_call("slow_tool", {"seconds": 0.6}),
+            vapi_call_id=vapi_call_id,
+        )
+    assert [r["result"] for r in first] == [HOLDING, HOLDING]
+    again = send(
+        client,
+        tool_call("slow_tool", {"seconds": 0.5}),
+        tool_call("slow_tool", {"seconds": 0.6}),
+        vapi_call_id=vapi_call_id,
+    )
+    assert [r["result"] for r in again] == ["slept 0.5", "slept 0.6"]
+    assert len(RUNS) == 3  # the in-request start of the first, then the two worker runs
