@@ -91,9 +91,10 @@ class Record:
     """What the harness saw, from the simulator's side."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    acknowledged: dict[str, str] = field(default_factory=dict)  # dedupe key -> message type
+    acknowledged: dict[str, tuple[str, float]] = field(default_factory=dict)  # dedupe key -> (type, sent at)
     server_errors: list[tuple[float, str, int]] = field(default_factory=list)
     failed_deliveries: int = 0
+    delivery_errors: collections.Counter[str] = field(default_factory=collections.Counter)
     confirmations: set[str] = field(default_factory=set)
     outages: list[tuple[float, float]] = field(default_factory=list)
     max_active: int = 0
@@ -116,6 +117,7 @@ def on_delivery(record: Record, delivery: Any) -> None:
             record.server_errors.append((delivery.sent_at, delivery.type, status))
         if status is None or not 200 <= status < 300:
             record.failed_deliveries += 1
+            record.delivery_errors[f"{delivery.type}: {status or delivery.error}"[:80]] += 1
             return
     try:
         parsed = parse_server_message(delivery.body, max_depth=settings.VAPI_WEBHOOK_MAX_DEPTH)
@@ -131,7 +133,7 @@ def on_delivery(record: Record, delivery: Any) -> None:
                     text.split("confirmation code is", 1)[1].strip(" .").split(".")[0].replace(" ", "")
                 )
     with record.lock:
-        record.acknowledged[key] = parsed.type
+        record.acknowledged.setdefault(key, (parsed.type, delivery.sent_at))
         record.confirmations.update(codes)
 
 
@@ -210,10 +212,12 @@ def seed(args: argparse.Namespace, *, recipients_each: int) -> dict[str, Any]:
     from django.core.management import call_command
 
     from assistants.models import Assistant, PhoneNumber
+    from assistants.payload import server_block
     from assistants.services import assistant_push
     from calls.models import Campaign, CampaignRecipient, Customer
     from calls.services.campaigns import campaign_start
     from tools.models import Resource, Tool
+    from voiceops.vapi.client import get_client
     from voiceops.vapi.simulator import phone_number_id_for
 
     call_command("tools_sync", verbosity=0)
@@ -249,9 +253,13 @@ def seed(args: argparse.Namespace, *, recipients_each: int) -> dict[str, Any]:
         return created
 
     inbound = assistant("Soak inbound")
-    # Routed: the number is bound to no assistant at Vapi; each call asks us (assistant-request).
+    # Routed: the number is bound to no assistant at Vapi; each call asks us (assistant-request),
+    # through the server block (with its retry plan) that voiceops gives every server URL.
     PhoneNumber.objects.create(
         number=INBOUND_NUMBER, vapi_id=phone_number_id_for(INBOUND_NUMBER), provider="vapi", assistant=inbound
+    )
+    get_client().phone_number_update(
+        phone_number_id_for(INBOUND_NUMBER), {"assistantId": None, "server": server_block(credential_id=None)}
     )
     caps = (args.org_limit // 2, args.org_limit - args.org_limit // 2)
     campaigns = []
@@ -458,7 +466,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
     env = system_env(args, sim_url=sim.base_url)
     system = placeholder
     system.base_env = env
-    os.environ.update({**env, "DATABASE_URL": database_url, "REDIS_URL": system.redis.url})
+    os.environ.update({**system.child_env(), "DATABASE_URL": database_url})  # direct, not proxied
     import django
 
     django.setup()
@@ -513,6 +521,15 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             flush=True,
         )
         from bench.soak_checks import checks, print_table, settled
+        from calls.services.campaigns import campaign_cancel
+
+        for campaign in setup["campaigns"]:
+            campaign.refresh_from_db()
+            if campaign.state not in ("completed", "cancelled"):
+                # The operator stops what the run did not finish: pending recipients become final,
+                # calls in progress play to the end.
+                campaign_cancel(campaign=campaign, by="soak")
+                print(f"  campaign {campaign.name!r} cancelled at the end of traffic", flush=True)
 
         sampling_stop = threading.Event()
         threads[1].join()
