@@ -73,7 +73,7 @@ def fault_plan(duration: float, hold: float) -> list[Fault]:
         ("vapi 503", hold, False),
         ("kill worker child", 0.0, False),
     ]
-    cycle = max(len(kinds) * (hold + 4), min(duration * 0.8, 600.0))
+    cycle = min(duration * 0.85, 600.0)
     plan: list[Fault] = []
     start = duration * 0.1
     while start + cycle * 0.5 < duration:
@@ -520,7 +520,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             f"  traffic stopped after {time.monotonic() - t0:.0f} s; settling (at most {settle_limit:.0f} s)",
             flush=True,
         )
-        from bench.soak_checks import checks, print_table, settled
+        from bench.soak_checks import checks, print_table, unsettled
         from calls.services.campaigns import campaign_cancel
 
         for campaign in setup["campaigns"]:
@@ -540,17 +540,21 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
         )
         again.start()
         deadline = time.monotonic() + settle_limit
-        while time.monotonic() < deadline and not settled(sim=sim, campaigns=setup["campaigns"]):
-            time.sleep(2)
+        last_said = 0.0
+        while (pending := unsettled(sim=sim, campaigns=setup["campaigns"])) and time.monotonic() < deadline:
+            if time.monotonic() - last_said >= 10:
+                print(f"  t={time.monotonic() - t0:6.1f}s  settling: {pending}", flush=True)
+                last_said = time.monotonic()
+            time.sleep(1)
         sampling_stop.set()
         again.join()
         rows = checks(
             sim=sim, record=record, campaigns=setup["campaigns"], org_limit=args.org_limit, caps=setup["caps"]
         )
         restarts = {name: p.restarts for name, p in system.processes.items()}
+        state = f"NOT settled ({pending})" if pending else "settled"
         print(
-            f"  settled after {time.monotonic() - t0 - args.duration:.0f} s;"
-            f" restarts by the supervisor: {restarts}"
+            f"  {state} after {time.monotonic() - t0 - args.duration:.0f} s; supervisor restarts: {restarts}"
         )
         exit_code = print_table(rows)
     finally:

@@ -34,27 +34,31 @@ def _ended_sim_calls(sim: Any) -> list[dict[str, Any]]:
     return [c for c in sim.store.list("calls") if c.get("status") == "ended"]
 
 
-def settled(*, sim: Any, campaigns: list[Campaign]) -> bool:
-    """No call live at Vapi, no event waiting, every recipient final, every played call complete."""
-    if sim.store.active_call_count() or any(not p.done.is_set() for p in sim.all_players()):
-        return False
-    if WebhookEvent.objects.filter(state=EventState.RECEIVED).exists():
-        return False
-    if (
-        CampaignRecipient.objects.filter(campaign__in=campaigns)
-        .exclude(state__in=FINAL_RECIPIENT_STATES)
-        .exists()
-    ):
-        return False
+def unsettled(*, sim: Any, campaigns: list[Campaign]) -> str:
+    """What the system is still doing ("" once settled): calls live at Vapi, events waiting,
+    recipients or attempts not final, played calls not yet complete in the database."""
+    live = sim.store.active_call_count() + sum(1 for p in sim.all_players() if not p.done.is_set())
+    if live:
+        return f"{live} call(s) still playing"
+    waiting = WebhookEvent.objects.filter(state=EventState.RECEIVED).count()
+    if waiting:
+        return f"{waiting} event(s) not processed yet"
+    recipients = CampaignRecipient.objects.filter(campaign__in=campaigns).exclude(
+        state__in=FINAL_RECIPIENT_STATES
+    )
+    if recipients.exists():
+        return f"{recipients.count()} recipient(s) not final"
     if DialAttempt.objects.filter(state__in=ACTIVE_ATTEMPT_STATES).exists():
-        return False
+        return "dial attempts open"
     ended = {c["id"] for c in _ended_sim_calls(sim)}
     complete = set(
         Call.objects.filter(vapi_id__in=ended, status=CallStatus.ENDED, has_final_report=True).values_list(
             "vapi_id", flat=True
         )
     )
-    return ended <= complete
+    if not ended <= complete:
+        return f"{len(ended - complete)} played call(s) not complete (reconciliation pending)"
+    return ""
 
 
 def _call_mismatches(sim_calls: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
