@@ -61,8 +61,12 @@ class Fault:
     outage: bool = False  # a 5xx from the webhook is expected while it lasts
 
 
-def fault_plan(duration: float, hold: float) -> list[Fault]:
-    """Every kind of fault, spread over the run; repeated in cycles when the run is long."""
+def fault_plan(duration: float, hold: float, *, others: tuple[str, ...] = ()) -> list[Fault]:
+    """Every kind of fault, spread over the run; repeated in cycles when the run is long.
+
+    ``others``: Procfile processes besides web, worker and beat (e.g. a ledger worker), each
+    SIGKILLed once per cycle too.
+    """
     kinds = [
         ("kill worker", 2.0, False),
         ("kill web worker", 0.0, False),
@@ -72,6 +76,7 @@ def fault_plan(duration: float, hold: float) -> list[Fault]:
         ("vapi 429", hold, False),
         ("vapi 503", hold, False),
         ("kill worker child", 0.0, False),
+        *((f"kill {name}", 2.0, False) for name in others),
     ]
     cycle = min(duration * 0.85, 600.0)
     plan: list[Fault] = []
@@ -379,6 +384,9 @@ def inject(fault: Fault, system: System, sim: Any, record: Record) -> None:
         sim.api_outage = 429
     elif fault.name == "vapi 503":
         sim.api_outage = 503
+    elif fault.name.startswith("kill ") and fault.name[5:] in procs:
+        procs[fault.name[5:]].held = True
+        procs[fault.name[5:]].kill()
 
 
 def undo(fault: Fault, system: System, sim: Any) -> None:
@@ -392,6 +400,8 @@ def undo(fault: Fault, system: System, sim: Any) -> None:
         system.pg_proxy.start()
     elif fault.name in ("vapi 429", "vapi 503"):
         sim.api_outage = None
+    elif fault.name.startswith("kill ") and fault.name[5:] in system.processes:
+        system.processes[fault.name[5:]].held = False
 
 
 def run_faults(
@@ -478,8 +488,9 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
     call_command("migrate", verbosity=0)
     avg_call = 60.0 / args.time_factor + 1.0
     recipients_each = max(5, int(args.duration * (args.org_limit / 2) / avg_call * 0.6))
-    plan = fault_plan(args.duration, hold)
     system.start()
+    others = tuple(name for name in system.processes if name not in ("web", "worker", "beat"))
+    plan = fault_plan(args.duration, hold, others=others)
     for name, process in system.processes.items():
         print(f"  process {name}: {expand(process.command, process.env)}", flush=True)
     print("  fault schedule (seconds from the start of traffic):", flush=True)
