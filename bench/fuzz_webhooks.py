@@ -391,29 +391,6 @@ def report(tally: Tally, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def _private_database() -> str:
-    """``<DATABASE_URL's database>_fuzz``, created and migrated; returns its URL."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    env = dict(os.environ)
-    for line in (ROOT / ".env").read_text().splitlines() if (ROOT / ".env").exists() else []:
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            env.setdefault(key.strip(), value.strip())
-    base = urlsplit(env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voiceops"))
-    name = base.path.lstrip("/") + "_fuzz"
-    with psycopg.connect(urlunsplit(base._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-        # A scratch database: no need to wait for the disk on every commit.
-        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    if "REDIS_URL" in env:
-        os.environ.setdefault("REDIS_URL", env["REDIS_URL"])
-    return urlunsplit(base._replace(path="/" + name))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -421,9 +398,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="processes posting in parallel")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench.private_db import dotenv, private_database
+
+    if "REDIS_URL" in dotenv():
+        os.environ.setdefault("REDIS_URL", dotenv()["REDIS_URL"])
     os.environ.update(
         {
-            "DATABASE_URL": _private_database(),
+            "DATABASE_URL": private_database("fuzz", fast_commits=True),
             "DJANGO_SETTINGS_MODULE": "voiceops.settings",
             "SECRET_KEY": "fuzz-only-secret-key",
             "DEBUG": "0",

@@ -36,11 +36,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.private_db import dotenv, drop_database, private_database  # noqa: E402
 from bench.soak_system import System, expand  # noqa: E402
 
 SECRET = "soak-webhook-secret-41c7"
@@ -115,6 +116,7 @@ def on_delivery(record: Record, delivery: Any) -> None:
     from django.conf import settings
 
     from voiceops.vapi.messages import EnvelopeError, parse_server_message
+    from voiceops.vapi.simulator.tools import CONFIRMATION_CODE
 
     status = delivery.status
     with record.lock:
@@ -132,38 +134,15 @@ def on_delivery(record: Record, delivery: Any) -> None:
     codes = []
     if parsed.type == "tool-calls" and isinstance(delivery.response, dict):
         for result in delivery.response.get("results") or []:
-            text = str(result.get("result") or "")
-            if "confirmation code is" in text:
-                codes.append(
-                    text.split("confirmation code is", 1)[1].strip(" .").split(".")[0].replace(" ", "")
-                )
+            # The code the caller heard, read the way the simulated caller reads it.
+            if found := CONFIRMATION_CODE.search(str(result.get("result") or "")):
+                codes.append(found.group(1).replace(" ", ""))
     with record.lock:
         record.acknowledged.setdefault(key, (parsed.type, delivery.sent_at))
         record.confirmations.update(codes)
 
 
 # --- set-up -------------------------------------------------------------------------------------
-def private_database(env: dict[str, str]) -> str:
-    import psycopg
-
-    base = urlsplit(env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voiceops"))
-    name = base.path.lstrip("/") + "_soak"
-    with psycopg.connect(urlunsplit(base._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(base._replace(path="/" + name))
-
-
-def dotenv() -> dict[str, str]:
-    env = dict(os.environ)
-    path = ROOT / ".env"
-    for line in path.read_text().splitlines() if path.exists() else []:
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            env.setdefault(key.strip(), value.strip())
-    return env
-
-
 def system_env(args: argparse.Namespace, *, sim_url: str) -> dict[str, str]:
     env = {
         **dotenv(),
@@ -454,8 +433,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
     from voiceops.vapi.simulator import Faults, Simulator, SimulatorConfig
 
     workdir = Path(tempfile.mkdtemp(prefix="voiceops-soak-"))
-    env0 = dotenv()
-    database_url = private_database(env0)
+    database_url = private_database("soak")
     pg_port = urlsplit(database_url).port or 5432
     placeholder = System(workdir=workdir, database_url=database_url, pg_port=pg_port, env={})
     sim = Simulator(
@@ -578,6 +556,9 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             import shutil
 
             shutil.rmtree(workdir, ignore_errors=True)
+            drop_database(database_url)
+        else:
+            print(f"  kept: logs in {workdir}, database {database_url}", flush=True)
     return exit_code
 
 

@@ -164,6 +164,7 @@ def checks(
     known = set(attempts.exclude(vapi_call_id="").values_list("vapi_call_id", flat=True))
     rows += [
         ("dial attempts (DB)", attempts.count(), False),
+        ("  by state", dict(collections.Counter(attempts.values_list("state", flat=True))), False),
         ("dials placed at the simulator", len(placed), False),
         ("  attempts dialled more than once", sum(1 for n in per_attempt.values() if n > 1), True),
         ("  placed calls unknown to the DB", sum(1 for c in placed if c["id"] not in known), True),
@@ -231,6 +232,10 @@ def print_table(rows: list[Row]) -> int:
     """Print the table; 1 when a must-be-0 row is not 0."""
     rows = [(name if len(name) <= 64 else name[:61] + "...", value, zero) for name, value, zero in rows]
     width = max(len(name) for name, _, _ in rows) + 2
+    rows = [
+        (name, value if len(str(value)) <= 40 else str(value)[:37] + "...", zero)
+        for name, value, zero in rows
+    ]
     failed = 0
     print(f"\n{'check'.ljust(width)}{'value':>12}  must be 0")
     print("-" * (width + 25))

@@ -8,7 +8,7 @@ from tools.speech import spelled_code
 from voiceops.vapi.client import VapiClient, VapiRateLimited, VapiServerError
 from voiceops.vapi.simulator import running_simulator
 from voiceops.vapi.simulator.scenarios import load_scenarios
-from voiceops.vapi.simulator.tools import _CONFIRMATION_CODE
+from voiceops.vapi.simulator.tools import CONFIRMATION_CODE
 
 
 @pytest.mark.parametrize(("status", "error"), [(429, VapiRateLimited), (503, VapiServerError)])
@@ -30,9 +30,9 @@ def test_an_api_outage_answers_every_rest_call_until_switched_off(status, error)
 
 def test_the_confirmation_code_read_out_is_what_the_caller_cancels_with():
     result = f"Booked with Dr. Rivera on Monday. The confirmation code is {spelled_code('K7QX2M')}."
-    match = _CONFIRMATION_CODE.search(result)
+    match = CONFIRMATION_CODE.search(result)
     assert match is not None and match.group(1).replace(" ", "") == "K7QX2M"
-    assert _CONFIRMATION_CODE.search("That time is taken.") is None
+    assert CONFIRMATION_CODE.search("That time is taken.") is None
     scenario = load_scenarios()["books-and-cancels"]
     tools = [turn["tool"] for turn in scenario.turns if "tool" in turn]
     assert tools == ["book_appointment", "cancel_appointment"]

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
 # "The confirmation code is K 7 Q X 2 M." (tools.speech.spelled_code) -> K7QX2M
-_CONFIRMATION_CODE = re.compile(r"confirmation code is ((?:[A-Z0-9] ?){4,12})")
+CONFIRMATION_CODE = re.compile(r"confirmation code is ((?:[A-Z0-9] ?){4,12})")
 
 
 def tool_call_id() -> str:
@@ -124,7 +124,7 @@ class ToolTurns:
             }
         )
         self.context["result"] = spoken
-        if code := _CONFIRMATION_CODE.search(text or ""):
+        if code := CONFIRMATION_CODE.search(text or ""):
             # What a model keeps from the answer it just read out, for a later tool call.
             self.context["confirmation_code"] = code.group(1).replace(" ", "")
         self.send("conversation-update", self.history_fields())
