@@ -10,7 +10,7 @@ an ERROR while it is handled (a tool apology for a crash, a failed hook).
 
 Run (a private ``<your database>_fuzz`` database is created and migrated):
 
-    .venv/bin/python bench/fuzz_webhooks.py --count 100000 [--seed 20]
+    .venv/bin/python bench/fuzz_webhooks.py --count 100000 [--seed 20] [--workers 2]
 
 It prints inputs tried, the status codes, 5xx and processing failures (with the first
 examples), and exits non-zero when either is not 0. The test suite runs a small count
@@ -395,10 +395,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=1, help="processes posting in parallel")
+    parser.add_argument("--workers", type=int, default=2, help="processes posting in parallel")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bench.private_db import dotenv, private_database
+    from bench.chaos.database import dotenv, private_database
 
     if "REDIS_URL" in dotenv():
         os.environ.setdefault("REDIS_URL", dotenv()["REDIS_URL"])

@@ -17,6 +17,7 @@ Then it restores everything, waits for the system to settle, and prints a table 
 against the simulator. Exit status 1 when a must-be-0 row is not 0.
 
     .venv/bin/python bench/soak.py --duration 1800            # the long run (docs/operations.md)
+    .venv/bin/python bench/soak.py                            # 10 minutes (``make bench``)
     .venv/bin/python bench/soak.py --duration 60 --short      # the test suite's short mode
 
 Switches for parts that land later: ``--env NAME=VALUE`` passes a setting to every process
@@ -41,8 +42,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.private_db import dotenv, drop_database, private_database  # noqa: E402
-from bench.soak_system import System, expand  # noqa: E402
+from bench.chaos.database import dotenv, drop_database, private_database  # noqa: E402
+from bench.chaos.system import System, expand  # noqa: E402
 
 SECRET = "soak-webhook-secret-41c7"
 API_KEY = "soak-vapi-key-9d2b"
@@ -146,7 +147,7 @@ def on_delivery(record: Record, delivery: Any) -> None:
 def system_env(args: argparse.Namespace, *, sim_url: str) -> dict[str, str]:
     env = {
         **dotenv(),
-        "DJANGO_SETTINGS_MODULE": "bench.soak_settings",
+        "DJANGO_SETTINGS_MODULE": "bench.chaos.settings",
         "SECRET_KEY": "soak-only-secret-key",
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
@@ -410,7 +411,7 @@ def run_faults(
 # --- main ---------------------------------------------------------------------------------------
 def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one piece
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=1800, help="seconds of traffic and faults")
+    parser.add_argument("--duration", type=float, default=600, help="seconds of traffic and faults")
     parser.add_argument("--short", action="store_true", help="fast safety nets (the test suite's mode)")
     parser.add_argument("--settle", type=float, default=None, help="max seconds to settle (default by mode)")
     parser.add_argument(
@@ -509,7 +510,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             f"  traffic stopped after {time.monotonic() - t0:.0f} s; settling (at most {settle_limit:.0f} s)",
             flush=True,
         )
-        from bench.soak_checks import checks, print_table, unsettled
+        from bench.chaos.checks import checks, print_table, unsettled
         from calls.services.campaigns import campaign_cancel
 
         for campaign in setup["campaigns"]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tests.faults.proxy import TcpProxy, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
