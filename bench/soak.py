@@ -466,7 +466,8 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
     print(f"soak: {args.duration:.0f} s of traffic, logs in {workdir}", flush=True)
     call_command("migrate", verbosity=0)
     avg_call = 60.0 / args.time_factor + 1.0
-    recipients_each = max(5, int(args.duration * (args.org_limit / 2) / avg_call * 0.6))
+    # About what the caps can dial in the run (calls ring, play and end: ~4 call lengths per slot turn).
+    recipients_each = max(5, int(args.duration * (args.org_limit / 2) / (avg_call * 4)))
     system.start()
     others = tuple(name for name in system.processes if name not in ("web", "worker", "beat"))
     plan = fault_plan(args.duration, hold, others=others)
