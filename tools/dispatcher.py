@@ -23,6 +23,7 @@ from tools.execution import Answer, ToolRuntime, invocation_answer
 from tools.registry import get_spec
 from tools.speech import one_line
 from voiceops import metrics
+from voiceops.vapi.text import document_storable
 
 log = structlog.get_logger(__name__)
 
@@ -43,8 +44,9 @@ def _parse_arguments(raw: Any) -> tuple[dict[str, Any], str]:
         return {}, ""
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            # JSON inside the message: its strings never passed the envelope's cleaning.
+            raw = document_storable(json.loads(raw))
+        except (ValueError, RecursionError):
             return {"_raw": raw[:2000]}, "I couldn't read the details for that request. Please try again."
     if not isinstance(raw, dict):
         return {"_raw": raw if isinstance(raw, list | int | float | bool) else str(raw)[:2000]}, (

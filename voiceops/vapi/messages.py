@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from voiceops.vapi.text import document_storable, may_hold_hostile_text
+
 # Types Vapi waits on: the answer goes back in the same request.
 ASSISTANT_REQUEST = "assistant-request"
 TOOL_CALLS = "tool-calls"
@@ -175,6 +177,9 @@ def parse_server_message(body: bytes, *, max_depth: int) -> ServerMessage:
         raise EnvelopeError(
             f"'message.type' must be printable text of at most {MAX_TYPE_LENGTH} characters.", code="bad_type"
         )
+    if may_hold_hostile_text(text):
+        # Callers' words may carry NUL or a lone surrogate: stored and processed without them.
+        message = document_storable(message)
     call = message.get("call")
     call_id = _clean_text(call.get("id"), max_length=MAX_CALL_ID_LENGTH) if isinstance(call, dict) else None
     raw_timestamp = message.get("timestamp")
