@@ -49,6 +49,9 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     ),
     types.KNOWLEDGE_BASE_REQUEST: lambda parsed, event_id: answers.knowledge_base_answer(parsed=parsed),
     types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
+    types.FUNCTION_CALL: lambda parsed, event_id: answers.function_call_answer(
+        parsed=parsed, event_id=event_id
+    ),
 }
 
 
@@ -62,6 +65,8 @@ def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
     """A valid, speakable answer when we cannot compute the real one."""
     if parsed.type == types.TOOL_CALLS:
         return answers.tool_calls_fallback(parsed=parsed)
+    if parsed.type == types.FUNCTION_CALL:
+        return {"result": answers.TOOL_UNAVAILABLE}
     if parsed.type == types.KNOWLEDGE_BASE_REQUEST:
         return {"documents": []}
     if parsed.type == types.TRANSFER_DESTINATION_REQUEST:
