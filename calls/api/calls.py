@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calls.api.control import CallControlActions
+from calls.enums import TurnRole
 from calls.models import Call, TranscriptTurn
 from calls.serializers import CallCreateSerializer, CallSerializer
 from calls.services.outbound import call_place_outbound
@@ -19,11 +20,17 @@ from voiceops.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent, service_
 from voiceops.api.pagination import CreatedCursorPagination
 from voiceops.api.scopes import Scope
 
+# The API's transcript is the spoken conversation (DESIGN: the call resource). The system
+# prompt and tool bookkeeping rows stay in the admin; tool calls are ``tool_invocations``.
+SPOKEN_ROLES = (TurnRole.USER, TurnRole.ASSISTANT)
+
 
 def calls_with_details() -> QuerySet[Call]:
-    """Three queries whatever the page size: calls (with their routing decision), turns, tools."""
+    """A fixed number of queries whatever the page size: calls (with their routing decision),
+    their spoken turns, tool invocations, transfers and live-control actions."""
+    spoken = TranscriptTurn.objects.filter(role__in=SPOKEN_ROLES).exclude(text="").order_by("position")
     return Call.objects.select_related("routing").prefetch_related(
-        Prefetch("turns", queryset=TranscriptTurn.objects.order_by("position")),
+        Prefetch("turns", queryset=spoken),
         Prefetch("tool_invocations", queryset=ToolInvocation.objects.order_by("created_at", "id")),
         "transfers",
         "controls",
