@@ -20,8 +20,10 @@ ASSISTANT_REQUEST = "assistant-request"
 TOOL_CALLS = "tool-calls"
 TRANSFER_DESTINATION_REQUEST = "transfer-destination-request"
 KNOWLEDGE_BASE_REQUEST = "knowledge-base-request"
+# Older assistants (``model.functions``) still send this and wait for ``{"result": ...}``.
+FUNCTION_CALL = "function-call"
 REQUEST_RESPONSE_TYPES = frozenset(
-    {ASSISTANT_REQUEST, TOOL_CALLS, TRANSFER_DESTINATION_REQUEST, KNOWLEDGE_BASE_REQUEST}
+    {ASSISTANT_REQUEST, TOOL_CALLS, TRANSFER_DESTINATION_REQUEST, KNOWLEDGE_BASE_REQUEST, FUNCTION_CALL}
 )
 
 # Informational types we process after acknowledging.
@@ -131,8 +133,9 @@ class ServerMessage:
             parts = [self.call_id, self.type, msg["status"]]
         elif self.type in (END_OF_CALL_REPORT, ASSISTANT_REQUEST) and self.call_id:
             parts = [self.call_id, self.type]
-        elif self.type == TOOL_CALLS and tool_call_ids(msg):
-            parts = [self.type, *sorted(tool_call_ids(msg))]
+        elif self.type == TOOL_CALLS and tool_call_ids(msg) and self.call_id:
+            # toolCallIds are unique per call only (providers reuse ``call_0``): key by both.
+            parts = [self.type, self.call_id, *sorted(tool_call_ids(msg))]
         else:
             parts = [self.type, hashlib.sha256(body).hexdigest()]
         digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
