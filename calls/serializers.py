@@ -93,7 +93,7 @@ class CallSerializer(serializers.ModelSerializer):
         source="turns",
         many=True,
         read_only=True,
-        help_text="The spoken conversation: caller and assistant turns in order; no system prompt, no tool rows.",
+        help_text="The spoken conversation: caller and assistant turns in order (no system prompt or tools).",
     )
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
 
