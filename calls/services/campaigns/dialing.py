@@ -41,6 +41,7 @@ from calls.services.campaigns.outcomes import recipient_apply_outcome
 from calls.services.campaigns.refusals import attempt_refuse, recipient_requeue_unattempted
 from voiceops.logging import mask_number
 from voiceops.vapi.client import VapiError, get_client
+from voiceops.vapi.voicemail import voicemail_plan_for_campaign
 
 log = structlog.get_logger(__name__)
 
@@ -56,8 +57,17 @@ def attempt_payload(*, attempt: DialAttempt) -> dict[str, Any]:
         "customer": customer,
         "name": attempt.vapi_name,
     }
+    overrides: dict[str, Any] = {}
     if attempt.variables:
-        payload["assistantOverrides"] = {"variableValues": {str(k): v for k, v in attempt.variables.items()}}
+        overrides["variableValues"] = {str(k): v for k, v in attempt.variables.items()}
+    if attempt.campaign_id and attempt.assistant is not None:
+        # Vapi leaves voicemail detection off by default: a campaign call turns it on (unless the
+        # assistant says "off"), so a machine ends as ``voicemail`` and the voicemail retry applies.
+        overrides["voicemailDetection"] = voicemail_plan_for_campaign(attempt.assistant.voicemail_detection)
+        if attempt.assistant.voicemail_message:
+            overrides["voicemailMessage"] = attempt.assistant.voicemail_message
+    if overrides:
+        payload["assistantOverrides"] = overrides
     return payload
 
 
