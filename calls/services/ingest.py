@@ -20,6 +20,7 @@ from django.utils import timezone
 from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services import answers
+from calls.services.campaigns.predial import campaign_predial_answer
 from calls.services.events import webhook_event_count, webhook_event_enqueue, webhook_event_record
 from calls.services.processors import has_processor
 from calls.services.processors.calls import json_safe
@@ -45,6 +46,7 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     ),
     types.KNOWLEDGE_BASE_REQUEST: lambda parsed, event_id: answers.knowledge_base_answer(parsed=parsed),
     types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
+    types.CAMPAIGN_PREDIAL: lambda parsed, event_id: campaign_predial_answer(message=parsed.message),
 }
 
 
@@ -56,6 +58,8 @@ def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
         return {"documents": []}
     if parsed.type == types.TRANSFER_DESTINATION_REQUEST:
         return {"error": answers.NO_TRANSFER}
+    if parsed.type == types.CAMPAIGN_PREDIAL:
+        return {"eligible": False}  # when in doubt, do not dial
     return {"error": answers.NO_ASSISTANT}
 
 

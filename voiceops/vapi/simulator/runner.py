@@ -225,6 +225,36 @@ class Simulator:
             self.rate_window.append(now)
         return None
 
+    def campaign_predial(
+        self, *, campaign_id: str, contact: JSON, server: JSON | None = None, timeout: float = 20.0
+    ) -> Any:
+        """Vapi asks the campaign's server before dialling a contact (``campaign.predial``, sent when
+        the campaign's ``predialPlan`` is enabled). Returns the parsed answer; only
+        ``{"eligible": true}`` lets Vapi dial, anything else is a pre-dial failure."""
+        server = server or ({"url": self.config.server_url} if self.config.server_url else {})
+        if not server.get("url"):
+            raise ValueError("campaign.predial needs a server URL")
+        now = time.time()
+        message: JSON = {
+            "type": "campaign.predial",
+            "timestamp": int(now * 1000),
+            "campaignId": campaign_id,
+            "contact": {"id": uuid7(), "campaignId": campaign_id, "orgId": "sim-org", **contact},
+        }
+        credential = (
+            self.store.get("credentials", server["credentialId"]) if server.get("credentialId") else None
+        )
+        delivery = self.deliverer.post(
+            call_id="",
+            message=message,
+            url=server["url"],
+            server=server,
+            credential=credential,
+            default_secret=self.config.secret,
+            timeout=timeout,
+        )
+        return delivery.response
+
     def monitor_urls(self, call_id: str) -> JSON:
         base = self.base_url
         return {
