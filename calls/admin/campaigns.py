@@ -19,7 +19,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from calls.enums import RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
-from calls.services.campaigns.budget import budget_usage
 from calls.services.campaigns import (
     campaign_cancel,
     campaign_pause,
@@ -29,6 +28,7 @@ from calls.services.campaigns import (
     outbound_kill_switch_set,
     recipients_import,
 )
+from calls.services.campaigns.budget import budget_usage
 from calls.services.campaigns.outcomes import retry_policy_errors
 from voiceops.errors import DomainError
 

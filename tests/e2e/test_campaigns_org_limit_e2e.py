@@ -144,8 +144,8 @@ def test_two_campaigns_and_inbound_stay_inside_the_org_limit(live_server: Any, s
     attempts = DialAttempt.objects.filter(campaign__in=campaigns)
     by_state = collections.Counter(attempts.values_list("state", flat=True))
     print(
-        f"org limit e2e: {elapsed:.1f} s, peak live at Vapi {max(live)} of {ORG_LIMIT}, attempts {dict(by_state)}, "
-        f"inbound calls {Call.objects.filter(direction=Direction.INBOUND).count()}"
+        f"org limit e2e: {elapsed:.1f} s, peak live at Vapi {max(live)} of {ORG_LIMIT}, "
+        f"attempts {dict(by_state)}, inbound calls {Call.objects.filter(direction=Direction.INBOUND).count()}"
     )
     assert {c.state for c in Campaign.objects.filter(pk__in=[c.pk for c in campaigns])} == {
         CampaignState.COMPLETED

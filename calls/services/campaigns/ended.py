@@ -13,6 +13,7 @@ sweeper in ``recovery.call_ends_repair`` applies them later, so nothing stays "i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import structlog
 from django.conf import settings
@@ -154,4 +155,4 @@ def campaign_dispatch_enqueue_all() -> None:
     from calls.services.campaigns.dispatch import campaigns_dispatchable
 
     for campaign_id in campaigns_dispatchable():
-        transaction.on_commit(lambda cid=campaign_id: campaign_dispatch_enqueue(campaign_id=cid))
+        transaction.on_commit(functools.partial(campaign_dispatch_enqueue, campaign_id=campaign_id))
