@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 import pytest
 
@@ -12,6 +13,7 @@ from tests.factories import AppointmentFactory, CallFactory, CustomerFactory, Re
 from tests.tools.conftest import CALLER, at
 from tests.tools.helpers import ask
 from tools.models import Appointment, AppointmentStatus
+from tools.speech import spoken_time
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +48,10 @@ def test_availability_in_the_callers_time_zone(resource, monday):
 
 def test_availability_with_a_spoken_time_zone_override(resource, monday):
     result = ask("check_availability", {"date": monday.isoformat(), "time_zone": "Europe/Berlin"})["result"]
-    assert "at 3 PM, 3:30 PM" in result and "(Berlin time)" in result
+    # 09:00 New York in Berlin: 3 PM most of the year, 2 PM in the weeks the two differ on DST.
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    first_two = f"{spoken_time(at(monday, '09:00'), berlin)}, {spoken_time(at(monday, '09:30'), berlin)}"
+    assert f"at {first_two}," in result and "(Berlin time)" in result
 
 
 def test_availability_on_a_weekend_offers_the_next_days(resource, monday):
@@ -117,7 +122,7 @@ def test_book_in_the_customers_own_time_zone(resource, monday):
     CustomerFactory(number=CALLER, time_zone="Europe/London")
     result = ask("book_appointment", {"date": monday.isoformat(), "time": "15:00"})["result"]
     assert "at 3 PM (London time)" in result
-    assert Appointment.objects.get().starts_at == at(monday, "10:00")
+    assert Appointment.objects.get().starts_at == at(monday, "15:00", tz="Europe/London")
 
 
 @pytest.mark.parametrize("spoken", ["2:30 PM", "14:30", "2:30pm", "14:30:00"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
 from django.utils import timezone
 
@@ -10,8 +12,10 @@ from tests.factories import AppointmentFactory, CustomerFactory
 from tests.tools.conftest import CALLER, at
 from tests.tools.helpers import ask
 from tools.models import AppointmentStatus
+from tools.speech import spoken_time
 
 pytestmark = pytest.mark.django_db
+DUBLIN = zoneinfo.ZoneInfo("Europe/Dublin")
 
 
 def test_info_for_the_caller_by_number_with_upcoming_appointments(resource, monday):
@@ -33,7 +37,8 @@ def test_info_for_the_caller_by_number_with_upcoming_appointments(resource, mond
     result = ask("get_customer_info", {})["result"]
     assert result == (
         f"This is Siobhán Ó Briain, customer id {customer.pk}. Upcoming appointments: with Dr. Patel on "
-        f"{monday:%A}, {monday:%B} {monday.day} at 3 PM (Dublin time), code K 7 Q X 2 M."
+        f"{monday:%A}, {monday:%B} {monday.day} at {spoken_time(at(monday, '10:00'), DUBLIN)} (Dublin time), "
+        "code K 7 Q X 2 M."
     )
 
 
