@@ -370,7 +370,7 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     drawn from its default mix) against ``POST /webhooks/vapi/`` on a threaded WSGI server in
     this process; the webhook processes the end-of-call report (eagerly, as CELERY_TASK_ALWAYS_EAGER
     does in tests) and calls ``on_call_ended``, whose refill goes to the dispatch worker threads.
-    The simulator's org concurrency limit is the cap, so an overshoot would show up as failed calls.
+    The simulator's org concurrency limit is --org-limit (60): an overshoot would show up as refused calls.
     """
     import datetime as dt
     import socketserver
