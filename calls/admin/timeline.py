@@ -68,6 +68,8 @@ def _tool_entry(inv: ToolInvocation, call: Call) -> TimelineEntry:
             "name": inv.name,
             "tool_call_id": inv.tool_call_id,
             "state": inv.state,
+            "outcome": inv.outcome,
+            "outcome_label": inv.get_outcome_display() if inv.outcome else "",
             "arguments": _json_text(inv.arguments),
             "result": mask_known_secrets(inv.result),
             "error": mask_known_secrets(inv.error),

@@ -39,6 +39,7 @@ from calls.services.campaigns.checks import (
 )
 from calls.services.campaigns.outcomes import recipient_apply_outcome
 from calls.services.campaigns.refusals import attempt_refuse, recipient_requeue_unattempted
+from tools.services.linking import tool_records_link_call
 from voiceops.logging import mask_number
 from voiceops.vapi.client import VapiError, get_client
 from voiceops.vapi.voicemail import voicemail_plan_for_campaign
@@ -257,7 +258,9 @@ def _call_from(*, attempt: DialAttempt, data: dict[str, Any]) -> Call:
         vapi_id=str(data["id"]),
         defaults={**link, "direction": Direction.OUTBOUND, "status": status, "vapi_call": snapshot},
     )
-    if not created:
+    if created:
+        tool_records_link_call(call=call)
+    else:
         missing = {k: v for k, v in link.items() if v not in (None, "") and getattr(call, k) in (None, "")}
         if missing:
             Call.objects.filter(pk=call.pk).update(**missing)

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assistants', '0004_voicemail_detection'),
-        ('calls', '0004_ops_roles'),
+        ('calls', '0005_ledger_one_index_per_key'),
     ]
 
     operations = [
