@@ -1,7 +1,7 @@
 """The DRF API under /api/. Each app registers its viewsets here."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from assistants.api import AssistantViewSet, PhoneNumberViewSet
@@ -29,6 +29,6 @@ router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include((router.urls, "api"), namespace="v1")),
 ]

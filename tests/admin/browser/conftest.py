@@ -45,7 +45,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, request) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
