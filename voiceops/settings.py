@@ -356,3 +356,10 @@ SENTRY_ENABLED = sentry_init(
 
 # --- ops console (issue 18): self-hosted API docs, display time zones, 2FA ------------------
 INSTALLED_APPS += ["drf_spectacular_sidecar", "voiceops.console"]
+# Display time zone of the console: each person may pick their own (Your console settings).
+CONSOLE_TIME_ZONE = env.str("CONSOLE_TIME_ZONE", default=TIME_ZONE)
+FORMAT_MODULE_PATH = ["voiceops.formats"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "voiceops.console.middleware.DisplayTimeZoneMiddleware",
+)
