@@ -11,9 +11,11 @@ def display_zone_name(user) -> str:
     """The user's zone name; a stale or unknown name falls back to the site default."""
     name = ""
     if getattr(user, "is_authenticated", False):
+        from voiceops.console.models import ConsolePreference
+
         try:
             name = user.console_preference.time_zone
-        except Exception:  # no preference row yet (RelatedObjectDoesNotExist)
+        except ConsolePreference.DoesNotExist:  # no preference saved yet
             name = ""
     name = name or settings.CONSOLE_TIME_ZONE
     return name if name in zoneinfo.available_timezones() else "UTC"
