@@ -364,7 +364,7 @@ class BindForm(forms.Form):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
+class PhoneNumberAdmin(SimpleHistoryAdmin):
     change_list_template = "admin/assistants/phonenumber/change_list.html"
     list_display = ("number", "name", "provider", "route", "vapi_id")
     list_filter = ("provider", "ask_server")

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from simple_history.admin import SimpleHistoryAdmin
 
 from calls.enums import RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
@@ -129,7 +130,7 @@ def _progress_context(campaign: Campaign) -> dict[str, Any]:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(SimpleHistoryAdmin):
     form = CampaignForm
     list_display = ("name", "state", "assistant", "max_concurrent_calls", "starts_at", "created_at")
     list_filter = ("state",)

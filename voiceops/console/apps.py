@@ -11,7 +11,11 @@ class ConsoleConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib import admin
+        from simple_history.signals import pre_create_historical_record
 
+        from voiceops.console.history import stamp_api_key
         from voiceops.console.index import console_app_list
+
+        pre_create_historical_record.connect(stamp_api_key, dispatch_uid="console-history-api-key")
 
         admin.site.get_app_list = types.MethodType(console_app_list, admin.site)  # type: ignore[method-assign]

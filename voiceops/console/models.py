@@ -23,3 +23,27 @@ class ConsolePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone or 'default'})"
+
+
+def _register_history() -> None:
+    """Change history (django-simple-history) for what ops change and must be able to trace:
+    campaigns (start, pause, settings), customers (do-not-call and consent with their source),
+    tools (switched off, deadline) and phone numbers (routing). Assistants keep their own.
+
+    The historical tables live in this app, so the owning apps' models stay untouched.
+    Every save through the admin, the API or a service is recorded (post_save); the API's
+    key name is stamped as the change reason (voiceops.console.history).
+    """
+    from simple_history import register
+    from simple_history.models import HistoricalRecords
+
+    from assistants.models import PhoneNumber
+    from calls.models import Campaign, Customer
+    from tools.models import Tool
+
+    for model in (Campaign, Customer, Tool, PhoneNumber):
+        if not hasattr(model, "history"):
+            register(model, app="voiceops.console", records_class=HistoricalRecords)
+
+
+_register_history()

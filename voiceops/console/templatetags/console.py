@@ -54,3 +54,12 @@ def current_zone() -> str:
 def money_precise(value: Any) -> str:
     """Cost components are fractions of a cent apart: four places (``$0.0178``)."""
     return format_money(value, places=4)
+
+
+def format_datetime(value: Any) -> str:
+    """A datetime in the active display zone, in the console's one format (with seconds, zone)."""
+    from django.utils import formats
+
+    if value is None:
+        return "—"
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
