@@ -18,6 +18,15 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from simple_history.admin import SimpleHistoryAdmin
 
+from calls.admin.campaign_room import (
+    RetryPolicyFormMixin,
+    campaign_activity,
+    campaign_recipients,
+    progress_words,
+    recipient_filters,
+    recipients_changelist_url,
+    retry_policy_fieldset,
+)
 from calls.enums import RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
 from calls.services.campaigns import (
@@ -41,7 +50,7 @@ ACTIONS = {
 }
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(RetryPolicyFormMixin, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = (
@@ -55,7 +64,6 @@ class CampaignForm(forms.ModelForm):
             "max_calls_per_minute",
             "window_start",
             "window_end",
-            "retry_policy",
             "max_attempts",
             "spend_limit",
             "requires_consent",
@@ -63,15 +71,10 @@ class CampaignForm(forms.ModelForm):
             "retention_days",
         )
 
-    def clean_retry_policy(self) -> Any:
-        policy = self.cleaned_data.get("retry_policy")
-        errors = retry_policy_errors(policy)
-        if errors:
-            raise forms.ValidationError(errors)
-        return policy
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for problem in retry_policy_errors(self.instance.retry_policy):
+            self.add_error(None, problem)
         for name in ("max_concurrent_calls", "max_calls_per_minute", "max_attempts"):
             if data.get(name) is not None and data[name] < 1:
                 self.add_error(name, "Must be at least 1.")
@@ -126,7 +129,11 @@ FINISHED_STATES = (
 def _progress_context(campaign: Campaign) -> dict[str, Any]:
     progress = campaign_progress(campaign=campaign)
     states = progress.get("recipient_states", {})
-    return {"progress": progress, "finished": sum(states.get(state, 0) for state in FINISHED_STATES)}
+    return {
+        "progress": progress,
+        "words": progress_words(progress),
+        "finished": sum(states.get(state, 0) for state in FINISHED_STATES),
+    }
 
 
 @admin.register(Campaign)
@@ -137,6 +144,17 @@ class CampaignAdmin(SimpleHistoryAdmin):
     search_fields = ("name",)
     filter_horizontal = ("phone_numbers",)
     readonly_fields = ("state", "state_reason", "state_changed_at")
+    fieldsets = (
+        (None, {"fields": ("name", "assistant", ("phone_number", "phone_numbers"))}),
+        (
+            "When",
+            {"fields": (("starts_at", "ends_at"), ("window_start", "window_end"), "default_region")},
+        ),
+        ("Pace and limits", {"fields": (("max_concurrent_calls", "max_calls_per_minute"), "spend_limit")}),
+        retry_policy_fieldset(),
+        ("Compliance and retention", {"fields": ("requires_consent", "retention_days")}),
+        ("State", {"fields": ("state", "state_reason", "state_changed_at")}),
+    )
     change_form_template = "admin/calls/campaign/change_form.html"
     change_list_template = "admin/calls/campaign/change_list.html"
 
@@ -155,7 +173,16 @@ class CampaignAdmin(SimpleHistoryAdmin):
         campaign = self.get_object(request, object_id)
         if campaign is not None:
             extra_context.update(_progress_context(campaign))
-            extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
+            shown = request.GET.get("recipients", "")
+            extra_context.update(
+                switch=OutboundSwitch.objects.filter(pk=1).first(),
+                activity=campaign_activity(campaign=campaign),
+                recipient_filters=recipient_filters(
+                    campaign=campaign, states=extra_context["progress"]["recipient_states"], current=shown
+                ),
+                recipients=campaign_recipients(campaign=campaign, state=shown),
+                recipients_url=recipients_changelist_url(campaign=campaign),
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):

@@ -98,8 +98,7 @@ class CustomerAdmin(FastChangelistMixin, SimpleHistoryAdmin):
         if not obj.do_not_call:
             return format_html('<span class="vo-state-pill ok">May call</span>')
         return format_html(
-            '<span class="vo-state-pill stop">Do not call</span><br>'
-            '<span class="vo-meta">{} · {}</span>',
+            '<span class="vo-state-pill stop">Do not call</span><br><span class="vo-meta">{} · {}</span>',
             obj.do_not_call_source or "unknown source",
             format_datetime(obj.do_not_call_at),
         )
