@@ -355,11 +355,22 @@ SENTRY_ENABLED = sentry_init(
 )
 
 # --- ops console (issue 18): self-hosted API docs, display time zones, 2FA ------------------
-INSTALLED_APPS += ["drf_spectacular_sidecar", "voiceops.console"]
+INSTALLED_APPS += ["drf_spectacular_sidecar", "django_otp", "django_otp.plugins.otp_totp", "voiceops.console"]
 # Display time zone of the console: each person may pick their own (Your console settings).
 CONSOLE_TIME_ZONE = env.str("CONSOLE_TIME_ZONE", default=TIME_ZONE)
 FORMAT_MODULE_PATH = ["voiceops.formats"]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "voiceops.console.middleware.DisplayTimeZoneMiddleware",
+)
+# Two-factor admin sign-in (django-otp): required for managers and superusers when on.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="voiceops")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "voiceops.console.two_factor.Require2FAMiddleware",
 )

@@ -19,3 +19,7 @@ class ConsoleConfig(AppConfig):
         pre_create_historical_record.connect(stamp_api_key, dispatch_uid="console-history-api-key")
 
         admin.site.get_app_list = types.MethodType(console_app_list, admin.site)  # type: ignore[method-assign]
+        from voiceops.console.two_factor import ConsoleLoginForm
+
+        admin.site.login_form = ConsoleLoginForm
+        admin.site.login_template = "console/login.html"
