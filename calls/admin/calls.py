@@ -11,10 +11,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from calls.admin.events import can_replay, events_for_call
+from calls.admin.export import CsvExportMixin
 from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.report import call_report
 from calls.admin.timeline import call_timeline, cost_rows
 from calls.admin.utils import FastChangelistMixin, pretty_json
+from calls.exports import call_export_rows
 from calls.models import Call, TranscriptTurn
 from voiceops.console.templatetags.console import format_duration, format_money
 
@@ -35,10 +37,12 @@ def assistant_version_url(call: Call) -> str | None:
 
 
 @admin.register(Call)
-class CallAdmin(FastChangelistMixin, admin.ModelAdmin):
+class CallAdmin(CsvExportMixin, FastChangelistMixin, admin.ModelAdmin):
     """Calls are written by Vapi's webhooks and reconciliation, so the admin shows them read-only."""
 
     change_form_template = "admin/calls/call/change_form.html"
+    export_name = "calls"
+    export_rows = staticmethod(call_export_rows)
 
     class Media:
         css = {"all": ("calls/admin/ops.css",)}

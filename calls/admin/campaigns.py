@@ -27,7 +27,9 @@ from calls.admin.campaign_room import (
     recipients_changelist_url,
     retry_policy_fieldset,
 )
+from calls.admin.export import CsvExportMixin
 from calls.enums import RecipientState
+from calls.exports import decision_export_rows, recipient_export_rows
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
 from calls.services.campaigns import (
     campaign_cancel,
@@ -272,7 +274,10 @@ class CampaignAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CampaignRecipient)
-class CampaignRecipientAdmin(admin.ModelAdmin):
+class CampaignRecipientAdmin(CsvExportMixin, admin.ModelAdmin):
+    change_list_template = "admin/calls/export_change_list.html"
+    export_name = "recipients"
+    export_rows = staticmethod(recipient_export_rows)
     list_display = ("number", "name", "campaign", "state", "attempts", "next_attempt_at", "last_outcome")
     list_filter = ("state", "campaign")
     search_fields = ("number", "name")
@@ -292,8 +297,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(DispatchDecision)
-class DispatchDecisionAdmin(ReadOnlyAdmin):
+class DispatchDecisionAdmin(CsvExportMixin, ReadOnlyAdmin):
     """Answers "why was this number called (or not) at this time"."""
+
+    change_list_template = "admin/calls/export_change_list.html"
+    export_name = "dispatch-decisions"
+    export_rows = staticmethod(decision_export_rows)
 
     list_display = ("at", "rule", "allowed", "campaign", "recipient", "customer", "detail")
     list_filter = ("allowed", "rule", "campaign")
