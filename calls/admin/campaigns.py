@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,6 +41,8 @@ from calls.services.campaigns import (
     recipients_import,
 )
 from calls.services.campaigns.outcomes import retry_policy_errors
+from voiceops.console.imports import recipient_import_start
+from voiceops.console.models import RecipientImport
 from voiceops.errors import DomainError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -166,6 +168,12 @@ class CampaignAdmin(SimpleHistoryAdmin):
             path("<int:pk>/control/<str:action>/", wrap(self.control_view), name="calls_campaign_control"),
             path("<int:pk>/recipients/upload/", wrap(self.upload_view), name="calls_campaign_upload"),
             path("<int:pk>/progress/", wrap(self.progress_view), name="calls_campaign_progress"),
+            path("<int:pk>/imports/<int:job>/", wrap(self.import_view), name="calls_campaign_import"),
+            path(
+                "<int:pk>/imports/<int:job>/status/",
+                wrap(self.import_status_view),
+                name="calls_campaign_import_status",
+            ),
             path("kill-switch/", wrap(self.kill_switch_view), name="calls_campaign_kill_switch"),
             *super().get_urls(),
         ]
@@ -231,20 +239,21 @@ class CampaignAdmin(SimpleHistoryAdmin):
             if form.is_valid():
                 confirm = request.POST.get("confirm") == "1"
                 try:
+                    # The preview validates in the request; the confirmed upload is written by
+                    # a worker in chunks while the page shows its progress.
                     report = recipients_import(
-                        campaign=campaign, csv_text=form.cleaned_data["csv_text"], dry_run=not confirm
+                        campaign=campaign, csv_text=form.cleaned_data["csv_text"], dry_run=True
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)
                 else:
                     if confirm:
-                        messages.success(
-                            request,
-                            f"Added {report.created_recipients} recipients "
-                            f"({report.created_customers} new customers); "
-                            f"{len(report.rejected)} rows rejected.",
+                        job = recipient_import_start(
+                            campaign=campaign,
+                            csv_text=form.cleaned_data["csv_text"],
+                            by=request.user.get_username(),
                         )
-                        return self._back(pk)
+                        return HttpResponseRedirect(reverse("admin:calls_campaign_import", args=[pk, job.pk]))
                     form = UploadForm(initial={"csv_text": form.cleaned_data["csv_text"]})
         context = {
             **self.admin_site.each_context(request),
@@ -256,6 +265,39 @@ class CampaignAdmin(SimpleHistoryAdmin):
             "preview": report.accepted[:50] if report else [],
         }
         return TemplateResponse(request, "admin/calls/campaign/recipients_upload.html", context)
+
+    def _import_job(self, request: HttpRequest, pk: int, job: int) -> RecipientImport:
+        found = get_object_or_404(RecipientImport.objects.select_related("campaign"), pk=job, campaign_id=pk)
+        if not self.has_view_permission(request, found.campaign):
+            raise PermissionDenied
+        return found
+
+    def import_view(self, request: HttpRequest, pk: int, job: int) -> HttpResponse:
+        """The upload's progress bar; static JS polls the status view until it is done."""
+        found = self._import_job(request, pk, job)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": found.campaign,
+            "title": f"Adding recipients to {found.campaign}",
+            "job": found,
+        }
+        return TemplateResponse(request, "admin/calls/campaign/recipients_import.html", context)
+
+    def import_status_view(self, request: HttpRequest, pk: int, job: int) -> JsonResponse:
+        found = self._import_job(request, pk, job)
+        return JsonResponse(
+            {
+                "state": found.state,
+                "state_label": found.get_state_display(),
+                "percent": found.percent,
+                "processed_rows": found.processed_rows,
+                "accepted_rows": found.accepted_rows,
+                "created_recipients": found.created_recipients,
+                "rejected": len(found.rejected),
+                "error": found.error,
+            }
+        )
 
     def kill_switch_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST" or not self.has_change_permission(request):

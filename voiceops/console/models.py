@@ -47,3 +47,43 @@ def _register_history() -> None:
 
 
 _register_history()
+
+
+class RecipientImport(models.Model):
+    """A confirmed recipient upload, written by a Celery worker in chunks (progress shown live).
+
+    The CSV is kept until the job finishes so a worker restart can run it again: rows are
+    added with ``ignore_conflicts``, so a rerun adds only what is missing.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Adding recipients"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    campaign = models.ForeignKey("calls.Campaign", on_delete=models.CASCADE, related_name="imports")
+    csv_text = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    accepted_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_recipients = models.PositiveIntegerField(default=0)
+    created_customers = models.PositiveIntegerField(default=0)
+    rejected = models.JSONField(default=list, blank=True, help_text="[{line, number, reason}, ...]")
+    error = models.TextField(blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} into {self.campaign_id} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(self.processed_rows * 100 / self.accepted_rows) if self.accepted_rows else 0
