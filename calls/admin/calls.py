@@ -52,9 +52,7 @@ class CallAdmin(CsvExportMixin, FastChangelistMixin, admin.ModelAdmin):
         "created_at",
         "customer_display",
         "assistant",
-        "direction",
-        "status",
-        "outcome",
+        "outcome_display",
         "duration_display",
         "cost_display",
         "campaign",
@@ -163,6 +161,14 @@ class CallAdmin(CsvExportMixin, FastChangelistMixin, admin.ModelAdmin):
         if name:
             return format_html('{}<br><span class="vo-meta vo-nowrap">{}</span>', name, number)
         return format_html('<span class="vo-nowrap">{}</span>', number or "—")
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_display(self, obj: Call) -> str:
+        """The outcome once known, else the live status; inbound calls say so."""
+        label = obj.get_outcome_display() if obj.outcome else obj.get_status_display()
+        if obj.direction == "inbound":
+            return format_html('{}<br><span class="vo-meta">inbound</span>', label)
+        return label
 
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration_display(self, obj: Call) -> str:

@@ -60,8 +60,6 @@ class CustomerAdmin(FastChangelistMixin, SimpleHistoryAdmin):
     list_display = (
         "number",
         "name",
-        "email",
-        "external_id",
         "time_zone",
         "calling_state",
         "consent_state",

@@ -85,6 +85,12 @@ def assert_nothing_cut_off(page) -> None:
     """At 1280 px the page does not scroll sideways and no table cell hides overflowing text."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280, f"the page is {width}px wide at a 1280px window"
+    scrolled = page.evaluate(
+        """() => [...document.querySelectorAll('#content .results, #content table')]
+            .filter(el => el.scrollWidth > el.clientWidth + 1)
+            .map(el => (el.id || el.className) + ': ' + el.scrollWidth + '>' + el.clientWidth)"""
+    )
+    assert scrolled == [], f"content scrolls sideways at 1280px: {scrolled}"
     clipped = page.evaluate(
         """() => [...document.querySelectorAll('#content td, #content th')]
             .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
