@@ -25,8 +25,11 @@ migrate: install services
 demo: install services
 	@bash scripts/demo
 
-## Run the whole test suite against the real Postgres and Redis.
+## Run the whole test suite against the real Postgres and Redis, in random order, after the
+## date-dependent tests have run with the clock moved (scripts/clock-check). With PYTEST_ARGS
+## (e.g. PYTEST_ARGS="tests/tools -x") only that pytest run happens.
 test: install services
+	@if [ -z "$(PYTEST_ARGS)" ]; then $(PY) scripts/clock-check; fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,20 +1,23 @@
-"""Webhook throughput and latency next to a bare Django JSON view, on one gunicorn server.
+"""Webhook throughput and latency next to a bare Django JSON view, on the web server as shipped.
 
 What it does (DESIGN.md "Hot paths"):
 1. makes a private database (``<your database>_bench``) and migrates it;
-2. starts gunicorn serving voiceops.wsgi (bench settings: production settings plus a bare
-   ``POST /bench/bare/`` view) on a free 127.0.0.1 port, ``--workers 2 --threads 4`` as in
-   the Procfile;
+2. starts the web server as it ships (``scripts/web``: granian, one process per core, 8
+   threads; bench settings add a bare ``POST /bench/bare/`` view) on a free 127.0.0.1 port;
 3. a load generator (asyncio, raw HTTP/1.1 keep-alive, 32 connections) sends, for
-   ``--seconds`` each after a warm-up: the bare view; distinct authenticated
-   status-update messages (each a new call, so each is stored: one INSERT and a publish);
-   the same signed with HMAC; distinct tool-calls (ledger row, dispatcher, stored answer);
-   then the status updates again with ``VAPI_WEBHOOK_DISPATCH=notify`` (no Redis on the
-   request path) and with notify plus group commit (``VAPI_WEBHOOK_GROUP_COMMIT=1``);
+   ``--seconds`` each after a warm-up, in the shipped dispatch (notify + group commit): the
+   bare view; distinct authenticated status-update messages (each a new call, so each is
+   stored); the same signed with HMAC; distinct tool-calls (ledger row, dispatcher, stored
+   answer); then the status updates again with the other dispatch modes, for comparison:
+   notify without group commit, and celery (one publish to Redis per event);
 4. prints requests/s, p50 and p99 per scenario, and cleans up (server stopped, the bench
    database's ledger and the Celery queue it filled emptied).
 
-Run: ``.venv/bin/python bench/webhook_bench.py [--seconds 10] [--connections 32]``.
+The anchors (a bare durable Django endpoint, a FastAPI peer) are measured by
+``../shared/bench/compare.sh``; this script compares the project with itself.
+
+Run: ``.venv/bin/python bench/webhook_bench.py [--seconds 10] [--connections 32]``
+(``--workers N --threads M`` override the defaults of scripts/web).
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ def wait_for(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise SystemExit(f"the web server exited with {proc.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as probe:
                 probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -108,7 +111,7 @@ def wait_for(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit("the web server did not start")
 
 
 # --- request bodies ---------------------------------------------------------------------------
@@ -205,6 +208,7 @@ async def run_load(port: int, requests: list[bytes], *, connections: int, second
             sent = time.monotonic()
             try:
                 writer.write(payload)
+                assert reader is not None
                 status, close = await read_response(reader)
             except (ConnectionError, asyncio.IncompleteReadError):
                 writer.close()
@@ -239,8 +243,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="web processes (default: one per core)")
+    parser.add_argument("--threads", type=int, help="threads per process (default: 8)")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
@@ -249,7 +253,7 @@ def main() -> None:
     per_scenario = int((args.seconds + args.warmup) * 3000)  # more than the server can take
     runs = [
         (
-            "celery",
+            "notify+group-commit",
             [
                 ("bare Django JSON view", lambda: bare(per_scenario)),
                 ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
@@ -257,33 +261,24 @@ def main() -> None:
                 ("tool-calls (X-Vapi-Secret)", lambda: tool_calls(per_scenario // 2)),
             ],
         ),
-        (
-            "notify",
-            [
-                ("bare Django JSON view", lambda: bare(per_scenario)),
-                ("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False)),
-            ],
-        ),
-        (
-            "notify+group-commit",
-            [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))],
-        ),
+        ("notify", [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))]),
+        ("celery", [("status-update (X-Vapi-Secret)", lambda: status_updates(per_scenario, signed=False))]),
     ]
     results: dict[str, list[tuple[float, float, float, int, int]]] = {}
     for dispatch, scenarios in runs:
         port = free_port()
-        gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-        command = [
-            str(gunicorn if gunicorn.exists() else "gunicorn"), "voiceops.wsgi",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
-            "--keep-alive", "5", "--log-level", "warning",
-        ]  # fmt: skip
+        command = ["bash", str(ROOT / "scripts" / "web")]  # the server as the Procfile starts it
         server_env = {
             **env,
+            "WEB_PORT": str(port),
+            "WEB_LOG_LEVEL": "warning",
             "VAPI_WEBHOOK_DISPATCH": dispatch.split("+")[0],
             "VAPI_WEBHOOK_GROUP_COMMIT": "1" if "group-commit" in dispatch else "0",
         }
+        if args.workers:
+            server_env["WEB_WORKERS"] = str(args.workers)
+        if args.threads:
+            server_env["WEB_THREADS"] = str(args.threads)
         server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
         try:
             wait_for(port, server)
@@ -317,10 +312,15 @@ def main() -> None:
                 os.killpg(server.pid, signal.SIGKILL)
             purge_queue(env)
 
+    described = (
+        "scripts/web (granian"
+        + (f", WEB_WORKERS={args.workers}" if args.workers else "")
+        + (f", WEB_THREADS={args.threads}" if args.threads else "")
+        + ")"
+    )
     print(
-        f"\ngunicorn voiceops.wsgi --workers {args.workers} --threads {args.threads} (gthread), "
-        f"{args.connections} connections, {args.seconds:.0f}s per scenario, median of {args.rounds} rounds, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"\n{described}, {args.connections} connections, {args.seconds:.0f}s per scenario, "
+        f"median of {args.rounds} rounds, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'scenario':50} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
     for label, measured in results.items():

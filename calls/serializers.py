@@ -25,7 +25,17 @@ class TranscriptTurnSerializer(serializers.ModelSerializer):
 class ToolInvocationSerializer(serializers.ModelSerializer):
     class Meta:
         model = ToolInvocation
-        fields = ["tool_call_id", "name", "arguments", "result", "error", "latency_ms", "state", "created_at"]
+        fields = [
+            "tool_call_id",
+            "name",
+            "arguments",
+            "result",
+            "error",
+            "latency_ms",
+            "state",
+            "outcome",
+            "created_at",
+        ]
 
 
 CALL_EXAMPLE = {
@@ -74,6 +84,7 @@ CALL_EXAMPLE = {
             "error": "",
             "latency_ms": 41.5,
             "state": "succeeded",
+            "outcome": "booked",
             "created_at": "2026-11-24T15:01:10Z",
         }
     ],
@@ -89,7 +100,12 @@ class CallSerializer(serializers.ModelSerializer):
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
     recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
-    transcript = TranscriptTurnSerializer(source="turns", many=True, read_only=True)
+    transcript = TranscriptTurnSerializer(
+        source="turns",
+        many=True,
+        read_only=True,
+        help_text="The spoken conversation: caller and assistant turns in order; no system prompt, no tool rows.",
+    )
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
 
     class Meta:

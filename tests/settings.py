@@ -27,3 +27,12 @@ from voiceops.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# The unit suite runs webhooks with eager Celery dispatch and per-request commits, so a
+# webhook's effect is visible when the test client returns. What ships (notify dispatch,
+# group commit) is what the fault tests' servers run: tests/faults/child_settings.py.
+from voiceops.settings import VAPI_WEBHOOK_DISPATCH as SHIPPED_WEBHOOK_DISPATCH  # noqa: E402,F401
+from voiceops.settings import VAPI_WEBHOOK_GROUP_COMMIT as SHIPPED_WEBHOOK_GROUP_COMMIT  # noqa: E402,F401
+
+VAPI_WEBHOOK_DISPATCH = "celery"
+VAPI_WEBHOOK_GROUP_COMMIT = False

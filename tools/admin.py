@@ -29,10 +29,10 @@ class ToolInvocationAdmin(FastChangelistMixin, ReadOnlyAdmin):
     class Media:
         css = {"all": ("calls/admin/ops.css",)}
 
-    list_display = ("created_at", "name", "state", "latency_ms", "call", "tool_call_id")
+    list_display = ("created_at", "name", "state", "outcome", "latency_ms", "call", "tool_call_id")
     list_select_related = ("call",)
     list_defer = ("arguments", "result", "error", "call__vapi_call", "call__transcript_text")
-    list_filter = ("state", ToolNameFilter, "created_at")
+    list_filter = ("state", "outcome", ToolNameFilter, "created_at")
     search_fields = ("=tool_call_id", "=vapi_call_id", "name")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
@@ -40,11 +40,15 @@ class ToolInvocationAdmin(FastChangelistMixin, ReadOnlyAdmin):
         "tool_call_id",
         "name",
         "state",
+        "outcome",
         "call",
         "vapi_call_id",
+        "follows",
         "latency_ms",
         "created_at",
         "completed_at",
+        "deferred_at",
+        "delivered_at",
         "arguments_display",
         "result_display",
         "error_display",
@@ -79,7 +83,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "resource", "customer", "status", "confirmation_code", "call")
     list_select_related = ("resource", "customer", "call")
     list_filter = ("status", "resource", "starts_at")
-    search_fields = ("=confirmation_code", "customer__number", "customer__name")
+    search_fields = ("=confirmation_code", "=vapi_call_id", "customer__number", "customer__name")
     date_hierarchy = "starts_at"
     raw_id_fields = ("customer", "call", "rescheduled_from")
     readonly_fields = ("created_at", "updated_at")

@@ -10,6 +10,7 @@ Bad input never raises: every toolCallList entry gets a ``result`` or an ``error
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -18,10 +19,11 @@ from typing import Any
 import phonenumbers
 import structlog
 
-from tools.execution import ToolRuntime, invocation_answer
+from tools.execution import Answer, ToolRuntime, invocation_answer
 from tools.registry import get_spec
 from tools.speech import one_line
 from voiceops import metrics
+from voiceops.vapi.text import document_storable
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +44,9 @@ def _parse_arguments(raw: Any) -> tuple[dict[str, Any], str]:
         return {}, ""
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            # JSON inside the message: its strings never passed the envelope's cleaning.
+            raw = document_storable(json.loads(raw))
+        except (ValueError, RecursionError):
             return {"_raw": raw[:2000]}, "I couldn't read the details for that request. Please try again."
     if not isinstance(raw, dict):
         return {"_raw": raw if isinstance(raw, list | int | float | bool) else str(raw)[:2000]}, (
@@ -85,10 +88,20 @@ def _tool_calls(message: dict[str, Any]) -> list[Any]:
     return []
 
 
+# A web call's customer number is whatever the browser client put there: not the line's.
+UNTRUSTED_CALL_TYPES = frozenset({"webCall", "vapi.websocketCall"})
+
+
 def caller_number(message: dict[str, Any]) -> str:
-    """The customer's number in E.164 from ``message.customer`` or ``message.call.customer``."""
+    """The line's number in E.164 from ``message.customer`` or ``message.call.customer``.
+
+    Empty on a web call: tools act for the caller by this number, so it must be the phone
+    line Vapi connected, not a claim.
+    """
     candidates = []
     call = message.get("call")
+    if isinstance(call, dict) and call.get("type") in UNTRUSTED_CALL_TYPES:
+        return ""
     for holder in (message.get("customer"), call.get("customer") if isinstance(call, dict) else None):
         if isinstance(holder, dict) and holder.get("number"):
             candidates.append(str(holder["number"]))
@@ -102,42 +115,95 @@ def caller_number(message: dict[str, Any]) -> str:
     return ""
 
 
-def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -> dict[str, Any]:
-    """The body to return for one tool-calls message: ``{"results": [...]}``, in call order."""
-    if not isinstance(message, dict):
-        return {"results": []}
-    parsed = [parse_tool_call(item) for item in _tool_calls(message)]
+def _runtime(message: dict[str, Any], event_id: int | None) -> ToolRuntime:
+    """The message's shared facts; its clock starts here, once for all its tool calls."""
     raw_call = message.get("call")
     call: dict[str, Any] = raw_call if isinstance(raw_call, dict) else {}
-    runtime = ToolRuntime(
+    return ToolRuntime(
         vapi_call_id=str(call.get("id") or "")[:64],
         caller_number=caller_number(message),
         event_id=event_id,
     )
+
+
+def _answer_one(runtime: ToolRuntime, item: ParsedCall) -> Answer:
+    spec = get_spec(item.name) if item.name else None
+    started = time.perf_counter()
+    answer = invocation_answer(
+        runtime=runtime,
+        tool_call_id=item.tool_call_id,
+        name=item.name,
+        arguments=item.arguments,
+        arguments_error=item.arguments_error,
+        spec=spec,
+    )
+    metrics.tool_observed(
+        item.name if spec else "unknown", "error" if answer.error else "ok", time.perf_counter() - started
+    )
+    return answer
+
+
+def _spoken(text: str) -> str:
+    return one_line(text) if not text.startswith(("{", "[")) else text
+
+
+def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -> dict[str, Any]:
+    """The body to return for one tool-calls message: ``{"results": [...]}``, in call order.
+
+    The tool calls share one deadline measured from now (see ``tools.execution``).
+    """
+    if not isinstance(message, dict):
+        return {"results": []}
+    parsed = [parse_tool_call(item) for item in _tool_calls(message)]
+    runtime = _runtime(message, event_id)
     results: list[dict[str, str]] = []
     for item in parsed:
         if not item.tool_call_id:
             results.append({"toolCallId": "", "name": item.name, "error": MISSING_ID_ERROR})
             continue
-        spec = get_spec(item.name) if item.name else None
-        started = time.perf_counter()
-        answer = invocation_answer(
-            runtime=runtime,
-            tool_call_id=item.tool_call_id,
-            name=item.name,
-            arguments=item.arguments,
-            arguments_error=item.arguments_error,
-            spec=spec,
-        )
-        metrics.tool_observed(
-            item.name if spec else "unknown", "error" if answer.error else "ok", time.perf_counter() - started
-        )
+        answer = _answer_one(runtime, item)
         entry = {"toolCallId": item.tool_call_id, "name": item.name}
         if answer.error:
             entry["error"] = one_line(answer.error)
         else:
-            entry["result"] = (
-                one_line(answer.result) if not answer.result.startswith(("{", "[")) else answer.result
-            )
+            entry["result"] = _spoken(answer.result)
         results.append(entry)
     return {"results": results}
+
+
+LEGACY_ID_PREFIX = "function-call:"
+LEGACY_MALFORMED = "I couldn't tell which function to run."
+
+
+def legacy_call_id(message: dict[str, Any], function_call: dict[str, Any]) -> str:
+    """A stable id for a legacy ``function-call``, which carries none.
+
+    A redelivery (same call, same timestamp, same function and parameters) gets the same id,
+    so it is answered from the record; another request later in the call gets a new one.
+    """
+    basis = json.dumps(
+        [message.get("timestamp"), function_call.get("name"), function_call.get("parameters")],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    digest = hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{LEGACY_ID_PREFIX}{digest}"
+
+
+def function_call_answer(*, message: dict[str, Any], event_id: int | None = None) -> dict[str, str]:
+    """The body for a legacy ``function-call`` message: ``{"result": "..."}`` (CONTRACT §4.11).
+
+    Older assistants (``model.functions``) send ``functionCall`` {``name``, ``parameters``},
+    ``parameters`` as an object or a JSON string. It runs through the same registry,
+    per-call idempotency and deadline as ``tool-calls``; an error is spoken in the same
+    shape, since this message type has no ``error`` field.
+    """
+    raw = message.get("functionCall") if isinstance(message, dict) else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        return {"result": LEGACY_MALFORMED}
+    item = parse_tool_call(
+        {"id": legacy_call_id(message, raw), "name": raw["name"], "parameters": raw.get("parameters")}
+    )
+    answer = _answer_one(_runtime(message, event_id), item)
+    return {"result": one_line(answer.error) if answer.error else _spoken(answer.result)}

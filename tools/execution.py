@@ -1,7 +1,9 @@
 """Running one tool call exactly once, within its deadline, and recording the answer.
 
 Idempotency: the ``ToolInvocation`` row is claimed with ``INSERT ... ON CONFLICT DO NOTHING``
-in the same transaction that runs the handler and records its answer. A second delivery
+on (Vapi call id, toolCallId) -- model providers reuse short ids like ``call_0`` across
+calls, so the toolCallId alone would answer one caller with another's result -- in the same
+transaction that runs the handler and records its answer. A second delivery
 of the same toolCallId that races the first blocks on the unique index until the first
 commits (bounded by ``lock_timeout``), then finds the recorded answer. The side effect and
 the answer commit together, so "answer recorded" means "side effect done", and a rolled
@@ -13,6 +15,17 @@ doing other I/O stop in time. When the deadline passes, the handler's savepoint 
 the row is marked ``deferred`` and the caller hears a holding sentence; a Celery task runs
 the handler again, without the deadline, after commit. Python code that ignores the
 deadline is not pre-empted (threads cannot be killed); it just answers late.
+
+One clock per message: every tool call of a message measures its deadline from the moment
+the message arrived (``ToolRuntime.started``), so N tool calls answer within the largest
+deadline, not N times it; a call whose time is already spent is deferred without running.
+
+Lineage: the model asks again after a holding answer, with a new toolCallId. That
+follow-up is the next tool call of the Vapi call after the deferred one's message, and of
+the same tool; it is answered with the deferred run's result (once finished), linked by
+``follows`` and the deferred row marked delivered. Anything else in between (another tool
+call), or a request after the answer was delivered, runs afresh: "book, cancel, book the
+same slot" books again instead of replaying a cancelled confirmation.
 """
 
 from __future__ import annotations
@@ -21,7 +34,8 @@ import datetime as dt
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -29,10 +43,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
-from tools.models import InvocationState, ToolInvocation
+from tools.models import InvocationState, ToolInvocation, ToolOutcome
 from tools.registry import DEFAULT_TIMEOUT_SECONDS, DeadlineExceeded, ToolContext, ToolSpec, get_spec
 from tools.speech import encode_result, one_line, validation_sentence
-from voiceops.errors import DomainError
+from voiceops.errors import DomainError, NotFound
 from voiceops.logging import mask_number
 
 log = structlog.get_logger(__name__)
@@ -45,46 +59,70 @@ DISABLED_TOOL = "I can't do that right now: the tool {name} is switched off."
 
 @dataclass
 class ToolRuntime:
-    """Per-message facts shared by every tool call in it."""
+    """Per-message facts shared by every tool call in it.
+
+    ``caller_number`` is the line's number only when the line is a phone call; a web call's
+    number is whatever its client claimed, so it is empty there and tools act on nothing
+    they cannot verify. ``started`` is the message's one clock (``time.monotonic()``).
+    """
 
     vapi_call_id: str
     caller_number: str
     event_id: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    # Groups this message's invocations: parallel calls are never follow-ups of each other.
+    batch: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass
 class Answer:
     result: str = ""
     error: str = ""
+    outcome: str = ""
 
 
 # One round trip: read the Tool row, bound this transaction's statements and lock waits by
-# the tool's deadline, claim the toolCallId, link the Call, and find an earlier deferred
-# run of the same request. ``cfg`` is evaluated before the INSERT touches the unique
-# index, so a duplicate delivery's wait on the first one's claim is already bounded.
+# what is left of the tool's deadline on the message's clock, claim (Vapi call id,
+# toolCallId), link the Call, and find the deferred invocation this one follows up: a
+# deferred, undelivered run of this tool in this call, from an earlier message, after which
+# the call did nothing but ask about it again (no other tool call from a later message).
+# ``cfg`` is evaluated before the INSERT touches the unique index, so a duplicate
+# delivery's wait on the first one's claim is already bounded.
 _CLAIM_SQL = """
 WITH cfg AS (
     SELECT t.enabled, t.timeout_seconds,
-           set_config('statement_timeout',
-                      ceil(COALESCE(t.timeout_seconds, %(default)s) * 1000)::bigint || 'ms', true) AS st,
-           set_config('lock_timeout',
-                      ceil(COALESCE(t.timeout_seconds, %(default)s) * 1000)::bigint || 'ms', true) AS lt
-    FROM (VALUES (1)) AS one (x) LEFT JOIN tools_tool t ON t.name = %(name)s
+           set_config('statement_timeout', b.ms || 'ms', true) AS st,
+           set_config('lock_timeout', b.ms || 'ms', true) AS lt
+    FROM (VALUES (1)) AS one (x) LEFT JOIN tools_tool t ON t.name = %(name)s,
+    LATERAL (SELECT COALESCE(t.timeout_seconds, %(default)s) AS seconds) AS d,
+    LATERAL (SELECT ceil(GREATEST(d.seconds - %(elapsed)s, LEAST(d.seconds, %(floor)s)) * 1000)::bigint
+             AS ms) AS b
 )
 INSERT INTO tools_toolinvocation
-    (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, context, created_at)
+    (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, outcome, context, created_at)
 SELECT %(tcid)s, (SELECT c.id FROM calls_call c WHERE c.vapi_id = %(vid)s AND %(vid)s <> ''),
-       %(vid)s, %(name)s, %(args)s::jsonb, %(state)s, '', '', %(ctx)s::jsonb, now()
+       %(vid)s, %(name)s, %(args)s::jsonb, %(state)s, '', '', '', %(ctx)s::jsonb, now()
 FROM cfg
 WHERE cfg.st IS NOT NULL AND cfg.lt IS NOT NULL
-ON CONFLICT (tool_call_id) DO NOTHING
+ON CONFLICT (vapi_call_id, tool_call_id) WHERE vapi_call_id <> '' DO NOTHING
 RETURNING id, call_id, (
     SELECT prior.id FROM tools_toolinvocation prior
     WHERE %(vid)s <> '' AND prior.vapi_call_id = %(vid)s AND prior.name = %(name)s
-      AND prior.arguments = %(args)s::jsonb AND prior.deferred_at IS NOT NULL
-    ORDER BY prior.id DESC LIMIT 1
+      AND prior.deferred_at IS NOT NULL AND prior.delivered_at IS NULL
+      AND prior.context->>'batch' IS DISTINCT FROM %(batch)s
+      AND NOT EXISTS (
+          SELECT 1 FROM tools_toolinvocation later
+          WHERE later.vapi_call_id = %(vid)s AND later.id > prior.id
+            AND later.follows_id IS DISTINCT FROM prior.id
+            AND later.context->>'batch' IS DISTINCT FROM prior.context->>'batch'
+            AND later.context->>'batch' IS DISTINCT FROM %(batch)s
+      )
+    -- Several deferred calls of the tool re-asked together: pair each with its own request.
+    ORDER BY prior.arguments = %(args)s::jsonb DESC, prior.id DESC LIMIT 1
 ), (SELECT enabled FROM cfg), (SELECT timeout_seconds FROM cfg)
 """
+# The claim itself must be able to run even when the message's time is spent.
+_CLAIM_FLOOR_SECONDS = 0.25
 
 
 @dataclass
@@ -121,12 +159,17 @@ def _claim(
     """
     params: dict[str, Any] = {
         "default": default_timeout,
+        "elapsed": max(0.0, time.monotonic() - runtime.started),
+        "floor": _CLAIM_FLOOR_SECONDS,
+        "batch": runtime.batch,
         "name": name,
         "tcid": invocation_key(tool_call_id),
         "vid": runtime.vapi_call_id,
         "args": _jsonb_text(arguments),
         "state": InvocationState.RUNNING,
-        "ctx": json.dumps({"caller_number": runtime.caller_number, "event_id": runtime.event_id}),
+        "ctx": json.dumps(
+            {"caller_number": runtime.caller_number, "event_id": runtime.event_id, "batch": runtime.batch}
+        ),
     }
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, params)
@@ -147,23 +190,27 @@ def _is_timeout(error: BaseException) -> bool:
     return isinstance(cause, pg_errors.QueryCanceled | pg_errors.LockNotAvailable)
 
 
-def _recorded_answer(tool_call_id: str) -> Answer:
+def _recorded_answer(*, vapi_call_id: str, tool_call_id: str) -> Answer:
+    """The answer already given to this (call, toolCallId): never another call's."""
     row = (
-        ToolInvocation.objects.filter(tool_call_id=invocation_key(tool_call_id))
-        .values("state", "result", "error")
+        ToolInvocation.objects.filter(vapi_call_id=vapi_call_id, tool_call_id=invocation_key(tool_call_id))
+        .values("state", "result", "error", "outcome")
         .first()
     )
     if row is None or row["state"] in (InvocationState.RUNNING, InvocationState.DEFERRED):
-        return Answer(result=HOLDING)
-    return Answer(result=row["result"], error=row["error"])
+        return Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
+    return Answer(result=row["result"], error=row["error"], outcome=row["outcome"])
 
 
 _RECORD_SQL = """
 UPDATE tools_toolinvocation
-   SET state = %(state)s, result = %(result)s, error = %(error)s, latency_ms = %(latency)s,
-       completed_at = %(completed)s, deferred_at = %(deferred)s
+   SET state = %(state)s, result = %(result)s, error = %(error)s, outcome = %(outcome)s,
+       latency_ms = %(latency)s, completed_at = %(completed)s, deferred_at = %(deferred)s,
+       follows_id = %(follows)s
  WHERE id = %(id)s
 """
+# A follow-up that read the deferred run's final answer out: that answer is spent.
+_DELIVERED_SQL = "; UPDATE tools_toolinvocation SET delivered_at = %(completed)s WHERE id = %(follows)s"
 # Inside the caller's transaction (the webhook's), hand back its own timeouts afterwards.
 _RESET_SQL = "; SET LOCAL statement_timeout TO DEFAULT; SET LOCAL lock_timeout TO DEFAULT"
 
@@ -173,21 +220,28 @@ def _reset_timeouts() -> None:
         cursor.execute(_RESET_SQL.lstrip("; "))
 
 
-def _record(invocation_id: int, answer: Answer, *, state: str, started: float, reset: bool) -> None:
-    """Store the answer (and, nested, restore the timeouts) in one round trip."""
+def _record(
+    invocation_id: int, answer: Answer, *, state: str, started: float, reset: bool, follow: Follow | None
+) -> None:
+    """Store the answer (the follow-up's delivery, and nested, restore the timeouts) in one round trip."""
     now = timezone.now()
     deferred = state == InvocationState.DEFERRED
     params: dict[str, Any] = {
         "state": state,
         "result": answer.result,
         "error": answer.error,
+        "outcome": answer.outcome,
         "latency": round((time.monotonic() - started) * 1000, 3),
         "completed": None if deferred else now,
         "deferred": now if deferred else None,
+        "follows": follow.prior_id if follow else None,
         "id": invocation_id,
     }
+    sql = _RECORD_SQL
+    if follow is not None and follow.delivered:
+        sql += _DELIVERED_SQL
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SQL + (_RESET_SQL if reset else ""), params)
+        cursor.execute(sql + (_RESET_SQL if reset else ""), params)
 
 
 def _validate(spec: ToolSpec, arguments: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -208,19 +262,20 @@ def _run_handler(
     try:
         with transaction.atomic():
             value = spec.handler(ctx, values)
-        return Answer(result=encode_result(value))
+        return Answer(result=encode_result(value), outcome=ctx.outcome)
     except DeadlineExceeded:
         raise
     except DomainError as error:
-        return Answer(error=one_line(error.message))
+        fallback = ToolOutcome.NOT_FOUND if isinstance(error, NotFound) else ToolOutcome.REFUSED
+        return Answer(error=one_line(error.message), outcome=ctx.outcome or fallback)
     except DatabaseError as error:
         if ctx.deadline is not None and _is_timeout(error):
             raise DeadlineExceeded() from error
         log.exception("tool_handler_failed", **log_kw)
-        return Answer(error=APOLOGY)
+        return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
     except Exception:  # noqa: BLE001 - any handler bug becomes an apology, never a 500
         log.exception("tool_handler_failed", **log_kw)
-        return Answer(error=APOLOGY)
+        return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
 
 
 def invocation_answer(
@@ -254,12 +309,12 @@ def invocation_answer(
                 default_timeout=default_timeout,
             )
             if claim is None:
-                answer = _recorded_answer(tool_call_id)
+                answer = _recorded_answer(vapi_call_id=runtime.vapi_call_id, tool_call_id=tool_call_id)
                 if nested:
                     _reset_timeouts()
                 log.info("tool_call_repeat", **log_kw)
             else:
-                answer, state = _answer_claimed(
+                answer, state, follow = _answer_claimed(
                     spec=spec if claim.enabled else None,
                     known=spec is not None,
                     name=name,
@@ -272,11 +327,13 @@ def invocation_answer(
                         caller_number=runtime.caller_number,
                         invocation_id=claim.invocation_id,
                         call_id=claim.call_id,
-                        deadline=started + claim.timeout_seconds,
+                        deadline=runtime.started + claim.timeout_seconds,
                     ),
                     log_kw=log_kw,
                 )
-                _record(claim.invocation_id, answer, state=state, started=started, reset=nested)
+                _record(
+                    claim.invocation_id, answer, state=state, started=started, reset=nested, follow=follow
+                )
                 if state == InvocationState.DEFERRED:
                     deferred_id = invocation_id = claim.invocation_id
                     transaction.on_commit(lambda: _enqueue_finish(invocation_id))
@@ -284,12 +341,20 @@ def invocation_answer(
         # Most often: a duplicate delivery waited on the first one past the deadline.
         if _is_timeout(error):
             log.info("tool_call_wait_timeout", **log_kw)
-            return Answer(result=HOLDING)
+            return Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
         log.exception("tool_call_record_failed", **log_kw)
-        return Answer(error=APOLOGY)
+        return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
     if deferred_id is not None:
         log.warning("tool_call_deferred", invocation_id=deferred_id, **log_kw)
     return answer
+
+
+@dataclass
+class Follow:
+    """This invocation follows up the deferred ``prior_id``; ``delivered`` once its final answer is read."""
+
+    prior_id: int
+    delivered: bool
 
 
 def _answer_claimed(
@@ -302,31 +367,39 @@ def _answer_claimed(
     prior_deferred: int | None,
     ctx: ToolContext,
     log_kw: dict[str, Any],
-) -> tuple[Answer, str]:
+) -> tuple[Answer, str, Follow | None]:
+    failed = InvocationState.FAILED
     if spec is None:
         template = DISABLED_TOOL if known else UNKNOWN_TOOL
         log.info("tool_unavailable", known=known, **log_kw)
-        return Answer(error=template.format(name=name)), InvocationState.FAILED
+        return Answer(error=template.format(name=name), outcome=ToolOutcome.UNAVAILABLE), failed, None
     if arguments_error:
-        return Answer(error=arguments_error), InvocationState.FAILED
+        return Answer(error=arguments_error, outcome=ToolOutcome.INVALID), failed, None
     values, problem = _validate(spec, arguments)
     if values is None:
         log.info("tool_arguments_invalid", problem=problem, **log_kw)
-        return Answer(error=problem), InvocationState.FAILED
+        return Answer(error=problem, outcome=ToolOutcome.INVALID), failed, None
     if prior_deferred is not None:
-        return _answer_from_prior(prior_deferred), InvocationState.SUCCEEDED
+        answer, delivered = _answer_from_prior(prior_deferred)
+        log.info("tool_call_follow_up", follows=prior_deferred, delivered=delivered, **log_kw)
+        return answer, InvocationState.SUCCEEDED, Follow(prior_deferred, delivered)
+    pending = Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
+    if ctx.deadline is not None and time.monotonic() >= ctx.deadline:
+        # The message's time went to the tool calls before this one: run it in a worker.
+        return pending, InvocationState.DEFERRED, None
     try:
         answer = _run_handler(spec, ctx, values, log_kw=log_kw)
     except DeadlineExceeded:
-        return Answer(result=HOLDING), InvocationState.DEFERRED
-    return answer, (InvocationState.FAILED if answer.error else InvocationState.SUCCEEDED)
+        return pending, InvocationState.DEFERRED, None
+    return answer, (failed if answer.error else InvocationState.SUCCEEDED), None
 
 
-def _answer_from_prior(prior_id: int) -> Answer:
-    row = ToolInvocation.objects.filter(pk=prior_id).values("state", "result", "error").first()
+def _answer_from_prior(prior_id: int) -> tuple[Answer, bool]:
+    """The deferred run's answer when it has finished (True: delivered now), else holding again."""
+    row = ToolInvocation.objects.filter(pk=prior_id).values("state", "result", "error", "outcome").first()
     if row is None or row["state"] in (InvocationState.RUNNING, InvocationState.DEFERRED):
-        return Answer(result=HOLDING)
-    return Answer(result=row["result"], error=row["error"])
+        return Answer(result=HOLDING, outcome=ToolOutcome.PENDING), False
+    return Answer(result=row["result"], error=row["error"], outcome=row["outcome"]), True
 
 
 def _enqueue_finish(invocation_id: int) -> None:
@@ -363,11 +436,11 @@ def tool_invocation_finish(*, invocation_id: int) -> bool:
             "deferred": True,
         }
         if spec is None:
-            answer = Answer(error=UNKNOWN_TOOL.format(name=invocation.name))
+            answer = Answer(error=UNKNOWN_TOOL.format(name=invocation.name), outcome=ToolOutcome.UNAVAILABLE)
         else:
             values, problem = _validate(spec, invocation.arguments or {})
             if values is None:
-                answer = Answer(error=problem)
+                answer = Answer(error=problem, outcome=ToolOutcome.INVALID)
             else:
                 ctx = ToolContext(
                     tool_call_id=invocation.tool_call_id,
@@ -380,7 +453,11 @@ def tool_invocation_finish(*, invocation_id: int) -> bool:
                 answer = _run_handler(spec, ctx, values, log_kw=log_kw)
         state = InvocationState.FAILED if answer.error else InvocationState.SUCCEEDED
         ToolInvocation.objects.filter(pk=invocation.pk).update(
-            state=state, result=answer.result, error=answer.error, completed_at=timezone.now()
+            state=state,
+            result=answer.result,
+            error=answer.error,
+            outcome=answer.outcome,
+            completed_at=timezone.now(),
         )
     log.info("tool_invocation_finished", state=state, **log_kw)
     return True

@@ -39,10 +39,39 @@ class InvocationState(models.TextChoices):
     DEFERRED = "deferred", "Finishing in background"
 
 
-class ToolInvocation(models.Model):
-    """One tool call, keyed by Vapi's toolCallId so a repeat never runs the side effect twice."""
+class ToolOutcome(models.TextChoices):
+    """What the tool did for the caller, beside whether it ran (``InvocationState``).
 
-    tool_call_id = models.CharField(max_length=128, unique=True)
+    "Succeeded" only says the handler answered; the outcome says whether the caller got
+    what they asked for ("slot taken" is a succeeded run that booked nothing).
+    """
+
+    BOOKED = "booked", "Booked"
+    ALREADY_BOOKED = "already_booked", "Already booked"
+    SLOT_TAKEN = "slot_taken", "Slot taken"
+    SLOT_UNAVAILABLE = "slot_unavailable", "Time not bookable"
+    CANCELLED = "cancelled", "Cancelled"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    OPTED_OUT = "opted_out", "Opted out"
+    FOUND = "found", "Found"
+    NEW_CALLER = "new_caller", "New caller"
+    AVAILABILITY = "availability", "Times offered"
+    NOT_FOUND = "not_found", "Not found"
+    REFUSED = "refused", "Refused"
+    INVALID = "invalid", "Invalid arguments"
+    UNAVAILABLE = "unavailable", "Tool unavailable"
+    PENDING = "pending", "Still running"
+    ERROR = "error", "Error"
+
+
+class ToolInvocation(models.Model):
+    """One tool call, keyed by (Vapi call id, toolCallId) so a repeat never runs the side effect twice.
+
+    Model providers reuse short ids such as ``call_0`` across calls, so the toolCallId alone
+    is not a key: two calls that both send ``call_0`` are two invocations.
+    """
+
+    tool_call_id = models.CharField(max_length=128)
     call = models.ForeignKey(
         "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="tool_invocations"
     )
@@ -52,6 +81,18 @@ class ToolInvocation(models.Model):
     state = models.CharField(max_length=10, choices=InvocationState.choices, default=InvocationState.RUNNING)
     result = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=ToolOutcome.choices, blank=True)
+    follows = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        help_text="The deferred invocation this one is a follow-up of (answered with its result).",
+    )
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a follow-up read this deferred invocation's final answer out."
+    )
     latency_ms = models.FloatField(null=True, blank=True)
     context = models.JSONField(
         default=dict, blank=True, help_text="What the handler needs to finish later: caller number, event id."
@@ -65,6 +106,14 @@ class ToolInvocation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["name", "created_at"], name="toolinv_name_created")]
+        constraints = [
+            # Calls with a Vapi id dedupe per call; an id-less message is never matched to another.
+            models.UniqueConstraint(
+                fields=["vapi_call_id", "tool_call_id"],
+                condition=~Q(vapi_call_id=""),
+                name="toolinv_call_tool_call_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.tool_call_id}"
@@ -124,6 +173,9 @@ class Appointment(models.Model):
     customer = models.ForeignKey("calls.Customer", on_delete=models.PROTECT, related_name="appointments")
     call = models.ForeignKey(
         "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    vapi_call_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="The Vapi call it was booked in, if any."
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()

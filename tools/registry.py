@@ -41,6 +41,8 @@ class ToolContext:
     invocation_id: int | None = None
     call_id: int | None = None
     deadline: float | None = None  # time.monotonic() value; None = no deadline (background run)
+    # The business result the handler reports (a ``ToolOutcome`` value): "booked", "slot_taken"...
+    outcome: str = ""
     _customer_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def remaining(self) -> float | None:
@@ -54,7 +56,11 @@ class ToolContext:
             raise DeadlineExceeded()
 
     def caller(self) -> Customer | None:
-        """The Customer with the caller's number, if we know them (one query, memoised)."""
+        """The Customer on the line, by the line's number (one query, memoised).
+
+        The only identity a tool may act for without a further verification step: never
+        an id or a name the model passes in. None on a web call (no trusted number).
+        """
         if "caller" not in self._customer_cache:
             from calls.models import Customer
 

@@ -174,9 +174,11 @@ VAPI_WEBHOOK_HIGH_VOLUME_MODE = env.str("VAPI_WEBHOOK_HIGH_VOLUME_MODE", default
 # How stored events reach a worker: "celery" publishes one Celery message per event after
 # commit; "notify" sends a Postgres NOTIFY from the INSERT itself (no Redis on the request
 # path) and `manage.py webhook_worker` claims pending rows in batches with SKIP LOCKED.
-VAPI_WEBHOOK_DISPATCH = env.str("VAPI_WEBHOOK_DISPATCH", default="celery")
-# Group commit: informational webhooks of one process share one INSERT and one commit.
-VAPI_WEBHOOK_GROUP_COMMIT = env.bool("VAPI_WEBHOOK_GROUP_COMMIT", default=False)
+# "notify" is the default (docs/SCALING.md): it needs `manage.py webhook_worker` running.
+VAPI_WEBHOOK_DISPATCH = env.str("VAPI_WEBHOOK_DISPATCH", default="notify")
+# Group commit: informational webhooks of one process share one INSERT and one commit; each
+# request is answered only after the commit that holds its row.
+VAPI_WEBHOOK_GROUP_COMMIT = env.bool("VAPI_WEBHOOK_GROUP_COMMIT", default=True)
 VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS = env.int("VAPI_WEBHOOK_GROUP_COMMIT_MAX_ROWS", default=64)
 # After a failed publish, skip publishing for this long (events wait for the sweeper).
 VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS = env.float("VAPI_WEBHOOK_BROKER_BACKOFF_SECONDS", default=5.0)
@@ -296,6 +298,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_structlog.middlewares.RequestMiddleware",
 )
+# POST /webhooks/vapi/ skips everything above but SecurityMiddleware (docs/SCALING.md).
+MIDDLEWARE.insert(0, "calls.webhooks.middleware.WebhookFastPathMiddleware")
 # Keep our JSON log format in workers (Celery would otherwise replace the root handler).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 DJANGO_STRUCTLOG_CELERY_ENABLED = True  # task_id + the publisher's request_id/call_id in task logs

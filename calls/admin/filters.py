@@ -18,6 +18,7 @@ VAPI_MESSAGE_TYPES = (
     "status-update",
     "end-of-call-report",
     "tool-calls",
+    "function-call",
     "transcript",
     "conversation-update",
     "speech-update",

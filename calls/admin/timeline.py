@@ -76,8 +76,8 @@ def _tool_info(inv: ToolInvocation) -> dict[str, Any]:
         "name": inv.name,
         "tool_call_id": inv.tool_call_id,
         "state": inv.state,
-        # The tools area (issue 16) adds a business outcome; shown when the model has it.
-        "outcome": str(getattr(inv, "business_outcome", "") or getattr(inv, "outcome", "") or ""),
+        "outcome": inv.outcome,
+        "outcome_label": inv.get_outcome_display() if inv.outcome else "",
         "arguments": _arguments_text(inv.arguments),
         "result": mask_known_secrets(inv.result),
         "error": mask_known_secrets(inv.error),
@@ -180,6 +180,7 @@ def call_timeline(*, call: Call) -> list[TimelineEntry]:
             )
         )
     # Invocations no turn asked for: folded into the last turn at or before their offset.
+    leading: list[TimelineEntry] = []
     for inv in invocations.values():
         tool = _tool_entry(inv, call)
         host = None
@@ -192,8 +193,8 @@ def call_timeline(*, call: Call) -> list[TimelineEntry]:
             host.tools.append(tool.tool)
         else:
             tool.tools = [tool.tool]
-            entries.insert(0, tool)
-    return entries
+            leading.append(tool)
+    return leading + entries
 
 
 COST_LABELS = {

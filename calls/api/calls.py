@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.enums import TurnRole
 from calls.exports import call_export_rows, csv_response
 from calls.models import Call, TranscriptTurn
 from calls.serializers import CallCreateSerializer, CallSerializer
@@ -23,10 +24,16 @@ from voiceops.api.pagination import CreatedCursorPagination
 from voiceops.api.scopes import Scope
 
 
+# The API's transcript is the spoken conversation (DESIGN: the call resource). The system
+# prompt and tool bookkeeping rows stay in the admin; tool calls are ``tool_invocations``.
+SPOKEN_ROLES = (TurnRole.USER, TurnRole.ASSISTANT)
+
+
 def calls_with_details() -> QuerySet[Call]:
-    """Three queries whatever the page size: calls, their turns, their tool invocations."""
+    """Three queries whatever the page size: calls, their spoken turns, their tool invocations."""
+    spoken = TranscriptTurn.objects.filter(role__in=SPOKEN_ROLES).exclude(text="").order_by("position")
     return Call.objects.prefetch_related(
-        Prefetch("turns", queryset=TranscriptTurn.objects.order_by("position")),
+        Prefetch("turns", queryset=spoken),
         Prefetch("tool_invocations", queryset=ToolInvocation.objects.order_by("created_at", "id")),
     )
 

@@ -116,3 +116,10 @@ def tool_calls_answer(*, parsed: ServerMessage, event_id: int | None) -> dict[st
     from tools import dispatcher
 
     return dispatcher.tool_calls_answer(message=parsed.message, event_id=event_id)
+
+
+def function_call_answer(*, parsed: ServerMessage, event_id: int | None) -> dict[str, Any]:
+    """Legacy ``function-call``: the same tools, answered as ``{"result": "..."}``."""
+    from tools import dispatcher
+
+    return dispatcher.function_call_answer(message=parsed.message, event_id=event_id)

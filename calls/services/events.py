@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -86,14 +87,17 @@ def webhook_event_record(
     headers: dict[str, str],
     state: str = EventState.RECEIVED,
     response: dict[str, Any] | None = None,
+    wake_worker: bool = True,
 ) -> int | None:
     """Insert the ledger row; return its id, or None when this delivery is already stored.
 
     With ``VAPI_WEBHOOK_GROUP_COMMIT`` (and outside a transaction) the row joins the
     process's next group commit: one multi-row INSERT and one commit for many requests.
+    ``wake_worker=False`` for a row answered in the same transaction (nothing for the ledger
+    worker to do, so no NOTIFY).
     """
     row = ledger_row(parsed=parsed, body=body, headers=headers, state=state, response=response)
-    notify = state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
+    notify = wake_worker and state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
     if settings.VAPI_WEBHOOK_GROUP_COMMIT and not connection.in_atomic_block:
         from calls.services.group_commit import group_insert
 
@@ -102,6 +106,22 @@ def webhook_event_record(
         cursor.execute(_INSERT_NOTIFY_SQL if notify else _INSERT_SQL, row)
         fetched = cursor.fetchone()
     return fetched[0] if fetched else None
+
+
+_ANSWERED_SQL = (
+    "UPDATE " + WebhookEvent._meta.db_table + " SET response = %s::jsonb, state = %s,"  # noqa: S608
+    " processed_at = %s, attempts = 1 WHERE id = %s"
+)
+
+
+def webhook_event_answered(*, event_id: int, answer: dict[str, Any]) -> None:
+    """Keep what a request/response message was answered, so a duplicate gets the same answer.
+
+    One plain UPDATE: it runs on the path a caller waits on, where the ORM's compile step
+    costs more than the statement.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWERED_SQL, [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id])
 
 
 def webhook_event_count(*, message_type: str) -> None:
@@ -247,15 +267,22 @@ def webhook_events_sweep(
     return processed
 
 
-def webhook_events_process_pending(*, limit: int = 200) -> int:
+def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
     """Process received events in arrival order, up to ``limit`` (the ledger worker's batch).
 
     Rows another worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so
-    any number of ledger workers and the sweeper can run side by side.
+    any number of ledger workers and the sweeper can run side by side. ``stop`` is asked
+    between events, so a worker told to shut down does not finish a whole batch first.
     """
     ids = list(
         WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's job
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
-    return sum(1 for event_id in ids if webhook_event_process(event_id=event_id) is not None)
+    processed = 0
+    for event_id in ids:
+        if stop is not None and stop():
+            break
+        if webhook_event_process(event_id=event_id) is not None:
+            processed += 1
+    return processed

@@ -15,12 +15,16 @@ from typing import Any, NamedTuple
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services import answers
-from calls.services.events import webhook_event_count, webhook_event_enqueue, webhook_event_record
+from calls.services.events import (
+    webhook_event_answered,
+    webhook_event_count,
+    webhook_event_enqueue,
+    webhook_event_record,
+)
 from calls.services.processors import has_processor
 from calls.services.processors.calls import json_safe
 from voiceops.vapi import messages as types
@@ -45,13 +49,24 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     ),
     types.KNOWLEDGE_BASE_REQUEST: lambda parsed, event_id: answers.knowledge_base_answer(parsed=parsed),
     types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
+    types.FUNCTION_CALL: lambda parsed, event_id: answers.function_call_answer(
+        parsed=parsed, event_id=event_id
+    ),
 }
+
+
+# Answerers that run every statement in savepoints of their own and catch what fails there
+# (tools.execution.invocation_answer): wrapping them in one more savepoint would only add two
+# round trips to the path a caller waits on.
+_OWN_SAVEPOINTS = frozenset({types.TOOL_CALLS})
 
 
 def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
     """A valid, speakable answer when we cannot compute the real one."""
     if parsed.type == types.TOOL_CALLS:
         return answers.tool_calls_fallback(parsed=parsed)
+    if parsed.type == types.FUNCTION_CALL:
+        return {"result": answers.TOOL_UNAVAILABLE}
     if parsed.type == types.KNOWLEDGE_BASE_REQUEST:
         return {"documents": []}
     if parsed.type == types.TRANSFER_DESTINATION_REQUEST:
@@ -89,7 +104,7 @@ def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, st
 def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
     answer_for = _ANSWERS[parsed.type]
     with transaction.atomic():
-        event_id = webhook_event_record(parsed=parsed, body=body, headers=headers)
+        event_id = webhook_event_record(parsed=parsed, body=body, headers=headers, wake_worker=False)
         if event_id is None:
             stored = (
                 WebhookEvent.objects.filter(dedupe_key=parsed.dedupe_key(body))
@@ -101,8 +116,11 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
                 return Receipt(stored[1], "duplicate")
             event_id = stored[0] if stored else None
         try:
-            with transaction.atomic():
+            if parsed.type in _OWN_SAVEPOINTS:
                 answer = answer_for(parsed, event_id)
+            else:
+                with transaction.atomic():
+                    answer = answer_for(parsed, event_id)
             if not isinstance(answer, dict):
                 raise TypeError(f"answer is a {type(answer).__name__}, not an object")
             answer = json_safe(answer)
@@ -114,7 +132,5 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
         else:
             outcome = "answered"
         if event_id is not None:
-            WebhookEvent.objects.filter(pk=event_id).update(
-                response=answer, state=EventState.PROCESSED, processed_at=timezone.now(), attempts=1
-            )
+            webhook_event_answered(event_id=event_id, answer=answer)
         return Receipt(answer, outcome)

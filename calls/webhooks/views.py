@@ -39,7 +39,10 @@ _STORED_HEADERS = ("User-Agent", "Content-Type", "Content-Length", "X-Forwarded-
 
 def _json(body: Any, status: int = 200) -> HttpResponse:
     content = _EMPTY if body == {} else json.dumps(body, separators=(",", ":")).encode()
-    return HttpResponse(content, status=status, content_type="application/json")
+    response = HttpResponse(content, status=status, content_type="application/json")
+    # Set here: the webhook's short stack has no CommonMiddleware to add it (no chunked answers).
+    response["Content-Length"] = str(len(content))
+    return response
 
 
 def _error(status: int, code: str, message: str) -> HttpResponse:

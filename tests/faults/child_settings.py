@@ -7,7 +7,16 @@ environment asks for them; nothing here changes behaviour otherwise.
 import os
 
 from tests.settings import *  # noqa: F403
-from tests.settings import CELERY_BROKER_TRANSPORT_OPTIONS
+from tests.settings import (
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    SHIPPED_WEBHOOK_DISPATCH,
+    SHIPPED_WEBHOOK_GROUP_COMMIT,
+)
+
+# Servers in fault tests run the dispatch that ships (notify + group commit, unless a test's
+# environment says otherwise), not the unit suite's eager Celery.
+VAPI_WEBHOOK_DISPATCH = SHIPPED_WEBHOOK_DISPATCH
+VAPI_WEBHOOK_GROUP_COMMIT = SHIPPED_WEBHOOK_GROUP_COMMIT
 
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("FAULT_QUEUE", "celery")
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -113,6 +113,29 @@ class Gunicorn(Process):
         return [int(pid) for pid in out.split()]
 
 
+class Granian(Process):
+    """The web server exactly as the Procfile starts it (scripts/web), with the fault hooks."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        server_env = {
+            **env,
+            "WEB_PORT": str(self.port),
+            "WEB_WORKERS": str(workers),
+            "WEB_GRACEFUL_TIMEOUT": "2",
+            "WEB_APP": "tests.faults.wsgi:application",
+        }
+        super().__init__(["bash", str(ROOT / "scripts" / "web")], server_env, log_path)
+
+    wait_ready = Gunicorn.wait_ready
+    worker_pids = Gunicorn.worker_pids
+
+
+# What the fault tests run: the web server that ships.
+WebServer = Granian
+
+
 class CeleryWorker(Process):
     def __init__(self, env: dict[str, str], log_path: Path, *, queue: str, concurrency: int = 1) -> None:
         self.queue = queue

@@ -18,7 +18,7 @@ from calls.enums import EventState
 from calls.models import Call, WebhookEvent
 from tests.faults.lifecycle import INFORMATIONAL, URL, auth_headers, lifecycle_bodies
 from tests.faults.proxy import TcpProxy
-from tests.faults.servers import CeleryWorker, Gunicorn, child_env, wait_until
+from tests.faults.servers import CeleryWorker, WebServer, child_env, wait_until
 
 CALLS = 4
 
@@ -33,7 +33,7 @@ def test_webhooks_survive_a_dead_broker_and_the_sweeper_catches_up(fault_dir, pr
     broker_url = f"redis://127.0.0.1:{redis.port}/{private_redis_db}"
     queue = f"faults-{uuid.uuid4().hex[:8]}"
     env = child_env(REDIS_URL=broker_url, FAULT_QUEUE=queue, VAPI_WEBHOOK_SWEEP_AFTER_SECONDS="0")
-    web = Gunicorn(env, fault_dir / "gunicorn.log", workers=2)
+    web = WebServer(env, fault_dir / "web.log", workers=2)
     worker = None
     try:
         web.wait_ready()

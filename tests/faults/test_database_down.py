@@ -12,7 +12,7 @@ from django.db import connection
 from calls.models import WebhookEvent
 from tests.faults.lifecycle import URL, auth_headers, lifecycle_bodies
 from tests.faults.proxy import TcpProxy
-from tests.faults.servers import Gunicorn, child_env, children_database_url
+from tests.faults.servers import WebServer, child_env, children_database_url
 
 HANG = 10.0
 
@@ -42,12 +42,12 @@ def test_webhook_on_a_real_server_with_postgres_down_then_back(fault_dir):
     """gunicorn, its database behind a proxy we close: 503 JSON fast, then it heals itself."""
     target = connection.settings_dict
     proxy = TcpProxy(int(target.get("PORT") or 5432), target_host=target.get("HOST") or "127.0.0.1").start()
-    web = Gunicorn(
+    web = WebServer(
         child_env(
             DATABASE_URL=children_database_url(host="127.0.0.1", port=proxy.port),
             VAPI_WEBHOOK_DISPATCH="notify",
         ),
-        fault_dir / "gunicorn.log",
+        fault_dir / "web.log",
         workers=1,
     )
     try:

@@ -17,7 +17,7 @@ import requests
 
 from calls.models import WebhookEvent
 from tests.faults.lifecycle import URL, auth_headers, lifecycle_bodies
-from tests.faults.servers import Gunicorn, child_env, wait_until
+from tests.faults.servers import WebServer, child_env, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,11 +39,11 @@ def stored(call_id: str, message_type: str) -> int:
 def test_killed_web_worker_never_acknowledges_a_lost_webhook(fault_dir):
     marker = fault_dir / "web.marker"
     marker.touch()
-    web = Gunicorn(
+    web = WebServer(
         child_env(
             FAULT_WEBHOOK_MARKER=str(marker), FAULT_WEBHOOK_PAUSE="0.5", VAPI_WEBHOOK_DISPATCH="notify"
         ),
-        fault_dir / "gunicorn.log",
+        fault_dir / "web.log",
         workers=1,
     )
     outcomes = []

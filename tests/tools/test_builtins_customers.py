@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
 from django.utils import timezone
 
@@ -10,8 +12,10 @@ from tests.factories import AppointmentFactory, CustomerFactory
 from tests.tools.conftest import CALLER, at
 from tests.tools.helpers import ask
 from tools.models import AppointmentStatus
+from tools.speech import spoken_time
 
 pytestmark = pytest.mark.django_db
+DUBLIN = zoneinfo.ZoneInfo("Europe/Dublin")
 
 
 def test_info_for_the_caller_by_number_with_upcoming_appointments(resource, monday):
@@ -32,18 +36,23 @@ def test_info_for_the_caller_by_number_with_upcoming_appointments(resource, mond
     )
     result = ask("get_customer_info", {})["result"]
     assert result == (
-        f"This is Siobhán Ó Briain, customer id {customer.pk}. Upcoming appointments: with Dr. Patel on "
-        f"{monday:%A}, {monday:%B} {monday.day} at 3 PM (Dublin time), code K 7 Q X 2 M."
+        "This is Siobhán Ó Briain. Upcoming appointments: with Dr. Patel on "
+        f"{monday:%A}, {monday:%B} {monday.day} at {spoken_time(at(monday, '10:00'), DUBLIN)} (Dublin time), "
+        "code K 7 Q X 2 M."
     )
 
 
-def test_info_by_customer_id_mentions_do_not_call():
-    customer = CustomerFactory(name="", do_not_call=True, do_not_call_at=timezone.now())
-    result = ask("get_customer_info", {"customer_id": customer.pk})["result"]
-    assert result == (
-        f"This is a customer with no name on file, customer id {customer.pk}. No upcoming appointments. "
-        "They asked not to be called."
-    )
+def test_info_mentions_do_not_call():
+    CustomerFactory(number=CALLER, name="", do_not_call=True, do_not_call_at=timezone.now())
+    result = ask("get_customer_info", {})["result"]
+    assert result == "This caller has no name on file. No upcoming appointments. They asked not to be called."
+
+
+def test_info_ignores_a_customer_id_and_answers_for_the_caller_only():
+    other = CustomerFactory(name="Somebody Else")
+    result = ask("get_customer_info", {"customer_id": other.pk})["result"]
+    assert result == "There is no customer record for this phone number; this is a new caller."
+    assert "Somebody Else" not in result
 
 
 def test_info_for_an_unknown_caller():
@@ -52,16 +61,9 @@ def test_info_for_an_unknown_caller():
     )
 
 
-def test_info_without_a_number():
-    assert "can't see the caller's phone number" in ask("get_customer_info", {}, number=None)["result"]
-
-
-def test_info_for_an_unknown_id_or_a_bad_id():
-    assert (
-        ask("get_customer_info", {"customer_id": 424242})["error"] == "There is no customer with id 424242."
-    )
-    assert ask("get_customer_info", {"customer_id": 0})["error"] == (
-        "Ensure this value is greater than or equal to 1."
+def test_info_without_a_number_acts_on_nobody():
+    assert ask("get_customer_info", {}, number=None)["error"] == (
+        "I can't see a phone number for this call, so I can't look up your details."
     )
 
 
@@ -73,7 +75,7 @@ def test_the_caller_number_from_call_customer_when_message_customer_is_absent(mo
     message = tool_message(tool_call("get_customer_info", {}), number="+14155550188")
     message.pop("customer")
     result = tool_calls_answer(message=message, event_id=None)["results"][0]["result"]
-    assert result.startswith("This is Ada,")
+    assert result.startswith("This is Ada.")
 
 
 def test_opt_out_an_unknown_caller_creates_a_do_not_call_entry_at_once():
@@ -95,15 +97,19 @@ def test_opt_out_twice_keeps_the_first_time_and_reason():
     assert (again.do_not_call_at, again.do_not_call_reason) == (first.do_not_call_at, "first")
 
 
-def test_opt_out_by_customer_id_without_a_caller_number():
-    customer = CustomerFactory()
-    assert "do-not-call" in ask("opt_out", {"customer_id": customer.pk}, number=None)["result"]
-    customer.refresh_from_db()
-    assert customer.do_not_call
+def test_opt_out_with_a_customer_id_only_opts_out_the_caller():
+    other = CustomerFactory()
+    assert "do-not-call" in ask("opt_out", {"customer_id": other.pk})["result"]
+    other.refresh_from_db()
+    assert not other.do_not_call
+    assert Customer.objects.get(number=CALLER).do_not_call
 
 
-def test_opt_out_with_nothing_to_go_on():
-    assert ask("opt_out", {}, number=None)["error"] == (
-        "I can't see which phone number to remove. Ask the caller for their customer id."
+def test_opt_out_without_a_number_acts_on_nobody():
+    other = CustomerFactory()
+    assert ask("opt_out", {"customer_id": other.pk}, number=None)["error"] == (
+        "I can't see a phone number for this call, so I can't take a number off our call list from here."
     )
-    assert not Customer.objects.exists()
+    other.refresh_from_db()
+    assert not other.do_not_call
+    assert not Customer.objects.filter(do_not_call=True).exists()

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.factories import AppointmentFactory, ToolInvocationFactory
-from tools.models import AppointmentStatus
+from tools.models import AppointmentStatus, ToolInvocation
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,13 @@ def test_appointment_must_end_after_it_starts():
         AppointmentFactory(starts_at=first.starts_at, ends_at=first.starts_at)
 
 
-def test_duplicate_tool_call_id_is_rejected():
-    invocation = ToolInvocationFactory()
+def test_duplicate_tool_call_id_in_one_call_is_rejected():
+    invocation = ToolInvocationFactory(vapi_call_id="vapi-one")
     with pytest.raises(IntegrityError), transaction.atomic():
-        ToolInvocationFactory(tool_call_id=invocation.tool_call_id)
+        ToolInvocationFactory(tool_call_id=invocation.tool_call_id, vapi_call_id="vapi-one")
+
+
+def test_the_same_tool_call_id_in_another_call_is_another_invocation():
+    invocation = ToolInvocationFactory(tool_call_id="call_0", vapi_call_id="vapi-one")
+    ToolInvocationFactory(tool_call_id=invocation.tool_call_id, vapi_call_id="vapi-two")
+    assert ToolInvocation.objects.filter(tool_call_id="call_0").count() == 2

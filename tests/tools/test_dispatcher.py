@@ -74,6 +74,8 @@ def test_tools():
 
 
 def answer(*calls, **kwargs):
+    """One tool-calls message; repeats land in the same Vapi call unless a test says otherwise."""
+    kwargs.setdefault("vapi_call_id", "vapi-dispatcher-test")
     message = tool_message(*calls, **kwargs)
     body = tool_calls_answer(message=message, event_id=None)
     assert_tool_answer_shape(body, message)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.tools.contract import assert_tool_answer_shape
-from tools.dispatcher import tool_calls_answer
+from tools.dispatcher import function_call_answer, tool_calls_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,24 @@ messages = st.fixed_dictionaries(
 def test_any_tool_calls_message_gets_a_contract_answer(message):
     body = tool_calls_answer(message=message, event_id=None)
     assert_tool_answer_shape(body, message)
+
+
+legacy_messages = st.fixed_dictionaries(
+    {"type": st.just("function-call")},
+    optional={
+        "functionCall": json_values
+        | st.fixed_dictionaries({"name": names}, optional={"parameters": arguments | st.text(max_size=40)}),
+        "timestamp": json_scalars,
+        "call": json_values
+        | st.fixed_dictionaries({"id": st.text(max_size=40), "type": st.text(max_size=12)}),
+        "customer": json_values | st.fixed_dictionaries({"number": st.text(max_size=20)}),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=legacy_messages)
+def test_any_legacy_function_call_gets_one_spoken_result(message):
+    body = function_call_answer(message=message, event_id=None)
+    assert set(body) == {"result"}
+    assert isinstance(body["result"], str) and body["result"] and "\n" not in body["result"]

@@ -44,10 +44,22 @@ def test_schema_is_derived_from_the_serializer():
         "description": "Date as YYYY-MM-DD, in the caller's time zone.",
     }
     assert schema["properties"]["time"]["format"] == "time"
-    assert schema["properties"]["customer_id"]["type"] == "integer"
-    assert schema["properties"]["customer_id"]["minimum"] == 1
+    # Identity is the line's: no tool schema lets the model name a customer.
+    assert "customer_id" not in schema["properties"]
     assert schema["properties"]["name"]["maxLength"] == 200
     jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_no_tool_takes_a_customer_id_and_cancel_reschedule_spell_out_verification():
+    from tools.registry import all_specs
+
+    for spec in all_specs():
+        assert "customer_id" not in spec.parameters()["properties"], spec.name
+    for name in ("cancel_appointment", "reschedule_appointment"):
+        (spec,) = [s for s in all_specs() if s.name == name]
+        verification = spec.parameters()["properties"]["booked_from_number"]
+        assert "booked from a different phone number" in verification["description"]
+        assert "booked_from_number" not in spec.parameters()["required"]
 
 
 def test_schema_covers_choices_lists_numbers_and_defaults():

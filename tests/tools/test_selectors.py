@@ -68,7 +68,7 @@ def test_free_slots_on_a_date_count_days_in_the_listeners_zone(resource, monday)
     tuesday_tokyo = resource_free_slots_on_date(
         resource=resource, day=monday + dt.timedelta(days=1), tz=tokyo
     )
-    assert tuesday_tokyo[0] == at(monday, "10:00")
+    assert tuesday_tokyo[0] == dt.datetime.combine(monday + dt.timedelta(days=1), dt.time(0), tzinfo=tokyo)
     assert all(s.astimezone(tokyo).date() == monday + dt.timedelta(days=1) for s in tuesday_tokyo)
 
 

@@ -132,7 +132,31 @@ def test_a_thousand_attempts_on_fifty_slots_through_the_endpoint(live_server, mo
     results = run_in_threads(attempts, attempt, threads=16)
     texts = [r["result"] for r in results]
     assert sum(t.startswith("Booked with Room 50") for t in texts) == 50
-    assert sum(t.startswith("Sorry,") for t in texts) == 950
+    # The rest are refused, or told (same caller, same slot, another call) they already have it.
+    already = sum(t.startswith("You already have") for t in texts)
+    assert sum(t.startswith("Sorry,") for t in texts) + already == 950
     booked = Appointment.objects.filter(resource=resource, status=AppointmentStatus.BOOKED)
     assert sorted(a.starts_at for a in booked) == [at(monday, s) for s in slots]
     assert overlapping_pairs() == 0
+
+
+def test_many_calls_racing_with_the_same_call_0_each_hear_their_own_customer(live_server):
+    """Providers reuse ``call_0``: twenty live calls send it at once, each for its own caller."""
+    from tests.factories import CustomerFactory
+    from tests.tools.test_concurrency import run_in_threads
+
+    callers = [(f"+1415555{6000 + i:04d}", f"Caller Number{i:02d}") for i in range(20)]
+    for number, name in callers:
+        CustomerFactory(number=number, name=name)
+
+    def attempt(job):
+        number, _ = job
+        message = tool_message(tool_call("get_customer_info", {}, call_id="call_0"), number=number)
+        status, body = post(live_server, message)
+        assert status == 200
+        assert_tool_answer_shape(body, message)
+        return body["results"][0]["result"]
+
+    heard = run_in_threads(callers, attempt, threads=8)
+    assert heard == [f"This is {name}. No upcoming appointments." for _, name in callers]
+    assert ToolInvocation.objects.filter(tool_call_id="call_0").count() == 20

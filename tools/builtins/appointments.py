@@ -19,14 +19,21 @@ from tools.builtins.arguments import (
     CheckAvailabilityArgs,
     RescheduleAppointmentArgs,
 )
-from tools.builtins.common import customer_for, listener_zone, local_start, offer, resource_for
-from tools.models import Appointment
+from tools.builtins.common import (
+    appointment_for_caller,
+    caller_or_refuse,
+    listener_zone,
+    local_start,
+    offer,
+    resource_for,
+)
+from tools.models import Appointment, AppointmentStatus, Resource, ToolOutcome
 from tools.registry import ToolContext, register
 from tools.selectors import resource_free_slots_on_date
 from tools.services.appointments import appointment_book, appointment_cancel, appointment_reschedule
 from tools.services.customers import customer_get_or_create_by_number
 from tools.speech import spelled_code, spoken_date, spoken_datetime, spoken_slots, spoken_time, zone_label
-from voiceops.errors import Conflict, DomainError, NotFound
+from voiceops.errors import Conflict, DomainError
 
 MAX_SLOTS_SPOKEN = 8
 WAIT = ({"type": "request-start", "content": "One moment while I check the calendar."},)
@@ -43,8 +50,9 @@ WAIT = ({"type": "request-start", "content": "One moment while I check the calen
 )
 def check_availability(ctx: ToolContext, args: dict[str, Any]) -> str:
     resource = resource_for(args)
-    customer = customer_for(ctx, args)
+    customer = ctx.caller() if ctx.caller_number else None
     tz = listener_zone(args, customer, resource)
+    ctx.outcome = ToolOutcome.AVAILABILITY
     day = args.get("date")
     if day is None:
         return offer(resource, tz, count=args.get("count") or 3)
@@ -65,7 +73,7 @@ def check_availability(ctx: ToolContext, args: dict[str, Any]) -> str:
 @register(
     name="book_appointment",
     description=(
-        "Book an appointment at a free time for the caller (or the given customer id). "
+        "Book an appointment at a free time for the caller (the customer on this phone line). "
         "Say the confirmation code back to the caller."
     ),
     arguments=BookAppointmentArgs,
@@ -73,10 +81,8 @@ def check_availability(ctx: ToolContext, args: dict[str, Any]) -> str:
 )
 def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
     resource = resource_for(args)
-    customer = customer_for(ctx, args)
+    customer = caller_or_refuse(ctx, action="book for you; please call us from your phone to book")
     if customer is None:
-        if not ctx.caller_number:
-            raise DomainError("I need the caller's phone number or customer id to book.", code="no_customer")
         customer = customer_get_or_create_by_number(number=ctx.caller_number, name=args.get("name") or "")
     tz = listener_zone(args, customer, resource)
     starts_at = local_start(args, tz)
@@ -87,12 +93,38 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
             customer=customer,
             starts_at=starts_at,
             call=Call(pk=ctx.call_id) if ctx.call_id else None,
+            vapi_call_id=ctx.vapi_call_id,
             notes=args.get("notes") or "",
         )
     except Conflict:
+        mine = _booked_for(customer_id=customer.pk, resource=resource, starts_at=starts_at)
+        if mine is not None:
+            ctx.outcome = ToolOutcome.ALREADY_BOOKED
+            if ctx.vapi_call_id and mine.vapi_call_id == ctx.vapi_call_id:
+                # A retry in this call (a new toolCallId after a timeout): the same answer.
+                return _booked_sentence(mine, resource=resource, when=when, tz=tz)
+            return (
+                f"You already have {when} booked with {resource.name} ({zone_label(tz)}). "
+                f"The confirmation code is {spelled_code(mine.confirmation_code)}."
+            )
+        ctx.outcome = ToolOutcome.SLOT_TAKEN
         return f"Sorry, {when} was just taken. " + offer(resource, tz, after=starts_at)
     except DomainError as error:
+        unbookable = error.code in {"past", "outside_hours"}
+        ctx.outcome = ToolOutcome.SLOT_UNAVAILABLE if unbookable else ToolOutcome.REFUSED
         return _refusal(error, resource=resource, when=when, starts_at=starts_at, tz=tz)
+    ctx.outcome = ToolOutcome.BOOKED
+    return _booked_sentence(appointment, resource=resource, when=when, tz=tz)
+
+
+def _booked_for(*, customer_id: int, resource: Resource, starts_at: dt.datetime) -> Appointment | None:
+    """The customer's own booking of exactly this slot, if that is what the slot is taken by."""
+    return Appointment.objects.filter(
+        customer_id=customer_id, resource=resource, starts_at=starts_at, status=AppointmentStatus.BOOKED
+    ).first()
+
+
+def _booked_sentence(appointment: Appointment, *, resource: Resource, when: str, tz) -> str:
     return (
         f"Booked with {resource.name} on {when} ({zone_label(tz)}). "
         f"The confirmation code is {spelled_code(appointment.confirmation_code)}."
@@ -111,31 +143,24 @@ def _refusal(error: DomainError, *, resource, when: str, starts_at: dt.datetime,
     raise error
 
 
-def _appointment_by_code(code: str) -> Appointment:
-    appointment = (
-        Appointment.objects.select_related("resource", "customer").filter(confirmation_code=code).first()
-    )
-    if appointment is None:
-        raise NotFound(
-            f"I couldn't find an appointment with the code {spelled_code(code)}. Please check the code.",
-            code="unknown_code",
-        )
-    return appointment
+_VERIFY = (
+    "Acts only on the caller's own appointment, or, when the caller says it was booked from another "
+    "number, on the appointment with that code booked from that number."
+)
 
 
 @register(
     name="cancel_appointment",
-    description="Cancel an appointment by its confirmation code.",
+    description="Cancel an appointment by its confirmation code. " + _VERIFY,
     arguments=CancelAppointmentArgs,
 )
 def cancel_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
-    appointment = _appointment_by_code(args["confirmation_code"])
+    appointment = appointment_for_caller(ctx, args)
     tz = listener_zone({}, appointment.customer, appointment.resource)
-    was = appointment.status
     appointment = appointment_cancel(appointment=appointment)
     when = spoken_datetime(appointment.starts_at, tz)
-    if was == appointment.status:
-        return f"The appointment with {appointment.resource.name} on {when} was already cancelled."
+    # Cancelling again (a retry) says the same: the appointment is cancelled.
+    ctx.outcome = ToolOutcome.CANCELLED
     return f"Cancelled the appointment with {appointment.resource.name} on {when} ({zone_label(tz)})."
 
 
@@ -143,30 +168,49 @@ def cancel_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
     name="reschedule_appointment",
     description=(
         "Move an appointment, identified by its confirmation code, to a new free time. "
-        "The old time is kept if the new one is not available."
+        "The old time is kept if the new one is not available. " + _VERIFY
     ),
     arguments=RescheduleAppointmentArgs,
     messages=WAIT,
 )
 def reschedule_appointment(ctx: ToolContext, args: dict[str, Any]) -> str:
-    appointment = _appointment_by_code(args["confirmation_code"])
+    appointment = appointment_for_caller(ctx, args)
     resource = appointment.resource
     tz = listener_zone(args, appointment.customer, resource)
     starts_at = local_start(args, tz)
     when = spoken_datetime(starts_at, tz)
+    followed = appointment.confirmation_code != args["confirmation_code"]
+    if followed and appointment.rescheduled_from_id and appointment.starts_at == starts_at:
+        # A retry (old code, same new time) of the move that already happened: the same
+        # answer, nothing moves twice.
+        original = appointment.rescheduled_from
+        ctx.outcome = ToolOutcome.RESCHEDULED
+        old_when = spoken_datetime(original.starts_at, tz) if original else when
+        return _moved_sentence(appointment, resource=resource, old=old_when, when=when, tz=tz)
     old = spoken_datetime(appointment.starts_at, tz)
     try:
         moved = appointment_reschedule(appointment=appointment, starts_at=starts_at)
     except Conflict:
+        ctx.outcome = ToolOutcome.SLOT_TAKEN
         return f"Sorry, {when} is taken, so the appointment stays on {old}. " + offer(
             resource, tz, after=starts_at
         )
     except DomainError as error:
+        if error.code == "same_time":
+            ctx.outcome = ToolOutcome.ALREADY_BOOKED
+            return f"The appointment with {resource.name} is already on {when} ({zone_label(tz)})."
         if error.code in {"past", "outside_hours"}:
+            ctx.outcome = ToolOutcome.SLOT_UNAVAILABLE
             return f"The appointment stays on {old}. " + _refusal(
                 error, resource=resource, when=when, starts_at=starts_at, tz=tz
             )
+        ctx.outcome = ToolOutcome.REFUSED
         raise
+    ctx.outcome = ToolOutcome.RESCHEDULED
+    return _moved_sentence(moved, resource=resource, old=old, when=when, tz=tz)
+
+
+def _moved_sentence(moved: Appointment, *, resource: Resource, old: str, when: str, tz) -> str:
     return (
         f"Moved the appointment with {resource.name} from {old} to {when} ({zone_label(tz)}). "
         f"The new confirmation code is {spelled_code(moved.confirmation_code)}."

@@ -62,12 +62,16 @@ def _resource() -> serializers.CharField:
     )
 
 
-def _customer_id() -> serializers.IntegerField:
-    return serializers.IntegerField(
+def _booked_from_number() -> serializers.CharField:
+    """The verification step for acting on an appointment not booked from the caller's line."""
+    return serializers.CharField(
         required=False,
-        min_value=1,
-        error_messages={"invalid": "The customer id must be a whole number."},
-        help_text="Our customer id. Leave out to use the caller's phone number.",
+        allow_blank=True,
+        max_length=40,
+        help_text=(
+            "Only if the caller says the appointment was booked from a different phone number: that "
+            "number, as the caller says it. Needed, with the code, to act on it; never guess it."
+        ),
     )
 
 
@@ -95,7 +99,7 @@ def _code() -> ConfirmationCodeField:
 
 
 class GetCustomerInfoArgs(serializers.Serializer):
-    customer_id = _customer_id()
+    """No arguments: the customer is always the caller on the line."""
 
 
 class CheckAvailabilityArgs(serializers.Serializer):
@@ -113,7 +117,6 @@ class CheckAvailabilityArgs(serializers.Serializer):
         },
         help_text="How many free times to offer when no date is given.",
     )
-    customer_id = _customer_id()
     time_zone = _time_zone()
 
 
@@ -121,7 +124,6 @@ class BookAppointmentArgs(serializers.Serializer):
     resource = _resource()
     date = date_field()
     time = time_field()
-    customer_id = _customer_id()
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text="The caller's name, for a new customer."
     )
@@ -133,10 +135,12 @@ class BookAppointmentArgs(serializers.Serializer):
 
 class CancelAppointmentArgs(serializers.Serializer):
     confirmation_code = _code()
+    booked_from_number = _booked_from_number()
 
 
 class RescheduleAppointmentArgs(serializers.Serializer):
     confirmation_code = _code()
+    booked_from_number = _booked_from_number()
     date = date_field()
     time = time_field()
     time_zone = _time_zone()
@@ -149,4 +153,3 @@ class OptOutArgs(serializers.Serializer):
         max_length=500,
         help_text="The caller's words, if they gave a reason.",
     )
-    customer_id = _customer_id()

@@ -53,6 +53,7 @@ def _insert(
     starts_at: dt.datetime,
     call: Call | None,
     notes: str,
+    vapi_call_id: str = "",
     rescheduled_from: Appointment | None = None,
 ) -> Appointment:
     """INSERT in a savepoint; retry only on the (astronomically rare) confirmation-code collision."""
@@ -64,6 +65,7 @@ def _insert(
                     resource=resource,
                     customer=customer,
                     call=call,
+                    vapi_call_id=vapi_call_id[:64],
                     starts_at=starts_at,
                     ends_at=ends_at,
                     notes=notes,
@@ -85,11 +87,22 @@ def appointment_book(
     customer: Customer,
     starts_at: dt.datetime,
     call: Call | None = None,
+    vapi_call_id: str = "",
     notes: str = "",
 ) -> Appointment:
-    """Book one slot. ``Conflict`` if it is taken, ``DomainError`` if it is not a bookable slot."""
+    """Book one slot. ``Conflict`` if it is taken, ``DomainError`` if it is not a bookable slot.
+
+    ``vapi_call_id`` lets a booking made before the Call row existed be linked to it later.
+    """
     _check_bookable(resource=resource, starts_at=starts_at)
-    return _insert(resource=resource, customer=customer, starts_at=starts_at, call=call, notes=notes)
+    return _insert(
+        resource=resource,
+        customer=customer,
+        starts_at=starts_at,
+        call=call,
+        notes=notes,
+        vapi_call_id=vapi_call_id,
+    )
 
 
 def appointment_cancel(*, appointment: Appointment) -> Appointment:
@@ -136,6 +149,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: dt.datetime) 
             customer=current.customer,
             starts_at=starts_at,
             call=current.call,
+            vapi_call_id=current.vapi_call_id,
             notes=current.notes,
             rescheduled_from=current,
         )

@@ -27,6 +27,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from voiceops.vapi.text import document_storable, may_hold_hostile_text
+
 log = structlog.get_logger(__name__)
 
 JSON = dict[str, Any]
@@ -181,6 +183,8 @@ class VapiClient:
         log.info("vapi.request", method=method, path=path, status=response.status_code, elapsed_ms=elapsed_ms)
         try:
             body: Any = response.json() if response.content else None
+            if may_hold_hostile_text(response.text):
+                body = document_storable(body)  # stored as it comes: no NUL, no lone surrogate
         except ValueError:
             body = response.text[:500]
         if response.status_code < 400:

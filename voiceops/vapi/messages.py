@@ -13,13 +13,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from voiceops.vapi.text import document_storable, may_hold_hostile_text
+
 # Types Vapi waits on: the answer goes back in the same request.
 ASSISTANT_REQUEST = "assistant-request"
 TOOL_CALLS = "tool-calls"
 TRANSFER_DESTINATION_REQUEST = "transfer-destination-request"
 KNOWLEDGE_BASE_REQUEST = "knowledge-base-request"
+# Older assistants (``model.functions``) still send this and wait for ``{"result": ...}``.
+FUNCTION_CALL = "function-call"
 REQUEST_RESPONSE_TYPES = frozenset(
-    {ASSISTANT_REQUEST, TOOL_CALLS, TRANSFER_DESTINATION_REQUEST, KNOWLEDGE_BASE_REQUEST}
+    {ASSISTANT_REQUEST, TOOL_CALLS, TRANSFER_DESTINATION_REQUEST, KNOWLEDGE_BASE_REQUEST, FUNCTION_CALL}
 )
 
 # Informational types we process after acknowledging.
@@ -129,8 +133,9 @@ class ServerMessage:
             parts = [self.call_id, self.type, msg["status"]]
         elif self.type in (END_OF_CALL_REPORT, ASSISTANT_REQUEST) and self.call_id:
             parts = [self.call_id, self.type]
-        elif self.type == TOOL_CALLS and tool_call_ids(msg):
-            parts = [self.type, *sorted(tool_call_ids(msg))]
+        elif self.type == TOOL_CALLS and tool_call_ids(msg) and self.call_id:
+            # toolCallIds are unique per call only (providers reuse ``call_0``): key by both.
+            parts = [self.type, self.call_id, *sorted(tool_call_ids(msg))]
         else:
             parts = [self.type, hashlib.sha256(body).hexdigest()]
         digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
@@ -172,6 +177,9 @@ def parse_server_message(body: bytes, *, max_depth: int) -> ServerMessage:
         raise EnvelopeError(
             f"'message.type' must be printable text of at most {MAX_TYPE_LENGTH} characters.", code="bad_type"
         )
+    if may_hold_hostile_text(text):
+        # Callers' words may carry NUL or a lone surrogate: stored and processed without them.
+        message = document_storable(message)
     call = message.get("call")
     call_id = _clean_text(call.get("id"), max_length=MAX_CALL_ID_LENGTH) if isinstance(call, dict) else None
     raw_timestamp = message.get("timestamp")

@@ -12,9 +12,10 @@ import signal
 import time
 from typing import Any
 
+import psycopg
 import structlog
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from calls.services.events import NOTIFY_CHANNEL, webhook_events_process_pending
 
@@ -42,18 +43,34 @@ class Command(BaseCommand):
         except ValueError:
             pass  # not the main thread (tests): stopped by --max-seconds
         deadline = time.monotonic() + options["max_seconds"] if options["max_seconds"] else None
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
         log.info("webhook_worker.started", batch=options["batch"])
+        listening = False
         while not stopping and (deadline is None or time.monotonic() < deadline):
-            processed = webhook_events_process_pending(limit=options["batch"])
-            if processed >= options["batch"]:
-                continue  # more may be waiting: do not sleep
-            wait = options["poll"]
-            if deadline is not None:
-                wait = max(0.0, min(wait, deadline - time.monotonic()))
-            # Returns at the first notification (or the timeout); the rest are drained next round.
-            for _ in connection.connection.notifies(timeout=wait, stop_after=1):
-                pass
+            try:
+                if not listening:
+                    _listen()
+                    listening = True
+                processed = webhook_events_process_pending(limit=options["batch"], stop=lambda: stopping)
+                if processed >= options["batch"]:
+                    continue  # more may be waiting: do not sleep
+                wait = options["poll"]
+                if deadline is not None:
+                    wait = max(0.0, min(wait, deadline - time.monotonic()))
+                # Returns at the first notification (or the timeout); the rest are drained next round.
+                for _ in connection.connection.notifies(timeout=wait, stop_after=1):
+                    pass
+            except (DatabaseError, psycopg.Error) as exc:
+                # Postgres down or restarted: keep running (Procfile/compose would otherwise stop
+                # with it), reconnect and LISTEN again; rows stored meanwhile wait for us.
+                log.warning("webhook_worker.database_unavailable", error=type(exc).__name__)
+                connection.close()
+                listening = False
+                time.sleep(1.0)
         log.info("webhook_worker.stopped")
+
+
+def _listen() -> None:
+    connection.close_if_unusable_or_obsolete()
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")

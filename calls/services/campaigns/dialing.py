@@ -22,6 +22,7 @@ from calls.enums import AttemptState, CallStatus, DecisionRule, Direction, Outco
 from calls.models import Call, CampaignRecipient, Customer, DialAttempt
 from calls.services.campaigns.checks import check_do_not_call, check_kill_switch, decision_record
 from calls.services.campaigns.outcomes import recipient_apply_outcome
+from tools.services.linking import tool_records_link_call
 from voiceops.logging import mask_number
 from voiceops.vapi.client import VapiError, get_client
 
@@ -177,7 +178,9 @@ def _call_from(*, attempt: DialAttempt, data: dict[str, Any]) -> Call:
         vapi_id=str(data["id"]),
         defaults={**link, "direction": Direction.OUTBOUND, "status": status, "vapi_call": snapshot},
     )
-    if not created:
+    if created:
+        tool_records_link_call(call=call)
+    else:
         missing = {k: v for k, v in link.items() if v not in (None, "") and getattr(call, k) in (None, "")}
         if missing:
             Call.objects.filter(pk=call.pk).update(**missing)

@@ -163,7 +163,11 @@ def call_lock(
         if isinstance(call_type, str)
         else (fallback_direction)
     )
-    created, _ = Call.objects.get_or_create(vapi_id=vapi_call_id, defaults={"direction": direction})
+    created, is_new = Call.objects.get_or_create(vapi_id=vapi_call_id, defaults={"direction": direction})
+    if is_new:
+        from tools.services.linking import tool_records_link_call
+
+        tool_records_link_call(call=created)
     return Call.objects.select_for_update().get(pk=created.pk)
 
 

@@ -24,6 +24,7 @@ from calls.services.processors.calls import (
     parse_iso,
 )
 from calls.services.processors.transcripts import turn_from_history
+from tools.services.linking import tool_records_link_call
 
 
 def _first(*values: Any) -> Any:
@@ -89,6 +90,7 @@ def call_apply_report(*, call: Call, report: dict[str, Any], at: Any) -> list[st
         ]
     )
     call_ended_notify(call=call)
+    tool_records_link_call(call=call)
     return [
         "ended_reason",
         "outcome",

@@ -141,6 +141,10 @@ class Handler(BaseHTTPRequestHandler):
             raw = self.read_raw()
             if not self.authorised():
                 raise ApiError(401, INVALID_KEY)
+            outage = self.server.sim.api_outage
+            if outage and path != "/simulator/inbound":
+                # An operator-flipped fault (soak, chaos tests): Vapi rate-limiting or failing.
+                raise ApiError(outage, "Too Many Requests" if outage == 429 else "Service Unavailable")
             body = self.parse_body(raw) if method in ("POST", "PATCH", "PUT") else None
             status, answer = self.route(method, path, query, body)
             self.send_json(status, answer)

@@ -72,6 +72,9 @@ class Simulator:
             self.store.seed_phone_number(number)
         self.httpd: SimulatorServer | None = None
         self.thread: threading.Thread | None = None
+        # When set (e.g. 429 or 503), every REST request is answered with this status: the
+        # fault switch of chaos runs (bench/soak.py). Server messages are unaffected.
+        self.api_outage: int | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     def bind(self) -> SimulatorServer:

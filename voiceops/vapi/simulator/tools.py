@@ -8,6 +8,7 @@ answer the history says "No result returned." (CONTRACT §4.2, pitfalls 2-3).
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import threading
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
+# "The confirmation code is K 7 Q X 2 M." (tools.speech.spelled_code) -> K7QX2M
+CONFIRMATION_CODE = re.compile(r"confirmation code is ((?:[A-Z0-9] ?){4,12})")
 
 
 def tool_call_id() -> str:
@@ -124,6 +127,9 @@ class ToolTurns:
             }
         )
         self.context["result"] = spoken
+        if code := CONFIRMATION_CODE.search(text or ""):
+            # What a model keeps from the answer it just read out, for a later tool call.
+            self.context["confirmation_code"] = code.group(1).replace(" ", "")
         self.send("conversation-update", self.history_fields())
 
     def _hang_watch(self: _Player, answered: threading.Event) -> None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0004_ops_roles'),
+        ('calls', '0005_ledger_one_index_per_key'),
     ]
 
     operations = [
