@@ -104,7 +104,9 @@ class CallSerializer(serializers.ModelSerializer):
         source="turns",
         many=True,
         read_only=True,
-        help_text="The spoken conversation: caller and assistant turns in order; no system prompt, no tool rows.",
+        help_text=(
+            "The spoken conversation: caller and assistant turns in order; no system prompt, no tool rows."
+        ),
     )
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
 

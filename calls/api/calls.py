@@ -23,7 +23,6 @@ from voiceops.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent, service_
 from voiceops.api.pagination import CreatedCursorPagination
 from voiceops.api.scopes import Scope
 
-
 # The API's transcript is the spoken conversation (DESIGN: the call resource). The system
 # prompt and tool bookkeeping rows stay in the admin; tool calls are ``tool_invocations``.
 SPOKEN_ROLES = (TurnRole.USER, TurnRole.ASSISTANT)
