@@ -44,10 +44,18 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     assert page.locator("#accepted-rows tbody tr").count() == 2
     assert campaign.recipients.count() == 0
     shot(page, "campaign-upload-preview")
+    # Confirming hands the rows to a background worker; the page shows its progress bar.
     page.click("input[type=submit][value^='Confirm']")
-    page.wait_for_selector(".messagelist")
-    assert "Added 2 recipients" in page.locator(".messagelist").inner_text()
+    page.wait_for_selector("#recipient-import")
+    page.wait_for_function("document.getElementById('import-progress').value === 100")
+    assert "Done" in page.locator("#import-state").inner_text()
+    assert "2 recipients added" in page.locator("#import-state").inner_text()
+    assert "Invalid number" in page.locator("#rejected-rows").inner_text()
+    shot(page, "campaign-import-done")
+    assert_no_csp_violations(page)
     assert campaign.recipients.count() == 2
+    page.click("text=Back to the campaign")
+    page.wait_for_selector("#campaign-control")
 
     # Start, then pause.
     page.click("#campaign-control input[value=Start]")
