@@ -45,19 +45,20 @@ def _retry_fields() -> dict[str, forms.Field]:
     return fields
 
 
-def _init(self: forms.ModelForm, *args: Any, **kwargs: Any) -> None:
-    super(RetryPolicyFormMixin, self).__init__(*args, **kwargs)
+def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+    forms.ModelForm.__init__(self, *args, **kwargs)
     policy = self.instance.retry_policy if isinstance(self.instance.retry_policy, dict) else {}
     defaults = default_retry_policy()
     for group in RETRY_GROUPS:
-        rule = policy.get(group) if isinstance(policy.get(group), dict) else defaults[group]
+        given = policy.get(group)
+        rule: dict[str, Any] = given if isinstance(given, dict) else defaults[group]
         retry_name, delay_name = retry_field_names(group)
         self.initial.setdefault(retry_name, bool(rule.get("retry", True)))
         self.initial.setdefault(delay_name, int(rule.get("delay_minutes", 0)))
 
 
-def _clean(self: forms.ModelForm) -> dict[str, Any]:
-    data = super(RetryPolicyFormMixin, self).clean() or {}
+def _clean(self: Any) -> dict[str, Any]:
+    data = forms.ModelForm.clean(self) or {}
     policy = {}
     for group in RETRY_GROUPS:
         retry_name, delay_name = retry_field_names(group)

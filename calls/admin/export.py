@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path, reverse
 
 from calls.exports import csv_response
@@ -27,7 +27,7 @@ class CsvExportMixin(admin.ModelAdmin):
     def _export_url_name(self) -> str:
         return f"{self.model._meta.app_label}_{self.model._meta.model_name}_export"
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)

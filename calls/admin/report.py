@@ -90,7 +90,8 @@ def transfer_rows(transfers: Any) -> list[dict[str, str]]:
     for item in transfers if isinstance(transfers, list) else ():
         if not isinstance(item, dict):
             continue
-        destination = item.get("destination") if isinstance(item.get("destination"), dict) else {}
+        raw = item.get("destination")
+        destination: dict[str, Any] = raw if isinstance(raw, dict) else {}
         target = destination.get("number") or destination.get("sipUri") or destination.get("assistantName")
         rows.append(
             {

@@ -182,18 +182,18 @@ def call_timeline(*, call: Call) -> list[TimelineEntry]:
     # Invocations no turn asked for: folded into the last turn at or before their offset.
     leading: list[TimelineEntry] = []
     for inv in invocations.values():
-        tool = _tool_entry(inv, call)
+        orphan = _tool_entry(inv, call)
         host = None
         for entry in entries:
-            if tool.offset is not None and entry.offset is not None and entry.offset <= tool.offset:
+            if orphan.offset is not None and entry.offset is not None and entry.offset <= orphan.offset:
                 host = entry
-        if host is None and entries and tool.offset is None:
+        if host is None and entries and orphan.offset is None:
             host = entries[-1]
         if host is not None:
-            host.tools.append(tool.tool)
+            host.tools.append(orphan.tool)
         else:
-            tool.tools = [tool.tool]
-            leading.append(tool)
+            orphan.tools = [orphan.tool]
+            leading.append(orphan)
     return leading + entries
 
 

@@ -26,7 +26,7 @@ class PreferenceForm(forms.ModelForm):
 
 @staff_member_required
 def preferences_view(request: HttpRequest) -> HttpResponse:
-    preference, _ = ConsolePreference.objects.get_or_create(user=request.user)
+    preference, _ = ConsolePreference.objects.get_or_create(user_id=int(request.user.pk or 0))
     form = PreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
         form.save()
