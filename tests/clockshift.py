@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from tests.processes import starts_processes
+
 # Reading the clock, or pinning a calendar date that the code under test will compare with it.
 _DATE_WORDS = re.compile(
     r"time_machine|timezone\.now|timedelta|\.today\(|localtime|\.now\(|date(time)?\(\s*20\d\d",
@@ -33,7 +35,6 @@ _HELPER_IMPORT = re.compile(r"^(?:from|import) (tests(?:\.\w+)+)", re.MULTILINE)
 # Factories stamp rows with the (shifted) clock itself, which is consistent by construction.
 _NEUTRAL_HELPERS = {"tests.factories"}
 _TESTS_ROOT = Path(__file__).parent
-_PROCESS_MARKERS = ("e2e", "browser")
 _traveller: time_machine.travel | None = None
 
 
@@ -92,14 +93,13 @@ def _reads_dates(path: Path) -> bool:
     return _source_cache[path]
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m reads the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     shifted = config.getoption("--clock") is not None
     deselected = []
     kept = []
     for item in items:
-        spawns = any(item.get_closest_marker(name) for name in _PROCESS_MARKERS) or (
-            "tests/faults/" in str(item.fspath)
-        )
+        spawns = starts_processes(item)
         if _reads_dates(Path(str(item.fspath))) and not spawns:
             item.add_marker(pytest.mark.clock)
         if shifted and spawns:

@@ -2,8 +2,9 @@
 
 - ``webhook_event_record`` is the hot path: ONE ``INSERT ... ON CONFLICT DO NOTHING``
   (the dedupe key is unique), so a duplicate delivery costs the same single statement
-  and never raises.
-- ``webhook_event_enqueue`` publishes one Celery message after commit. When Redis is
+  and never raises; with group commit (the default) many requests share one such INSERT.
+  In notify dispatch (the default) the same statement wakes the ledger worker.
+- ``webhook_event_enqueue`` (celery dispatch only) publishes one Celery message after commit. When Redis is
   down the publish fails fast (short broker timeouts in settings), is swallowed, and
   publishing pauses for a few seconds so a dead broker does not slow every webhook; the
   event stays ``received`` and the sweeper processes it.

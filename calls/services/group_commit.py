@@ -16,11 +16,12 @@ from __future__ import annotations
 import queue
 import threading
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from calls.models import WebhookEvent
 from calls.services.events import NOTIFY_CHANNEL
@@ -49,7 +50,12 @@ class _GroupCommitter:
         future: Future = Future()
         self._queue.put((row, notify, future))
         self._ensure_thread()
-        return future.result(timeout=_WAIT_SECONDS)
+        try:
+            return future.result(timeout=_WAIT_SECONDS)
+        except FutureTimeout as exc:
+            # Not known to be committed, so not acknowledged: the view answers 503 and Vapi
+            # retries (the dedupe key makes a late commit plus the retry one row).
+            raise OperationalError(f"group commit did not finish within {_WAIT_SECONDS:.0f}s") from exc
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():

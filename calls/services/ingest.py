@@ -1,9 +1,11 @@
 """Receiving one authenticated, well-formed server message: store, then answer or enqueue.
 
-Informational messages: one INSERT (autocommit) and a publish after commit; nothing
-else on the request path. Request/response messages: the ledger row, the answer and the
-stored answer in one transaction, so a duplicate delivery (which waits on the unique
-key until the first commits) is answered from ``WebhookEvent.response``, identically.
+Informational messages: one ledger row, committed before the answer (by default in the
+process's group commit, and the INSERT wakes the ledger worker with NOTIFY; with celery
+dispatch, a publish after commit); nothing else on the request path. Request/response
+messages: the ledger row, the answer and the stored answer in one transaction, so a
+duplicate delivery (which waits on the unique key until the first commits) is answered
+from ``WebhookEvent.response``, identically.
 """
 
 from __future__ import annotations

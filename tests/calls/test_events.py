@@ -336,3 +336,31 @@ def test_replay_command_replays_failed_events(monkeypatch):
         call_command("webhook_replay", "999999")
     with pytest.raises(CommandError):
         call_command("webhook_replay")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_that_does_not_finish_in_time_is_not_acknowledged(client, settings, monkeypatch):
+    """A commit stuck behind a lock: 503 (Vapi retries), never a 500, never an ack before commit."""
+    import psycopg
+
+    from calls.services import group_commit
+
+    settings.VAPI_WEBHOOK_GROUP_COMMIT = True
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"
+    monkeypatch.setattr(group_commit, "_WAIT_SECONDS", 0.5)
+    body = json.dumps(load_fixture("status-update-ringing.json")).encode()
+    db = connection.settings_dict
+    blocker = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+    )
+    try:
+        blocker.execute("LOCK TABLE calls_webhookevent IN ACCESS EXCLUSIVE MODE")
+        refused = post(client, body)
+        assert refused.status_code == 503 and refused.json()["code"] == "storage_unavailable"
+    finally:
+        blocker.rollback()
+        blocker.close()
+    retried = post(client, body)
+    assert retried.status_code == 200
+    assert WebhookEvent.objects.count() == 1  # the late commit and the retry are one event
+    group_commit.group_commit_stop()

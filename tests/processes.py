@@ -1,0 +1,45 @@
+"""Marks the tests that start other processes (servers, workers, browsers, manage.py).
+
+Such tests share what a process-local fixture cannot isolate: the broker's Redis db from
+``.env``, the machine's CPU for their timing budgets. Under pytest-xdist they all go to one
+worker (``xdist_group``, run with ``--dist loadgroup``), one after another, while the rest of
+the suite spreads over the other workers. tests/clockshift.py leaves them out of shifted-clock
+runs, since the processes they start keep the real clock.
+
+Detected from the source, like the clock marker, so a new such test is grouped without anyone
+remembering to mark it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+_STARTS_PROCESSES = re.compile(r"\bsubprocess\b|\bPopen\b|multiprocessing")
+_MARKERS = ("e2e", "browser")
+_cache: dict[Path, bool] = {}
+
+
+def starts_processes(item: pytest.Item) -> bool:
+    if any(item.get_closest_marker(name) for name in _MARKERS) or item.get_closest_marker("processes"):
+        return True
+    path = Path(str(item.fspath))
+    if path not in _cache:
+        _cache[path] = "tests/faults/" in str(path) or bool(
+            _STARTS_PROCESSES.search(path.read_text(encoding="utf-8"))
+        )
+    return _cache[path]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "processes: the test starts other processes (derived)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m reads the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if starts_processes(item):
+            item.add_marker(pytest.mark.processes)
+            item.add_marker(pytest.mark.xdist_group("processes"))
