@@ -124,3 +124,24 @@ def test_index_puts_ops_first_and_plumbing_under_system(page, live_server):
     assert_nothing_cut_off(page)
     shot(page, "index-1280")
     assert_no_csp_violations(page)
+
+
+def test_assistant_page_keeps_the_pushed_payload_in_a_scroll_box(page, live_server):
+    payload = {
+        "model": {"messages": [{"role": "system", "content": "line\n" * 400}]},
+        "tools": list(range(300)),
+    }
+    assistant = AssistantFactory(name="Front desk", pushed_payload=payload, push_state="in-sync")
+    make_user("root", superuser=True)
+    login(page, live_server, "root", PASSWORD)
+    page.goto(f"{live_server.url}/admin/assistants/assistant/{assistant.pk}/change/")
+    page.wait_for_selector("#content-main")
+    box = page.locator("pre.vo-pre")
+    assert box.count() == 1
+    assert box.evaluate("el => getComputedStyle(el).overflowY") == "auto"
+    assert box.evaluate("el => el.clientHeight < el.scrollHeight")  # scrolls inside, not the page
+    badge = page.locator("b.vo-state").first
+    assert badge.evaluate("el => getComputedStyle(el).color") != "rgb(51, 51, 51)"  # coloured
+    assert page.evaluate("document.documentElement.scrollHeight") < 6000
+    shot(page, "assistant-page-1280")
+    assert_no_csp_violations(page)
