@@ -11,7 +11,15 @@ from rest_framework.validators import UniqueValidator
 
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import Outcome
-from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
+from calls.models import (
+    Call,
+    Campaign,
+    CampaignRecipient,
+    Customer,
+    DispatchDecision,
+    TranscriptTurn,
+    WebhookEvent,
+)
 from calls.models.customers import validate_time_zone
 from tools.models import ToolInvocation
 
@@ -446,3 +454,10 @@ class RecipientUploadSerializer(serializers.Serializer):
 class RecipientUploadFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A UTF-8 CSV file.")
     dry_run = serializers.BooleanField(default=False)
+
+
+class DispatchDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DispatchDecision
+        fields = ["id", "at", "rule", "allowed", "detail", "campaign", "recipient", "customer", "attempt"]
+        read_only_fields = fields

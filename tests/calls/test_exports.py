@@ -78,3 +78,17 @@ def test_dispatch_decisions_export_and_formula_cells_are_neutralised(viewer_clie
     DispatchDecisionFactory(allowed=True, rule="allowed", detail="ok")
     blocked = rows(viewer_client.get(reverse("admin:calls_dispatchdecision_export"), {"allowed__exact": "0"}))
     assert len(blocked) == 1 and blocked[0]["detail"].startswith("'=")
+
+
+def test_api_dispatch_decisions_list_and_export(client_with):  # noqa: F811
+    campaign = CampaignFactory()
+    DispatchDecisionFactory(campaign=campaign, allowed=False, detail="outside window")
+    DispatchDecisionFactory(allowed=True, rule="allowed", detail="ok")
+    api = client_with(Scope.READ)
+    listed = api.get("/api/v1/dispatch-decisions/", {"allowed": "false"}).json()["results"]
+    assert [d["detail"] for d in listed] == ["outside window"]
+    exported = rows(api.get("/api/v1/dispatch-decisions/export/", {"campaign": campaign.pk}))
+    assert [(r["rule"], r["allowed"], r["campaign"]) for r in exported] == [
+        ("calling-window", "no", campaign.name)
+    ]
+    assert api.get("/api/v1/dispatch-decisions/", {"rule": "nonsense"}).status_code == 400

@@ -8,6 +8,7 @@ from assistants.api import AssistantViewSet, PhoneNumberViewSet
 from calls.api.calls import CallViewSet
 from calls.api.campaigns import CampaignRecipientViewSet, CampaignViewSet
 from calls.api.customers import CustomerViewSet
+from calls.api.decisions import DispatchDecisionViewSet
 from calls.api.events import WebhookEventViewSet
 from tools.api import AppointmentViewSet, ResourceViewSet, ToolViewSet
 
@@ -26,6 +27,7 @@ router.register(
 )
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
+router.register("dispatch-decisions", DispatchDecisionViewSet, basename="dispatch-decision")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
