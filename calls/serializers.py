@@ -108,6 +108,9 @@ class CallSerializer(serializers.ModelSerializer):
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
     recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
+    video_recording_url = serializers.CharField(read_only=True, help_text="Video URL; empty when none.")
+    log_url = serializers.CharField(read_only=True, help_text="Vapi's call log URL; empty when none.")
+    pcap_url = serializers.CharField(read_only=True, help_text="Packet capture URL; empty when none.")
     transcript = TranscriptTurnSerializer(
         source="turns",
         many=True,
