@@ -143,6 +143,7 @@ class AssistantAdmin(SimpleHistoryAdmin):
                     "end_call_phrases",
                     "end_call_message",
                     "voicemail_message",
+                    "voicemail_detection",
                     "max_duration_seconds",
                     "recording_enabled",
                     "recording_format",

@@ -340,8 +340,12 @@ class CampaignSerializer(serializers.ModelSerializer):
     window_end = LocalTimeField(required=False)
     retry_policy = serializers.JSONField(
         required=False,
-        help_text='Per outcome (busy, no-answer, voicemail, failed): {"retry": bool, "delay_minutes": int}.',
+        help_text=(
+            "Per outcome group (busy, no-answer, voicemail, not-reached, failed): "
+            '{"retry": bool, "delay_minutes": int}.'
+        ),
     )
+    reached_min_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
 
     class Meta:
         model = Campaign
@@ -362,6 +366,9 @@ class CampaignSerializer(serializers.ModelSerializer):
             "window_end",
             "retry_policy",
             "max_attempts",
+            "reached_min_seconds",
+            "reached_requires_success",
+            "reached_structured_field",
             "spend_limit",
             "requires_consent",
             "default_region",

@@ -40,6 +40,7 @@ from calls.services.campaigns import (
     outbound_kill_switch_set,
     recipients_import,
 )
+from calls.services.campaigns.budget import budget_usage
 from calls.services.campaigns.outcomes import retry_policy_errors
 from voiceops.console.imports import recipient_import_start
 from voiceops.console.models import RecipientImport
@@ -69,6 +70,9 @@ class CampaignForm(RetryPolicyFormMixin, forms.ModelForm):
             "window_start",
             "window_end",
             "max_attempts",
+            "reached_min_seconds",
+            "reached_requires_success",
+            "reached_structured_field",
             "spend_limit",
             "requires_consent",
             "default_region",
@@ -198,6 +202,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = extra_context or {}
         extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
+        extra_context["budget"] = budget_usage()
         return super().changelist_view(request, extra_context)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -4,7 +4,7 @@ from calls.models.calls import Call, TranscriptTurn
 from calls.models.campaigns import Campaign, CampaignRecipient
 from calls.models.customers import Customer
 from calls.models.events import WebhookEvent
-from calls.models.outbound import DialAttempt, DispatchDecision, OutboundSwitch
+from calls.models.outbound import DialAttempt, DispatchDecision, OutboundBudget, OutboundSwitch
 
 __all__ = [
     "Call",
@@ -13,6 +13,7 @@ __all__ = [
     "Customer",
     "DialAttempt",
     "DispatchDecision",
+    "OutboundBudget",
     "OutboundSwitch",
     "TranscriptTurn",
     "WebhookEvent",

@@ -189,7 +189,8 @@ def test_outcomes_end_with_vapi_reasons(
     capture: CaptureServer, outcome: str, statuses: list[str], reason: str, connected: bool
 ) -> None:
     with running_simulator(time_factor=500, outcome=outcome, seed=2) as sim:
-        call_id = place(sim, capture.url, assistant={"voicemailMessage": "Please call us back."})
+        assistant = {"voicemailMessage": "Please call us back.", "voicemailDetection": {"provider": "vapi"}}
+        call_id = place(sim, capture.url, assistant=assistant)
     assert [c.message["status"] for c in capture.of_type("status-update")] == statuses
     assert capture.of_type("status-update")[-1].message["endedReason"] == reason
     report = capture.of_type("end-of-call-report")[0].message
@@ -199,6 +200,21 @@ def test_outcomes_end_with_vapi_reasons(
     else:
         assert report["artifact"]["messages"] == [] and report["cost"] == 0 and report["analysis"] == {}
         assert "startedAt" not in report
+
+
+@pytest.mark.parametrize("detection", [None, "off", {"provider": "twilio", "enabled": False}])
+def test_a_machine_is_a_short_ordinary_call_unless_the_assistant_asked_for_detection(
+    capture: CaptureServer, detection: object
+) -> None:
+    assistant: dict[str, object] = {"voicemailMessage": "Please call us back."}
+    if detection is not None:
+        assistant["voicemailDetection"] = detection
+    with running_simulator(time_factor=500, outcome="voicemail", seed=2) as sim:
+        place(sim, capture.url, assistant=assistant)
+    report = capture.of_type("end-of-call-report")[0].message
+    assert report["endedReason"] == "customer-ended-call"  # what Vapi says without detection
+    spoken = [m["message"] for m in report["artifact"]["messages"] if m["role"] in ("bot", "user")]
+    assert "Please call us back." not in spoken and any("voicemail" in m for m in spoken)
 
 
 def test_the_seed_decides_the_outcome_mix() -> None:

@@ -154,13 +154,23 @@ class VapiClient:
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # POST /call is never retried here: the dialer treats a 429 as a refusal (requeue, org-wide
+        # hold for Retry-After) instead of sleeping in a worker while its round waits.
+        self.call_session = requests.Session()
+        self.call_session.headers.update(self.session.headers)
+        single = HTTPAdapter(max_retries=Retry(total=0, raise_on_status=False), pool_maxsize=20)
+        self.call_session.mount("http://", single)
+        self.call_session.mount("https://", single)
 
     # --- transport ---------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, json: Any = None, params: JSON | None = None) -> Any:
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: JSON | None = None, retry: bool = True
+    ) -> Any:
         url = f"{self.base_url}{path}"
         started = time.monotonic()
+        session = self.session if retry else self.call_session
         try:
-            response = self.session.request(method, url, json=json, params=params, timeout=self.timeout)
+            response = session.request(method, url, json=json, params=params, timeout=self.timeout)
         except requests.exceptions.RetryError as exc:
             log.warning("vapi.request.retries_exhausted", method=method, path=path, error=type(exc).__name__)
             raise VapiServerError("Vapi kept failing after retries") from exc
@@ -224,7 +234,7 @@ class VapiClient:
 
     # --- calls ---------------------------------------------------------------------------------
     def call_create(self, payload: JSON) -> JSON:
-        return self.request("POST", "/call", json=payload)
+        return self.request("POST", "/call", json=payload, retry=False)
 
     def call_get(self, call_id: str) -> JSON:
         return self.request("GET", f"/call/{call_id}")

@@ -22,8 +22,16 @@ TRANSFER_DESTINATION_REQUEST = "transfer-destination-request"
 KNOWLEDGE_BASE_REQUEST = "knowledge-base-request"
 # Older assistants (``model.functions``) still send this and wait for ``{"result": ...}``.
 FUNCTION_CALL = "function-call"
+CAMPAIGN_PREDIAL = "campaign.predial"
 REQUEST_RESPONSE_TYPES = frozenset(
-    {ASSISTANT_REQUEST, TOOL_CALLS, TRANSFER_DESTINATION_REQUEST, KNOWLEDGE_BASE_REQUEST, FUNCTION_CALL}
+    {
+        ASSISTANT_REQUEST,
+        TOOL_CALLS,
+        TRANSFER_DESTINATION_REQUEST,
+        KNOWLEDGE_BASE_REQUEST,
+        FUNCTION_CALL,
+        CAMPAIGN_PREDIAL,
+    }
 )
 
 # Informational types we process after acknowledging.

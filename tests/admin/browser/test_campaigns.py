@@ -107,3 +107,19 @@ def test_viewer_sees_no_campaign_controls(page, live_server, campaign):
         page.wait_for_load_state()
         assert Campaign.objects.get(pk=campaign.pk).state == "draft"
     shot(page, "campaign-viewer")
+
+
+def test_campaign_list_shows_the_org_outbound_budget(page, live_server, campaign, settings):
+    settings.VAPI_CONCURRENCY_LIMIT = 10
+    settings.OUTBOUND_INBOUND_RESERVE = 2
+    make_user("ops-viewer", group="Ops manager")
+    login(page, live_server, "ops-viewer", PASSWORD)
+    page.goto(f"{live_server.url}/admin/calls/campaign/")
+    budget = page.locator("#org-budget")
+    budget.wait_for()
+    text = budget.inner_text()
+    assert (
+        "0 of 8 slots in use" in text and "Vapi concurrency 10" in text and "2 kept free for inbound" in text
+    )
+    shot(page, "campaign-list-org-budget")
+    assert_no_csp_violations(page)
