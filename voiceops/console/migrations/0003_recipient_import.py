@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0006_call_report_artifacts'),
+        ('calls', '0007_call_report_artifacts'),
         ('console', '0002_history'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0005_ledger_one_index_per_key'),
+        ('calls', '0006_outbound_budget_refusals_reached'),
     ]
 
     operations = [
