@@ -19,6 +19,7 @@ GROUP_LABELS = {
     "busy": "Busy",
     "no-answer": "No answer",
     "voicemail": "Voicemail",
+    "not-reached": "Connected, not reached",
     "failed": "Failed to connect",
 }
 RECIPIENTS_SHOWN = 50

@@ -160,6 +160,10 @@ class CampaignAdmin(SimpleHistoryAdmin):
         ),
         ("Pace and limits", {"fields": (("max_concurrent_calls", "max_calls_per_minute"), "spend_limit")}),
         retry_policy_fieldset(),
+        (
+            "What counts as reached",
+            {"fields": ("reached_min_seconds", "reached_requires_success", "reached_structured_field")},
+        ),
         ("Compliance and retention", {"fields": ("requires_consent", "retention_days")}),
         ("State", {"fields": ("state", "state_reason", "state_changed_at")}),
     )

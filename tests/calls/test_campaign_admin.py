@@ -98,6 +98,7 @@ def test_invalid_window_and_retry_policy_are_form_errors(staff):
         "retry_busy_delay": "-5",
         "retry_no_answer_delay": "soon",
         "retry_voicemail_delay": "240",
+        "retry_not_reached_delay": "60",
         "retry_failed_delay": "60",
         "max_attempts": 3,
         "default_region": "US",
@@ -129,9 +130,12 @@ def test_retry_policy_is_a_form_per_outcome(staff):
         "retry_busy_delay": "15",
         "retry_no_answer_delay": "90",
         "retry_voicemail_delay": "0",
+        "retry_not_reached": "on",
+        "retry_not_reached_delay": "45",
         "retry_failed": "on",
         "retry_failed_delay": "60",
         "max_attempts": 4,
+        "reached_min_seconds": 15,
         "default_region": "US",
     }
     response = staff.post(url, data)
@@ -141,6 +145,7 @@ def test_retry_policy_is_a_form_per_outcome(staff):
         "busy": {"retry": True, "delay_minutes": 15},
         "no-answer": {"retry": False, "delay_minutes": 90},
         "voicemail": {"retry": False, "delay_minutes": 0},
+        "not-reached": {"retry": True, "delay_minutes": 45},
         "failed": {"retry": True, "delay_minutes": 60},
     }
 
