@@ -11,7 +11,15 @@ from rest_framework.validators import UniqueValidator
 
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import Outcome
-from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn, WebhookEvent
+from calls.models import (
+    Call,
+    Campaign,
+    CampaignRecipient,
+    Customer,
+    DispatchDecision,
+    TranscriptTurn,
+    WebhookEvent,
+)
 from calls.models.customers import validate_time_zone
 from tools.models import ToolInvocation
 
@@ -52,7 +60,18 @@ CALL_EXAMPLE = {
     "summary": "The caller booked a cleaning for Tuesday at 3 pm.",
     "structured_data": {"booked": True},
     "success_evaluation": "true",
+    "ended_message": "",
+    "structured_outputs": {
+        "5f0c6f8e-0b8e-4d0a-9a57-7f1a3c2b9d10": {"name": "appointment_booked", "result": True}
+    },
+    "scorecards": {},
+    "performance_metrics": {"turnLatencyAverage": 1184.5, "modelLatencyAverage": 512.3},
+    "report_transfers": [],
+    "variable_values": {"appointment_time": "Tuesday at 3 pm"},
     "recording_url": "https://storage.vapi.ai/recording.wav",
+    "video_recording_url": "",
+    "log_url": "https://storage.vapi.ai/call-log.jsonl.gz",
+    "pcap_url": "",
     "customer_number": "+12025550123",
     "assistant": 1,
     "campaign": None,
@@ -89,11 +108,16 @@ class CallSerializer(serializers.ModelSerializer):
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
     recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
+    video_recording_url = serializers.CharField(read_only=True, help_text="Video URL; empty when none.")
+    log_url = serializers.CharField(read_only=True, help_text="Vapi's call log URL; empty when none.")
+    pcap_url = serializers.CharField(read_only=True, help_text="Packet capture URL; empty when none.")
     transcript = TranscriptTurnSerializer(
         source="turns",
         many=True,
         read_only=True,
-        help_text="The spoken conversation: caller and assistant turns in order (no system prompt or tools).",
+        help_text=(
+            "The spoken conversation: caller and assistant turns in order; no system prompt, no tool rows."
+        ),
     )
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
 
@@ -113,7 +137,16 @@ class CallSerializer(serializers.ModelSerializer):
             "summary",
             "structured_data",
             "success_evaluation",
+            "ended_message",
+            "structured_outputs",
+            "scorecards",
+            "performance_metrics",
+            "report_transfers",
+            "variable_values",
             "recording_url",
+            "video_recording_url",
+            "log_url",
+            "pcap_url",
             "customer_number",
             "assistant",
             "campaign",
@@ -431,3 +464,10 @@ class RecipientUploadSerializer(serializers.Serializer):
 class RecipientUploadFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A UTF-8 CSV file.")
     dry_run = serializers.BooleanField(default=False)
+
+
+class DispatchDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DispatchDecision
+        fields = ["id", "at", "rule", "allowed", "detail", "campaign", "recipient", "customer", "attempt"]
+        read_only_fields = fields

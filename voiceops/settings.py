@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["voiceops.api.schema.api_endpoints_only"],
+    # Swagger UI and Redoc from the installed drf-spectacular-sidecar package: nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
@@ -332,8 +336,6 @@ METRICS_DB_TIMEOUT_MS = env.int("METRICS_DB_TIMEOUT_MS", default=500)
 from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
-    # Swagger UI (drf-spectacular) loads its bundle from a CDN with an inline bootstrap script.
-    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -377,4 +379,25 @@ SENTRY_ENABLED = sentry_init(
     environment=env.str("SENTRY_ENVIRONMENT", default=""),
     release=env.str("SENTRY_RELEASE", default=""),
     traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+
+# --- ops console (issue 18): self-hosted API docs, display time zones, 2FA ------------------
+INSTALLED_APPS += ["drf_spectacular_sidecar", "django_otp", "django_otp.plugins.otp_totp", "voiceops.console"]
+# Display time zone of the console: each person may pick their own (Your console settings).
+CONSOLE_TIME_ZONE = env.str("CONSOLE_TIME_ZONE", default=TIME_ZONE)
+FORMAT_MODULE_PATH = ["voiceops.formats"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "voiceops.console.middleware.DisplayTimeZoneMiddleware",
+)
+# Two-factor admin sign-in (django-otp): required for managers and superusers when on.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="voiceops")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "voiceops.console.two_factor.Require2FAMiddleware",
 )

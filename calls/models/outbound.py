@@ -154,6 +154,8 @@ class OutboundSwitch(models.Model):
     reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = "outbound switch"
+        verbose_name_plural = "outbound switches"
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="outbound_switch_singleton")]
 
     def __str__(self) -> str:

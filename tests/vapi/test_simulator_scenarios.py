@@ -476,3 +476,47 @@ def test_unset_call_variables_render_empty_and_are_not_sent(capture: CaptureServ
     check = capture.of_type("tool-calls")[0].message["toolCallList"][0]["function"]["arguments"]
     assert "resource" not in check and check["date"]
     assert "{var:" not in capture.of_type("end-of-call-report")[0].message["artifact"]["transcript"]
+
+
+def _tool_answers(answers: dict[str, str | dict[str, str]]):
+    """A voiceops stand-in that answers each tool by name (a str is a result)."""
+
+    def answer(message: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if message["type"] != "tool-calls":
+            return 200, {}
+        item = message["toolCallList"][0]
+        given = answers.get(item["function"]["name"], "Done.")
+        body = given if isinstance(given, dict) else {"result": given}
+        return 200, {"results": [{"toolCallId": item["id"], **body}]}
+
+    return answer
+
+
+def test_analysis_follows_a_booking_that_went_through(capture: CaptureServer) -> None:
+    capture.answer = _tool_answers(
+        {"check_availability": "10:00 is free.", "book_appointment": "You're booked for 10:00 tomorrow."}
+    )
+    with running_simulator(time_factor=300, scenario="books-appointment", seed=5) as sim:
+        place(sim, capture.url)
+    analysis = capture.of_type("end-of-call-report")[0].message["analysis"]
+    assert analysis["successEvaluation"] == "true" and analysis["structuredData"]["booked"] is True
+    assert "booked it" in analysis["summary"]
+
+
+@pytest.mark.parametrize(
+    "booking",
+    [
+        "Sorry, 10:00 was just taken. The next free time is 10:30.",
+        {"error": "The booking service is unavailable."},
+    ],
+)
+def test_analysis_follows_a_booking_that_failed(capture: CaptureServer, booking: Any) -> None:
+    capture.answer = _tool_answers({"check_availability": "10:00 is free.", "book_appointment": booking})
+    with running_simulator(time_factor=300, scenario="books-appointment", seed=5) as sim:
+        place(sim, capture.url)
+    analysis = capture.of_type("end-of-call-report")[0].message["analysis"]
+    assert analysis["successEvaluation"] == "false"
+    assert analysis["structuredData"]["booked"] is False
+    assert "booked it" not in analysis["summary"] and "it was not booked" in analysis["summary"]
+    spoken = booking if isinstance(booking, str) else booking["error"]
+    assert spoken.rstrip(".") in analysis["summary"]
