@@ -35,19 +35,20 @@ from voiceops.errors import DomainError
 from voiceops.vapi import enums as vapi_enums
 from voiceops.vapi.client import VapiError
 
+# CSS classes of voiceops/console/static/console/console.css (the CSP refuses inline styles).
 STATE_COLOURS: dict[str, str] = {
-    PushState.IN_SYNC: "#2e7d32",
-    PushState.PENDING: "#ef6c00",
-    PushState.FAILED: "#c62828",
-    PushState.NEVER_PUSHED: "#757575",
-    DriftState.DRIFTED: "#c62828",
-    DriftState.MISSING: "#c62828",
-    DriftState.UNKNOWN: "#757575",
+    PushState.IN_SYNC: "ok",
+    PushState.PENDING: "warn",
+    PushState.FAILED: "bad",
+    PushState.NEVER_PUSHED: "muted",
+    DriftState.DRIFTED: "bad",
+    DriftState.MISSING: "bad",
+    DriftState.UNKNOWN: "muted",
 }
 
 
 def _badge(value: str, label: str) -> str:
-    return format_html('<b style="color:{}">{}</b>', STATE_COLOURS.get(value, "#2e7d32"), label)
+    return format_html('<b class="vo-state {}">{}</b>', STATE_COLOURS.get(value, "ok"), label)
 
 
 def _error_text(exc: DomainError) -> str:
@@ -158,6 +159,7 @@ class AssistantAdmin(SimpleHistoryAdmin):
                     "end_call_phrases",
                     "end_call_message",
                     "voicemail_message",
+                    "voicemail_detection",
                     "max_duration_seconds",
                     "recording_enabled",
                     "recording_format",
@@ -218,7 +220,7 @@ class AssistantAdmin(SimpleHistoryAdmin):
         if not obj.pushed_payload:
             return "-"
         return format_html(
-            "<pre style='max-height:30em;overflow:auto'>{}</pre>",
+            "<pre class='vo-pre'>{}</pre>",
             json.dumps(obj.pushed_payload, indent=2, ensure_ascii=False),
         )
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from assistants.models import Assistant, Closure, NumberMode, PhoneNumber, RoutingRule
 from assistants.services.phone_numbers import (
@@ -75,7 +76,7 @@ def _error(exc: Exception) -> str:
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
+class PhoneNumberAdmin(SimpleHistoryAdmin):
     change_list_template = "admin/assistants/phonenumber/change_list.html"
     list_display = ("number", "name", "provider", "mode", "route", "vapi_state", "vapi_id")
     list_filter = ("provider", "mode", "vapi_mode")

@@ -69,6 +69,14 @@ class Assistant(models.Model):
     end_call_phrases = models.JSONField(default=list, blank=True)
     end_call_message = models.TextField(blank=True)
     voicemail_message = models.TextField(blank=True)
+    voicemail_detection = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Vapi\'s voicemailDetection plan, e.g. {"provider": "vapi", "type": "audio"}, or "off". '
+            "Empty: Vapi's default (off) for this assistant, but campaign calls turn Vapi's detector on."
+        ),
+    )
     max_duration_seconds = models.PositiveIntegerField(default=600)
 
     summary_prompt = models.TextField(blank=True)

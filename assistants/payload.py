@@ -18,6 +18,7 @@ from django.conf import settings
 from assistants.models import Assistant
 from assistants.routing.transfers import transfer_tool
 from tools.registry import vapi_tool_definitions
+from voiceops.vapi.voicemail import voicemail_plan_for_payload
 
 JSON = dict[str, Any]
 
@@ -115,6 +116,9 @@ def assistant_payload(*, assistant: Assistant, credential_id: str | None) -> JSO
     payload["maxDurationSeconds"] = assistant.max_duration_seconds
     if assistant.voicemail_message:
         payload["voicemailMessage"] = assistant.voicemail_message
+    detection = voicemail_plan_for_payload(assistant.voicemail_detection)
+    if detection is not None:
+        payload["voicemailDetection"] = detection
     if assistant.end_call_message:
         payload["endCallMessage"] = assistant.end_call_message
     if assistant.end_call_phrases:

@@ -17,6 +17,7 @@ from jsonschema.validators import Draft202012Validator, validator_for
 
 from voiceops.errors import DomainError
 from voiceops.vapi import enums as vapi_enums
+from voiceops.vapi.voicemail import voicemail_plan_errors
 
 CONFIG_FIELDS: tuple[str, ...] = (
     "name",
@@ -35,6 +36,7 @@ CONFIG_FIELDS: tuple[str, ...] = (
     "end_call_phrases",
     "end_call_message",
     "voicemail_message",
+    "voicemail_detection",
     "max_duration_seconds",
     "summary_prompt",
     "structured_data_schema",
@@ -174,6 +176,10 @@ def assistant_config_errors(*, data: Mapping[str, Any], partial: bool = False) -
 
     if has("structured_data_schema"):
         add("structured_data_schema", _schema_error(data.get("structured_data_schema")))
+
+    if has("voicemail_detection"):
+        for message in voicemail_plan_errors(data.get("voicemail_detection")):
+            add("voicemail_detection", message)
 
     if has("metadata"):
         metadata = data.get("metadata")

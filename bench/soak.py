@@ -436,10 +436,11 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
     workdir = Path(tempfile.mkdtemp(prefix="voiceops-soak-"))
     database_url = private_database("soak")
     pg_port = urlsplit(database_url).port or 5432
-    placeholder = System(workdir=workdir, database_url=database_url, pg_port=pg_port, env={})
+    # Ports first: the simulator needs the web's URL, the processes need the simulator's.
+    system = System(workdir=workdir, database_url=database_url, pg_port=pg_port, env={})
     sim = Simulator(
         SimulatorConfig(
-            server_url=f"{placeholder.web_url}/webhooks/vapi/",
+            server_url=f"{system.web_url}/webhooks/vapi/",
             secret=SECRET,
             api_key=API_KEY,
             time_factor=args.time_factor,
@@ -452,9 +453,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             keep_bodies=True,
         )
     ).start()
-    env = system_env(args, sim_url=sim.base_url)
-    system = placeholder
-    system.base_env = env
+    system.base_env = system_env(args, sim_url=sim.base_url)
     os.environ.update({**system.child_env(), "DATABASE_URL": database_url})  # direct, not proxied
     import django
 

@@ -43,6 +43,10 @@ class Outcome(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     TRANSFERRED = "transferred", "Transferred to a person"
     TRANSFER_FAILED = "transfer-failed", "Transfer did not connect (busy, no answer, error)"
+    # Connected, but not what the campaign counts as reached (too short, no success): retried.
+    NOT_REACHED = "not-reached", "Connected, not reached"
+    # Vapi refused to start the call (concurrency limit, no worker): never rang, not an attempt.
+    REFUSED = "refused", "Refused by Vapi"
     OTHER = "other", "Other"
 
 
@@ -97,6 +101,7 @@ class AttemptState(models.TextChoices):
     REJECTED = "rejected", "Refused by Vapi"
     ABANDONED = "abandoned", "Never sent"
     LOST = "lost", "Not found in Vapi"
+    REFUSED = "refused", "Refused by Vapi (limit); not an attempt"
 
 
 ACTIVE_ATTEMPT_STATES: list[str] = [
@@ -130,3 +135,5 @@ class DecisionRule(models.TextChoices):
     SPEND_LIMIT = "spend-limit", "Campaign spend limit reached"
     TIME_ZONE = "time-zone", "Recipient's time zone unknown"
     CONFIGURATION = "configuration", "Assistant or phone number not pushed to Vapi"
+    ORG_BUDGET = "org-budget", "The org's outbound budget is in use"
+    VAPI_REFUSED = "vapi-refused", "Vapi refused the call (rate or concurrency limit)"

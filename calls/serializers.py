@@ -18,6 +18,7 @@ from calls.models import (
     Campaign,
     CampaignRecipient,
     Customer,
+    DispatchDecision,
     TranscriptTurn,
     WebhookEvent,
 )
@@ -62,7 +63,18 @@ CALL_EXAMPLE = {
     "summary": "The caller booked a cleaning for Tuesday at 3 pm.",
     "structured_data": {"booked": True},
     "success_evaluation": "true",
+    "ended_message": "",
+    "structured_outputs": {
+        "5f0c6f8e-0b8e-4d0a-9a57-7f1a3c2b9d10": {"name": "appointment_booked", "result": True}
+    },
+    "scorecards": {},
+    "performance_metrics": {"turnLatencyAverage": 1184.5, "modelLatencyAverage": 512.3},
+    "report_transfers": [],
+    "variable_values": {"appointment_time": "Tuesday at 3 pm"},
     "recording_url": "https://storage.vapi.ai/recording.wav",
+    "video_recording_url": "",
+    "log_url": "https://storage.vapi.ai/call-log.jsonl.gz",
+    "pcap_url": "",
     "customer_number": "+12025550123",
     "assistant": 1,
     "campaign": None,
@@ -122,12 +134,16 @@ class CallSerializer(serializers.ModelSerializer):
     )
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
     recording_url = serializers.CharField(read_only=True, help_text="URL of the recording; empty when none.")
+    video_recording_url = serializers.CharField(read_only=True, help_text="Video URL; empty when none.")
+    log_url = serializers.CharField(read_only=True, help_text="Vapi's call log URL; empty when none.")
+    pcap_url = serializers.CharField(read_only=True, help_text="Packet capture URL; empty when none.")
     transcript = TranscriptTurnSerializer(
         source="turns",
         many=True,
         read_only=True,
-        help_text="The spoken conversation: caller and assistant turns in order; "
-        "no system prompt, no tool rows.",
+        help_text=(
+            "The spoken conversation: caller and assistant turns in order; no system prompt, no tool rows."
+        ),
     )
     tool_invocations = ToolInvocationSerializer(many=True, read_only=True)
     transfers = CallTransferSerializer(many=True, read_only=True)
@@ -155,7 +171,16 @@ class CallSerializer(serializers.ModelSerializer):
             "summary",
             "structured_data",
             "success_evaluation",
+            "ended_message",
+            "structured_outputs",
+            "scorecards",
+            "performance_metrics",
+            "report_transfers",
+            "variable_values",
             "recording_url",
+            "video_recording_url",
+            "log_url",
+            "pcap_url",
             "customer_number",
             "assistant",
             "campaign",
@@ -362,8 +387,12 @@ class CampaignSerializer(serializers.ModelSerializer):
     window_end = LocalTimeField(required=False)
     retry_policy = serializers.JSONField(
         required=False,
-        help_text='Per outcome (busy, no-answer, voicemail, failed): {"retry": bool, "delay_minutes": int}.',
+        help_text=(
+            "Per outcome group (busy, no-answer, voicemail, not-reached, failed): "
+            '{"retry": bool, "delay_minutes": int}.'
+        ),
     )
+    reached_min_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
 
     class Meta:
         model = Campaign
@@ -384,6 +413,9 @@ class CampaignSerializer(serializers.ModelSerializer):
             "window_end",
             "retry_policy",
             "max_attempts",
+            "reached_min_seconds",
+            "reached_requires_success",
+            "reached_structured_field",
             "spend_limit",
             "requires_consent",
             "default_region",
@@ -479,3 +511,10 @@ class RecipientUploadSerializer(serializers.Serializer):
 class RecipientUploadFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A UTF-8 CSV file.")
     dry_run = serializers.BooleanField(default=False)
+
+
+class DispatchDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DispatchDecision
+        fields = ["id", "at", "rule", "allowed", "detail", "campaign", "recipient", "customer", "attempt"]
+        read_only_fields = fields

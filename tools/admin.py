@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from simple_history.admin import SimpleHistoryAdmin
 
 from calls.admin.filters import ToolNameFilter
 from calls.admin.readonly import ReadOnlyAdmin
@@ -15,7 +16,7 @@ from tools.models import Appointment, Resource, Tool, ToolInvocation
 
 
 @admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+class ToolAdmin(SimpleHistoryAdmin):
     list_display = ("name", "enabled", "timeout_seconds", "updated_at")
     list_editable = ("enabled",)
     list_filter = ("enabled",)

@@ -26,3 +26,24 @@ class Conflict(DomainError):
 
 class InvalidState(DomainError):
     code = "invalid_state"
+
+
+class TryLater(DomainError):
+    """Not now, but the same request may succeed after ``retry_after`` seconds (a 429 or 503).
+
+    Never a final answer: the API's Idempotency-Key does not store it, so a retry runs again.
+    """
+
+    code = "try_later"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        unavailable: bool = False,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after + 0.999))
+        self.unavailable = unavailable

@@ -4,6 +4,7 @@ Defaults are safe for production (DEBUG off, secure cookies when not DEBUG);
 `.env` beside manage.py is read when present, and `.env.example` documents all names.
 """
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,10 @@ SPECTACULAR_SETTINGS = {
         "CallControlActionEnum": "calls.models.control.ControlAction",
         "CallControlStateEnum": "calls.models.control.ControlState",
     },
+    # Swagger UI and Redoc from the installed drf-spectacular-sidecar package: nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
@@ -276,6 +281,28 @@ OUTBOUND_CUSTOMER_WINDOW_HOURS = env.int("OUTBOUND_CUSTOMER_WINDOW_HOURS", defau
 OUTBOUND_RESERVED_STALE_SECONDS = env.int("OUTBOUND_RESERVED_STALE_SECONDS", default=60)
 OUTBOUND_REQUESTING_STALE_SECONDS = env.int("OUTBOUND_REQUESTING_STALE_SECONDS", default=120)
 OUTBOUND_LOST_AFTER_SECONDS = env.int("OUTBOUND_LOST_AFTER_SECONDS", default=600)
+# Unknown attempts are looked up at 5 s, 10 s, 20 s ... (at most every 5 min), and given up after
+# OUTBOUND_RECONCILE_MAX_LOOKUPS looks once OUTBOUND_LOST_AFTER_SECONDS have passed.
+OUTBOUND_RECONCILE_BASE_SECONDS = env.float("OUTBOUND_RECONCILE_BASE_SECONDS", default=5.0)
+OUTBOUND_RECONCILE_MAX_SECONDS = env.float("OUTBOUND_RECONCILE_MAX_SECONDS", default=300.0)
+OUTBOUND_RECONCILE_MAX_LOOKUPS = env.int("OUTBOUND_RECONCILE_MAX_LOOKUPS", default=8)
+# The org's concurrent-call limit at Vapi (10 by default; Vapi's subscriptionLimits win when
+# reported), and how many of those slots outbound calls leave free for inbound callers.
+VAPI_CONCURRENCY_LIMIT = env.int("VAPI_CONCURRENCY_LIMIT", default=10)
+OUTBOUND_INBOUND_RESERVE = env.int("OUTBOUND_INBOUND_RESERVE", default=2)
+# A refusal without Retry-After (429, concurrency limit) waits 5 s, 10 s, 20 s ... at most 5 min.
+OUTBOUND_REFUSAL_BACKOFF_SECONDS = env.float("OUTBOUND_REFUSAL_BACKOFF_SECONDS", default=5.0)
+OUTBOUND_REFUSAL_BACKOFF_MAX_SECONDS = env.float("OUTBOUND_REFUSAL_BACKOFF_MAX_SECONDS", default=300.0)
+# campaign.predial (Vapi-run campaigns): the calling window in the contact's local time, and
+# whether a recorded consent is required before Vapi may dial.
+PREDIAL_WINDOW_START = dt.time.fromisoformat(env.str("PREDIAL_WINDOW_START", default="08:00"))
+PREDIAL_WINDOW_END = dt.time.fromisoformat(env.str("PREDIAL_WINDOW_END", default="21:00"))
+PREDIAL_REQUIRES_CONSENT = env.bool("PREDIAL_REQUIRES_CONSENT", default=False)
+# A call that ended but whose campaign effects were not applied is repaired after this long.
+OUTBOUND_STALL_REPAIR_SECONDS = env.float("OUTBOUND_STALL_REPAIR_SECONDS", default=15.0)
+# A retry decided from a status-update (no report yet) waits at least this long, so the report
+# can correct it before anyone is dialled again.
+OUTBOUND_REPORT_GRACE_SECONDS = env.float("OUTBOUND_REPORT_GRACE_SECONDS", default=120.0)
 CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
 CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
     "task": "calls.campaigns_tick",
@@ -315,8 +342,6 @@ METRICS_DB_TIMEOUT_MS = env.int("METRICS_DB_TIMEOUT_MS", default=500)
 from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
-    # Swagger UI (drf-spectacular) loads its bundle from a CDN with an inline bootstrap script.
-    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -360,4 +385,25 @@ SENTRY_ENABLED = sentry_init(
     environment=env.str("SENTRY_ENVIRONMENT", default=""),
     release=env.str("SENTRY_RELEASE", default=""),
     traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+
+# --- ops console (issue 18): self-hosted API docs, display time zones, 2FA ------------------
+INSTALLED_APPS += ["drf_spectacular_sidecar", "django_otp", "django_otp.plugins.otp_totp", "voiceops.console"]
+# Display time zone of the console: each person may pick their own (Your console settings).
+CONSOLE_TIME_ZONE = env.str("CONSOLE_TIME_ZONE", default=TIME_ZONE)
+FORMAT_MODULE_PATH = ["voiceops.formats"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "voiceops.console.middleware.DisplayTimeZoneMiddleware",
+)
+# Two-factor admin sign-in (django-otp): required for managers and superusers when on.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="voiceops")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "voiceops.console.two_factor.Require2FAMiddleware",
 )

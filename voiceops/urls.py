@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from voiceops import health, metrics
+from voiceops.console.two_factor import two_factor_setup_view
+from voiceops.console.views import preferences_view
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -12,6 +14,8 @@ urlpatterns = [
     path("webhooks/", include("calls.webhooks.urls")),
     path("api/", include("voiceops.api.urls")),
     path("admin/dashboard/", include("calls.admin.dashboard.urls")),
+    path("admin/preferences/", preferences_view, name="console-preferences"),
+    path("admin/two-factor/", two_factor_setup_view, name="console-2fa-setup"),
     path("admin/", admin.site.urls),
 ]
 

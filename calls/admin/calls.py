@@ -14,10 +14,14 @@ from django.utils.safestring import mark_safe
 from assistants.routing.selectors import routing_summary
 from calls.admin.control import LiveControlAdminMixin, live_control_context
 from calls.admin.events import can_replay, events_for_call
+from calls.admin.export import CsvExportMixin
 from calls.admin.readonly import ReadOnlyAdmin
+from calls.admin.report import call_report
 from calls.admin.timeline import call_timeline, cost_rows
 from calls.admin.utils import FastChangelistMixin, pretty_json
+from calls.exports import call_export_rows
 from calls.models import Call, CallTransfer, TranscriptTurn
+from voiceops.console.templatetags.console import format_duration, format_money
 
 
 def assistant_version_url(call: Call) -> str | None:
@@ -36,28 +40,29 @@ def assistant_version_url(call: Call) -> str | None:
 
 
 @admin.register(Call)
-class CallAdmin(LiveControlAdminMixin, FastChangelistMixin, admin.ModelAdmin):
+class CallAdmin(LiveControlAdminMixin, CsvExportMixin, FastChangelistMixin, admin.ModelAdmin):
     """Calls are written by Vapi's webhooks and reconciliation, so the admin shows them read-only."""
 
     change_form_template = "admin/calls/call/change_form.html"
+    export_name = "calls"
+    export_rows = staticmethod(call_export_rows)
 
     class Media:
         css = {"all": ("calls/admin/ops.css",)}
 
     list_display = (
-        "vapi_id",
+        "short_id",
         "created_at",
-        "direction",
-        "status",
-        "outcome",
-        "duration_display",
-        "cost",
+        "customer_display",
         "assistant",
-        "customer_number",
+        "outcome_display",
+        "duration_display",
+        "cost_display",
         "campaign",
     )
-    list_display_links = ("vapi_id",)
-    list_select_related = ("assistant", "campaign")
+    list_display_links = ("short_id",)
+    list_select_related = ("assistant", "campaign", "customer")
+    list_defer = ("vapi_call", "transcript_text", "cost_breakdown", "performance_metrics", "scorecards")
     list_filter = (
         "status",
         "outcome",
@@ -80,7 +85,8 @@ class CallAdmin(LiveControlAdminMixin, FastChangelistMixin, admin.ModelAdmin):
                     ("status", "outcome"),
                     "ended_reason",
                     ("started_at", "ended_at"),
-                    ("duration_display", "cost"),
+                    ("duration_display", "cost_display"),
+                    "ended_message",
                 )
             },
         ),
@@ -121,7 +127,8 @@ class CallAdmin(LiveControlAdminMixin, FastChangelistMixin, admin.ModelAdmin):
         "started_at",
         "ended_at",
         "duration_display",
-        "cost",
+        "cost_display",
+        "ended_message",
         "customer",
         "customer_number",
         "assistant",
@@ -145,12 +152,38 @@ class CallAdmin(LiveControlAdminMixin, FastChangelistMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A call record is evidence: retention purges it, not a button on the call page."""
+        return bool(request.user.is_superuser)
+
+    @admin.display(description="Call", ordering="vapi_id")
+    def short_id(self, obj: Call) -> str:
+        """The first block of Vapi's id: enough to tell calls apart, full id in the title."""
+        return format_html('<span class="vo-id" title="{}">{}</span>', obj.vapi_id, obj.vapi_id[:8])
+
+    @admin.display(description="Customer", ordering="customer__name")
+    def customer_display(self, obj: Call) -> str:
+        name = obj.customer.name if obj.customer else ""
+        number = obj.customer_number or (str(obj.customer.number) if obj.customer else "")
+        if name:
+            return format_html('{}<br><span class="vo-meta vo-nowrap">{}</span>', name, number)
+        return format_html('<span class="vo-nowrap">{}</span>', number or "—")
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_display(self, obj: Call) -> str:
+        """The outcome once known, else the live status; inbound calls say so."""
+        label = obj.get_outcome_display() if obj.outcome else obj.get_status_display()
+        if obj.direction == "inbound":
+            return format_html('{}<br><span class="vo-meta">inbound</span>', label)
+        return label
+
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration_display(self, obj: Call) -> str:
-        if obj.duration_seconds is None:
-            return "-"
-        minutes, seconds = divmod(int(round(obj.duration_seconds)), 60)
-        return f"{minutes}:{seconds:02d}"
+        return format_duration(obj.duration_seconds)
+
+    @admin.display(description="Cost", ordering="cost")
+    def cost_display(self, obj: Call) -> str:
+        return format_money(obj.cost)
 
     @admin.display(description="Assistant version")
     def assistant_version_link(self, obj: Call) -> str:
@@ -191,8 +224,8 @@ class CallAdmin(LiveControlAdminMixin, FastChangelistMixin, admin.ModelAdmin):
         if call is not None:
             extra.update(
                 timeline=call_timeline(call=call),
+                report=call_report(call=call),
                 costs=cost_rows(call=call),
-                structured_data_display=pretty_json(call.structured_data) if call.structured_data else "",
                 call_events=events_for_call(call=call),
                 can_replay=can_replay(request),
                 events_changelist_url=reverse("admin:calls_webhookevent_changelist")

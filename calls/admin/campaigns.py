@@ -11,13 +11,25 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from simple_history.admin import SimpleHistoryAdmin
 
+from calls.admin.campaign_room import (
+    RetryPolicyFormMixin,
+    campaign_activity,
+    campaign_recipients,
+    progress_words,
+    recipient_filters,
+    recipients_changelist_url,
+    retry_policy_fieldset,
+)
+from calls.admin.export import CsvExportMixin
 from calls.enums import RecipientState
+from calls.exports import decision_export_rows, recipient_export_rows
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
 from calls.services.campaigns import (
     campaign_cancel,
@@ -28,7 +40,10 @@ from calls.services.campaigns import (
     outbound_kill_switch_set,
     recipients_import,
 )
+from calls.services.campaigns.budget import budget_usage
 from calls.services.campaigns.outcomes import retry_policy_errors
+from voiceops.console.imports import recipient_import_start
+from voiceops.console.models import RecipientImport
 from voiceops.errors import DomainError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -40,7 +55,7 @@ ACTIONS = {
 }
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(RetryPolicyFormMixin, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = (
@@ -54,23 +69,20 @@ class CampaignForm(forms.ModelForm):
             "max_calls_per_minute",
             "window_start",
             "window_end",
-            "retry_policy",
             "max_attempts",
+            "reached_min_seconds",
+            "reached_requires_success",
+            "reached_structured_field",
             "spend_limit",
             "requires_consent",
             "default_region",
             "retention_days",
         )
 
-    def clean_retry_policy(self) -> Any:
-        policy = self.cleaned_data.get("retry_policy")
-        errors = retry_policy_errors(policy)
-        if errors:
-            raise forms.ValidationError(errors)
-        return policy
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for problem in retry_policy_errors(self.instance.retry_policy):
+            self.add_error(None, problem)
         for name in ("max_concurrent_calls", "max_calls_per_minute", "max_attempts"):
             if data.get(name) is not None and data[name] < 1:
                 self.add_error(name, "Must be at least 1.")
@@ -125,17 +137,36 @@ FINISHED_STATES = (
 def _progress_context(campaign: Campaign) -> dict[str, Any]:
     progress = campaign_progress(campaign=campaign)
     states = progress.get("recipient_states", {})
-    return {"progress": progress, "finished": sum(states.get(state, 0) for state in FINISHED_STATES)}
+    return {
+        "progress": progress,
+        "words": progress_words(progress),
+        "finished": sum(states.get(state, 0) for state in FINISHED_STATES),
+    }
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(SimpleHistoryAdmin):
     form = CampaignForm
     list_display = ("name", "state", "assistant", "max_concurrent_calls", "starts_at", "created_at")
     list_filter = ("state",)
     search_fields = ("name",)
     filter_horizontal = ("phone_numbers",)
     readonly_fields = ("state", "state_reason", "state_changed_at")
+    fieldsets = (
+        (None, {"fields": ("name", "assistant", ("phone_number", "phone_numbers"))}),
+        (
+            "When",
+            {"fields": (("starts_at", "ends_at"), ("window_start", "window_end"), "default_region")},
+        ),
+        ("Pace and limits", {"fields": (("max_concurrent_calls", "max_calls_per_minute"), "spend_limit")}),
+        retry_policy_fieldset(),
+        (
+            "What counts as reached",
+            {"fields": ("reached_min_seconds", "reached_requires_success", "reached_structured_field")},
+        ),
+        ("Compliance and retention", {"fields": ("requires_consent", "retention_days")}),
+        ("State", {"fields": ("state", "state_reason", "state_changed_at")}),
+    )
     change_form_template = "admin/calls/campaign/change_form.html"
     change_list_template = "admin/calls/campaign/change_list.html"
 
@@ -145,6 +176,12 @@ class CampaignAdmin(admin.ModelAdmin):
             path("<int:pk>/control/<str:action>/", wrap(self.control_view), name="calls_campaign_control"),
             path("<int:pk>/recipients/upload/", wrap(self.upload_view), name="calls_campaign_upload"),
             path("<int:pk>/progress/", wrap(self.progress_view), name="calls_campaign_progress"),
+            path("<int:pk>/imports/<int:job>/", wrap(self.import_view), name="calls_campaign_import"),
+            path(
+                "<int:pk>/imports/<int:job>/status/",
+                wrap(self.import_status_view),
+                name="calls_campaign_import_status",
+            ),
             path("kill-switch/", wrap(self.kill_switch_view), name="calls_campaign_kill_switch"),
             *super().get_urls(),
         ]
@@ -154,12 +191,22 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         if campaign is not None:
             extra_context.update(_progress_context(campaign))
-            extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
+            shown = request.GET.get("recipients", "")
+            extra_context.update(
+                switch=OutboundSwitch.objects.filter(pk=1).first(),
+                activity=campaign_activity(campaign=campaign),
+                recipient_filters=recipient_filters(
+                    campaign=campaign, states=extra_context["progress"]["recipient_states"], current=shown
+                ),
+                recipients=campaign_recipients(campaign=campaign, state=shown),
+                recipients_url=recipients_changelist_url(campaign=campaign),
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = extra_context or {}
         extra_context["switch"] = OutboundSwitch.objects.filter(pk=1).first()
+        extra_context["budget"] = budget_usage()
         return super().changelist_view(request, extra_context)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -201,20 +248,21 @@ class CampaignAdmin(admin.ModelAdmin):
             if form.is_valid():
                 confirm = request.POST.get("confirm") == "1"
                 try:
+                    # The preview validates in the request; the confirmed upload is written by
+                    # a worker in chunks while the page shows its progress.
                     report = recipients_import(
-                        campaign=campaign, csv_text=form.cleaned_data["csv_text"], dry_run=not confirm
+                        campaign=campaign, csv_text=form.cleaned_data["csv_text"], dry_run=True
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)
                 else:
                     if confirm:
-                        messages.success(
-                            request,
-                            f"Added {report.created_recipients} recipients "
-                            f"({report.created_customers} new customers); "
-                            f"{len(report.rejected)} rows rejected.",
+                        job = recipient_import_start(
+                            campaign=campaign,
+                            csv_text=form.cleaned_data["csv_text"],
+                            by=request.user.get_username(),
                         )
-                        return self._back(pk)
+                        return HttpResponseRedirect(reverse("admin:calls_campaign_import", args=[pk, job.pk]))
                     form = UploadForm(initial={"csv_text": form.cleaned_data["csv_text"]})
         context = {
             **self.admin_site.each_context(request),
@@ -226,6 +274,39 @@ class CampaignAdmin(admin.ModelAdmin):
             "preview": report.accepted[:50] if report else [],
         }
         return TemplateResponse(request, "admin/calls/campaign/recipients_upload.html", context)
+
+    def _import_job(self, request: HttpRequest, pk: int, job: int) -> RecipientImport:
+        found = get_object_or_404(RecipientImport.objects.select_related("campaign"), pk=job, campaign_id=pk)
+        if not self.has_view_permission(request, found.campaign):
+            raise PermissionDenied
+        return found
+
+    def import_view(self, request: HttpRequest, pk: int, job: int) -> HttpResponse:
+        """The upload's progress bar; static JS polls the status view until it is done."""
+        found = self._import_job(request, pk, job)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": found.campaign,
+            "title": f"Adding recipients to {found.campaign}",
+            "job": found,
+        }
+        return TemplateResponse(request, "admin/calls/campaign/recipients_import.html", context)
+
+    def import_status_view(self, request: HttpRequest, pk: int, job: int) -> JsonResponse:
+        found = self._import_job(request, pk, job)
+        return JsonResponse(
+            {
+                "state": found.state,
+                "state_label": found.get_state_display(),
+                "percent": found.percent,
+                "processed_rows": found.processed_rows,
+                "accepted_rows": found.accepted_rows,
+                "created_recipients": found.created_recipients,
+                "rejected": len(found.rejected),
+                "error": found.error,
+            }
+        )
 
     def kill_switch_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST" or not self.has_change_permission(request):
@@ -244,7 +325,10 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignRecipient)
-class CampaignRecipientAdmin(admin.ModelAdmin):
+class CampaignRecipientAdmin(CsvExportMixin, admin.ModelAdmin):
+    change_list_template = "admin/calls/export_change_list.html"
+    export_name = "recipients"
+    export_rows = staticmethod(recipient_export_rows)
     list_display = ("number", "name", "campaign", "state", "attempts", "next_attempt_at", "last_outcome")
     list_filter = ("state", "campaign")
     search_fields = ("number", "name")
@@ -264,8 +348,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(DispatchDecision)
-class DispatchDecisionAdmin(ReadOnlyAdmin):
+class DispatchDecisionAdmin(CsvExportMixin, ReadOnlyAdmin):
     """Answers "why was this number called (or not) at this time"."""
+
+    change_list_template = "admin/calls/export_change_list.html"
+    export_name = "dispatch-decisions"
+    export_rows = staticmethod(decision_export_rows)
 
     list_display = ("at", "rule", "allowed", "campaign", "recipient", "customer", "detail")
     list_filter = ("allowed", "rule", "campaign")

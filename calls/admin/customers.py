@@ -11,10 +11,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
 
 from calls.admin.utils import FastChangelistMixin
 from calls.models import Call, Customer
 from tools.services.customers import customer_opt_out
+from voiceops.console.templatetags.console import format_datetime
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -54,16 +56,14 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(FastChangelistMixin, admin.ModelAdmin):
+class CustomerAdmin(FastChangelistMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
     list_display = (
         "number",
         "name",
-        "email",
-        "external_id",
         "time_zone",
-        "do_not_call",
-        "consent",
+        "calling_state",
+        "consent_state",
         "created_at",
     )
     list_filter = ("do_not_call", "consent", "vip", "created_at")
@@ -91,6 +91,27 @@ class CustomerAdmin(FastChangelistMixin, admin.ModelAdmin):
             count += 1
         self.message_user(request, f"{count} customer(s) are on the do-not-call list.", messages.SUCCESS)
 
+    @admin.display(description="Calling", ordering="do_not_call")
+    def calling_state(self, obj: Customer) -> str:
+        """A state with where it came from and when, not a red/green tick."""
+        if not obj.do_not_call:
+            return format_html('<span class="vo-state-pill ok">May call</span>')
+        return format_html(
+            '<span class="vo-state-pill stop">Do not call</span><br><span class="vo-meta">{} · {}</span>',
+            obj.do_not_call_source or "unknown source",
+            format_datetime(obj.do_not_call_at),
+        )
+
+    @admin.display(description="Consent", ordering="consent")
+    def consent_state(self, obj: Customer) -> str:
+        if not obj.consent:
+            return format_html('<span class="vo-state-pill muted">Not recorded</span>')
+        return format_html(
+            '<span class="vo-state-pill ok">Given</span><br><span class="vo-meta">{} · {}</span>',
+            obj.consent_source or "unknown source",
+            format_datetime(obj.consent_at),
+        )
+
     @admin.display(description="Recent calls")
     def recent_calls(self, obj: Customer) -> str:
         if not obj.pk:
@@ -104,9 +125,14 @@ class CustomerAdmin(FastChangelistMixin, admin.ModelAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                '<li><a href="{}">{:%Y-%m-%d %H:%M}</a> {} {}</li>',
+                '<li><a href="{}">{}</a> {} {}</li>',
                 (
-                    (reverse("admin:calls_call_change", args=[c.pk]), c.created_at, c.status, c.outcome)
+                    (
+                        reverse("admin:calls_call_change", args=[c.pk]),
+                        format_datetime(c.created_at),
+                        c.status,
+                        c.outcome,
+                    )
                     for c in calls
                 ),
             ),

@@ -26,7 +26,7 @@ MAX_TURNS = 2000
 
 @dataclass
 class TimelineEntry:
-    """One row of the timeline: a spoken turn or a tool invocation."""
+    """One row of the timeline: a turn, with the tool calls it led to folded into it."""
 
     kind: str  # "turn" | "tool"
     offset: float | None
@@ -35,6 +35,7 @@ class TimelineEntry:
     css: str
     text: str = ""
     tool: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def offset_label(self) -> str:
@@ -54,27 +55,42 @@ def _json_text(value: Any) -> str:
     return mask_known_secrets(json.dumps(redact(value), indent=2, ensure_ascii=False, default=str))
 
 
+def _arguments_text(value: Any) -> str:
+    """Arguments as ``key: value`` pairs a person reads, not a JSON block."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return mask_known_secrets(value)
+    if isinstance(value, dict):
+        pairs = (
+            (k, v if isinstance(v, str | int | float) else json.dumps(v, ensure_ascii=False, default=str))
+            for k, v in redact(value).items()
+        )
+        return mask_known_secrets(", ".join(f"{k}: {v}" for k, v in pairs))
+    return _json_text(value)
+
+
+def _tool_info(inv: ToolInvocation) -> dict[str, Any]:
+    return {
+        "name": inv.name,
+        "tool_call_id": inv.tool_call_id,
+        "state": inv.state,
+        "outcome": inv.outcome,
+        "outcome_label": inv.get_outcome_display() if inv.outcome else "",
+        "arguments": _arguments_text(inv.arguments),
+        "result": mask_known_secrets(inv.result),
+        "error": mask_known_secrets(inv.error),
+        "latency_ms": inv.latency_ms,
+    }
+
+
 def _tool_entry(inv: ToolInvocation, call: Call) -> TimelineEntry:
     offset = None
     if call.started_at and inv.created_at:
         offset = (inv.created_at - call.started_at).total_seconds()
     return TimelineEntry(
-        kind="tool",
-        offset=offset,
-        role="tool",
-        role_label="Tool",
-        css="tool",
-        tool={
-            "name": inv.name,
-            "tool_call_id": inv.tool_call_id,
-            "state": inv.state,
-            "outcome": inv.outcome,
-            "outcome_label": inv.get_outcome_display() if inv.outcome else "",
-            "arguments": _json_text(inv.arguments),
-            "result": mask_known_secrets(inv.result),
-            "error": mask_known_secrets(inv.error),
-            "latency_ms": inv.latency_ms,
-        },
+        kind="tool", offset=offset, role="tool", role_label="Tool", css="tool", tool=_tool_info(inv)
     )
 
 
@@ -86,40 +102,71 @@ def call_tool_invocations(*, call: Call) -> list[ToolInvocation]:
     return list(ToolInvocation.objects.filter(condition).order_by("created_at")[:500])
 
 
-def _requested_tools(data: Any) -> tuple[str, list[str]]:
-    """A ``tool_calls`` turn as ``name(arguments)`` lines, plus the toolCallIds it carries."""
+def _requested_tools(data: Any) -> list[dict[str, Any]]:
+    """The tool calls a ``tool_calls`` turn carries: id, name and readable arguments."""
     calls: Any = data.get("toolCalls") if isinstance(data, dict) else None
-    if not isinstance(calls, list):
-        return "", []
-    lines, ids = [], []
-    for item in calls:
+    requested = []
+    for item in calls if isinstance(calls, list) else ():
         if not isinstance(item, dict):
             continue
         function: dict[str, Any] = item["function"] if isinstance(item.get("function"), dict) else {}
-        arguments = function.get("arguments", "")
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments)
-            except ValueError:
-                pass
-        shown = json.dumps(redact(arguments), ensure_ascii=False, default=str)
-        lines.append(f"{function.get('name') or item.get('name') or '?'}({shown})")
-        if item.get("id"):
-            ids.append(str(item["id"]))
-    return "\n".join(lines), ids
+        requested.append(
+            {
+                "tool_call_id": str(item.get("id") or ""),
+                "name": str(function.get("name") or item.get("name") or "?"),
+                "arguments": _arguments_text(function.get("arguments", "")),
+                "state": "requested",
+                "outcome": "",
+                "result": "",
+                "error": "",
+                "latency_ms": None,
+            }
+        )
+    return requested
+
+
+def _result_id(turn: TranscriptTurn) -> str:
+    return str(turn.data.get("toolCallId") or "") if isinstance(turn.data, dict) else ""
 
 
 def call_timeline(*, call: Call) -> list[TimelineEntry]:
-    """Turns by position; each tool invocation right after the turn that requested it (same
-    toolCallId), otherwise slotted in by its time offset from the call start."""
+    """One row per spoken turn. A tool call (request, our invocation, Vapi's echo of the result)
+    is folded into the turn before it, shown once with its outcome; invocations no turn asked
+    for are slotted in by their time offset from the call start."""
     turns = list(TranscriptTurn.objects.filter(call=call).order_by("position")[:MAX_TURNS])
-    pending = {inv.tool_call_id: _tool_entry(inv, call) for inv in call_tool_invocations(call=call)}
+    invocations = {inv.tool_call_id: inv for inv in call_tool_invocations(call=call)}
+    results = {_result_id(t): t.text for t in turns if t.role == "tool_call_result" and _result_id(t)}
+    shown: set[str] = set()
     entries: list[TimelineEntry] = []
     for turn in turns:
-        text, requested = turn.text, list[str]()
-        if turn.role == "tool_calls":
-            described, requested = _requested_tools(turn.data)
-            text = text or described
+        if turn.role == "tool_call_result" and _result_id(turn) in shown | set(invocations):
+            continue
+        if turn.role == "tool_calls" and not turn.text:
+            folded = []
+            for tool in _requested_tools(turn.data):
+                inv = invocations.pop(tool["tool_call_id"], None)
+                if inv is not None:
+                    tool = _tool_info(inv)
+                elif tool["tool_call_id"] in results:
+                    tool.update(state="answered", result=mask_known_secrets(results[tool["tool_call_id"]]))
+                shown.add(tool["tool_call_id"])
+                folded.append(tool)
+            if entries and folded:
+                entries[-1].tools.extend(folded)
+                continue
+            if folded:
+                entries.append(
+                    TimelineEntry(
+                        kind="tool",
+                        offset=turn.seconds_from_start,
+                        role="tool",
+                        role_label="Tool",
+                        css="tool",
+                        tools=folded,
+                    )
+                )
+                continue
+        text = turn.text
         if not text and turn.data:
             text = _json_text(turn.data)
         entries.append(
@@ -132,23 +179,22 @@ def call_timeline(*, call: Call) -> list[TimelineEntry]:
                 text=mask_known_secrets(text),
             )
         )
-        for tool_call_id in requested:
-            tool = pending.pop(tool_call_id, None)
-            if tool is not None:
-                tool.offset = turn.seconds_from_start
-                entries.append(tool)
-    # Stable merge of the rest: an invocation goes after the last turn whose offset is <= its own.
-    for tool in pending.values():
-        if tool.offset is None:
-            entries.append(tool)
-            continue
-        index = len(entries)
-        for i, entry in enumerate(entries):
-            if entry.offset is not None and entry.offset > tool.offset:
-                index = i
-                break
-        entries.insert(index, tool)
-    return entries
+    # Invocations no turn asked for: folded into the last turn at or before their offset.
+    leading: list[TimelineEntry] = []
+    for inv in invocations.values():
+        orphan = _tool_entry(inv, call)
+        host = None
+        for entry in entries:
+            if orphan.offset is not None and entry.offset is not None and entry.offset <= orphan.offset:
+                host = entry
+        if host is None and entries and orphan.offset is None:
+            host = entries[-1]
+        if host is not None:
+            host.tools.append(orphan.tool)
+        else:
+            orphan.tools = [orphan.tool]
+            leading.append(orphan)
+    return leading + entries
 
 
 COST_LABELS = {

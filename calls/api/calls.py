@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calls.api.control import CallControlActions
 from calls.enums import TurnRole
+from calls.exports import call_export_rows, csv_response
 from calls.models import Call, TranscriptTurn
 from calls.serializers import CallCreateSerializer, CallSerializer
 from calls.services.outbound import call_place_outbound
@@ -49,7 +53,17 @@ class CallViewSet(CallControlActions, mixins.ListModelMixin, mixins.RetrieveMode
     write_scope = Scope.CALLS_WRITE
 
     def get_queryset(self) -> QuerySet[Call]:
+        if self.action == "export":
+            return Call.objects.order_by("-created_at")
         return calls_with_details()
+
+    @extend_schema(
+        summary="Export calls as CSV (the list's filters apply; every matching row, no pages)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        return csv_response(call_export_rows(self.filter_queryset(self.get_queryset())), name="calls")
 
     @extend_schema(
         summary="Place an outbound call now",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -15,6 +16,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.exports import csv_response, recipient_export_rows
 from calls.models import Campaign, CampaignRecipient
 from calls.serializers import (
     CampaignSerializer,
@@ -131,6 +133,16 @@ class CampaignRecipientViewSet(mixins.ListModelMixin, ApiViewSet):
         if getattr(self, "swagger_fake_view", False):
             return CampaignRecipient.objects.none()
         return CampaignRecipient.objects.filter(campaign=self.get_campaign()).order_by("id")
+
+    @extend_schema(
+        summary="Export the campaign's recipients with their outcomes as CSV (list filters apply)",
+        parameters=[OpenApiParameter("campaign_pk", int, OpenApiParameter.PATH, description="Campaign id.")],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request, campaign_pk: str | None = None) -> StreamingHttpResponse:
+        rows = recipient_export_rows(self.filter_queryset(self.get_queryset()))
+        return csv_response(rows, name=f"campaign-{self.get_campaign().pk}-recipients")
 
     @extend_schema(
         summary="Upload recipients as CSV, with a row-by-row validation report",

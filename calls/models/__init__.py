@@ -5,7 +5,7 @@ from calls.models.campaigns import Campaign, CampaignRecipient
 from calls.models.control import CallControl
 from calls.models.customers import Customer
 from calls.models.events import WebhookEvent
-from calls.models.outbound import DialAttempt, DispatchDecision, OutboundSwitch
+from calls.models.outbound import DialAttempt, DispatchDecision, OutboundBudget, OutboundSwitch
 from calls.models.transfers import CallTransfer
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Customer",
     "DialAttempt",
     "DispatchDecision",
+    "OutboundBudget",
     "OutboundSwitch",
     "TranscriptTurn",
     "WebhookEvent",

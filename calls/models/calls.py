@@ -30,6 +30,27 @@ class Call(models.Model):
     transcript_text = models.TextField(blank=True, help_text="Vapi's artifact.transcript string.")
     has_final_report = models.BooleanField(default=False)
 
+    # What else the end-of-call report brings that ops read (CONTRACT §4.5, SDK ``Artifact``).
+    ended_message = models.TextField(
+        blank=True, help_text="Vapi's endedMessage: why the call ended, in words."
+    )
+    structured_outputs = models.JSONField(
+        default=dict, blank=True, help_text="artifact.structuredOutputs: output id -> {name, result}."
+    )
+    scorecards = models.JSONField(default=dict, blank=True, help_text="artifact.scorecards, verbatim.")
+    performance_metrics = models.JSONField(
+        default=dict, blank=True, help_text="artifact.performanceMetrics: latencies (ms), interruptions."
+    )
+    report_transfers = models.JSONField(
+        default=list, blank=True, help_text="artifact.transfers: each transfer's destination, mode, status."
+    )
+    variable_values = models.JSONField(
+        default=dict, blank=True, help_text="artifact.variableValues at the end of the call."
+    )
+    video_recording_url = models.URLField(max_length=2000, blank=True)
+    log_url = models.URLField(max_length=2000, blank=True)
+    pcap_url = models.URLField(max_length=2000, blank=True)
+
     assistant = models.ForeignKey(
         "assistants.Assistant", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
     )

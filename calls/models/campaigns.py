@@ -17,6 +17,7 @@ def default_retry_policy() -> dict[str, Any]:
         "busy": {"retry": True, "delay_minutes": 30},
         "no-answer": {"retry": True, "delay_minutes": 120},
         "voicemail": {"retry": True, "delay_minutes": 240},
+        "not-reached": {"retry": True, "delay_minutes": 60},
         "failed": {"retry": True, "delay_minutes": 60},
     }
 
@@ -39,6 +40,19 @@ class Campaign(models.Model):
     window_end = models.TimeField(default=dt.time(21, 0), help_text="Recipient's local time.")
     retry_policy = models.JSONField(default=default_retry_policy, blank=True)
     max_attempts = models.PositiveIntegerField(default=3)
+    # What counts as "reached" (the recipient is done); any other connected call follows the
+    # retry policy's "not-reached" group. A 3-second hang-up is not a conversation.
+    reached_min_seconds = models.PositiveIntegerField(
+        default=15, help_text="A connected call shorter than this is not a reach."
+    )
+    reached_requires_success = models.BooleanField(
+        default=False, help_text="Also require a positive success evaluation from the call's analysis."
+    )
+    reached_structured_field = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Also require this structured-data field to be true/non-empty (e.g. 'booked').",
+    )
     spend_limit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     requires_consent = models.BooleanField(default=False)
     default_region = models.CharField(max_length=2, default="US")

@@ -58,6 +58,10 @@ class DialAttempt(models.Model):
     outcome = models.CharField(max_length=20, blank=True)
     error = models.TextField(blank=True)
     reconcile_tries = models.PositiveIntegerField(default=0)
+    # Exponential back-off between lookups of an ``unknown`` attempt (Vapi may be down for a while).
+    next_reconcile_at = models.DateTimeField(null=True, blank=True)
+    # True once the end-of-call report decided ``outcome``; a status-update only gives a provisional one.
+    outcome_final = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     requested_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +74,7 @@ class DialAttempt(models.Model):
             models.Index(fields=["campaign", "created_at"], name="attempt_campaign_created"),
             models.Index(fields=["customer", "created_at"], name="attempt_customer_created"),
             models.Index(fields=["state", "created_at"], name="attempt_state_created"),
+            models.Index(fields=["state", "next_reconcile_at"], name="attempt_state_reconcile"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -149,7 +154,31 @@ class OutboundSwitch(models.Model):
     reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = "outbound switch"
+        verbose_name_plural = "outbound switches"
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="outbound_switch_singleton")]
 
     def __str__(self) -> str:
         return "Outbound paused" if self.paused else "Outbound enabled"
+
+
+class OutboundBudget(models.Model):
+    """What voiceops knows about the org's concurrency at Vapi: a single row (id=1).
+
+    ``reported_limit`` is the ``subscriptionLimits.concurrencyLimit`` Vapi last sent (it wins over
+    VAPI_CONCURRENCY_LIMIT); ``hold_until`` stops every dispatcher after a 429 or a concurrency
+    refusal until Vapi's Retry-After has passed. The slots themselves are the active DialAttempt
+    rows, counted under one advisory lock (``calls.services.campaigns.budget``).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    reported_limit = models.PositiveIntegerField(null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="outbound_budget_singleton")]
+
+    def __str__(self) -> str:
+        return "Outbound budget"

@@ -21,6 +21,7 @@ from django.db import transaction
 from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services import answers
+from calls.services.campaigns.predial import campaign_predial_answer
 from calls.services.events import (
     webhook_event_answered,
     webhook_event_count,
@@ -57,6 +58,7 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     types.FUNCTION_CALL: lambda parsed, event_id: answers.function_call_answer(
         parsed=parsed, event_id=event_id
     ),
+    types.CAMPAIGN_PREDIAL: lambda parsed, event_id: campaign_predial_answer(message=parsed.message),
 }
 
 
@@ -78,6 +80,8 @@ def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
         return {"error": answers.NO_TRANSFER}
     if parsed.type == types.HANDOFF_DESTINATION_REQUEST:
         return answers.handoff_destination_answer(parsed=parsed)
+    if parsed.type == types.CAMPAIGN_PREDIAL:
+        return {"eligible": False}  # when in doubt, do not dial
     return {"error": answers.NO_ASSISTANT}
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import AttemptState, DecisionRule
 from calls.models import Call, Customer, DialAttempt
+from calls.services.campaigns.budget import budget_free, budget_hold_until, budget_lock
 from calls.services.campaigns.checks import (
     Verdict,
     check_customer_caps,
@@ -24,8 +25,12 @@ from calls.services.campaigns.checks import (
     decision_record,
 )
 from calls.services.campaigns.dialing import attempt_dial
-from voiceops.errors import Conflict, DomainError, InvalidState
-from voiceops.vapi.client import VapiError
+from voiceops.errors import Conflict, DomainError, InvalidState, TryLater
+
+# A full org budget frees up within seconds (short calls) to minutes; ask for a quick retry.
+BUDGET_FULL_RETRY_SECONDS = 5
+# An ambiguous answer from Vapi is looked up within this time (the reconcile back-off).
+UNKNOWN_RETRY_SECONDS = 30
 
 
 def _normalise(number: str) -> str:
@@ -50,6 +55,13 @@ def _existing(key: str) -> Call:
         raise DomainError(
             f"The call with this idempotency key was not placed: {attempt.error}", code="call_not_placed"
         )
+    if attempt.state == AttemptState.UNKNOWN:
+        raise TryLater(
+            "Vapi did not confirm the call with this idempotency key yet; it is being looked up.",
+            retry_after=UNKNOWN_RETRY_SECONDS,
+            unavailable=True,
+            code="vapi_unavailable",
+        )
     raise Conflict("A call with this idempotency key is still being placed; retry shortly.")
 
 
@@ -63,7 +75,8 @@ def call_place_outbound(
     customer_name: str = "",
 ) -> Call:
     """Place one call now. Raises DomainError (bad input, blocked), InvalidState (kill switch),
-    Conflict (same key in flight). Replaying a key returns the call it placed."""
+    Conflict (same key in flight), TryLater (the org's budget is full, Vapi refused or did not
+    answer: the same request may be sent again). Replaying a key returns the call it placed."""
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 150):
         raise DomainError("The idempotency key must be 1-150 characters.", code="invalid_idempotency_key")
     key = f"single:{idempotency_key}" if idempotency_key else f"single:auto:{uuid.uuid4()}"
@@ -94,6 +107,16 @@ def call_place_outbound(
                 )
             if verdict.allowed:
                 verdict = check_customer_caps(customer=customer, now=now)
+            if verdict.allowed:
+                budget_lock()
+                if budget_free(now=now) <= 0:
+                    hold = budget_hold_until(now=now)
+                    wait = (hold - now).total_seconds() if hold else BUDGET_FULL_RETRY_SECONDS
+                    raise TryLater(
+                        "Every outbound slot of the org's Vapi concurrency is in use; retry shortly.",
+                        retry_after=wait,
+                        code="outbound_budget_full",
+                    )
             if not verdict.allowed:
                 decision_record(verdict=verdict, at=now, customer=customer)
             else:
@@ -123,10 +146,29 @@ def call_place_outbound(
             code=str(verdict.rule).replace("-", "_"),
         )
     attempt = attempt_dial(attempt_id=attempt.pk)
+    if attempt.state == AttemptState.REFUSED:
+        hold = budget_hold_until(now=timezone.now())
+        wait = (hold - timezone.now()).total_seconds() if hold else BUDGET_FULL_RETRY_SECONDS
+        raise TryLater(
+            f"Vapi refused the call for now: {attempt.error}", retry_after=wait, code="vapi_refused"
+        )
     if attempt.call_id:
         return Call.objects.get(pk=attempt.call_id)
     if attempt.state == AttemptState.REJECTED:
         raise DomainError(f"Vapi refused the call: {attempt.error}", code="vapi_rejected")
     if attempt.state == AttemptState.ABANDONED:
         raise InvalidState(f"Call not placed: {attempt.error}")
-    raise VapiError(f"Vapi did not confirm the call; it is being reconciled (attempt {attempt.pk}).")
+    if attempt.state == AttemptState.LOST:
+        raise TryLater(
+            "Vapi did not answer and the call does not exist there; retry to place it.",
+            retry_after=BUDGET_FULL_RETRY_SECONDS,
+            unavailable=True,
+            code="vapi_unavailable",
+        )
+    raise TryLater(
+        f"Vapi did not confirm the call; it is being looked up (attempt {attempt.pk}). Retry with the same "
+        "Idempotency-Key to get the call once it is found.",
+        retry_after=UNKNOWN_RETRY_SECONDS,
+        unavailable=True,
+        code="vapi_unavailable",
+    )

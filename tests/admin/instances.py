@@ -74,6 +74,14 @@ def _outbound_switch() -> Model:
     return OutboundSwitch.objects.get_or_create(pk=1)[0]
 
 
+def _totp_device() -> Model:
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = User.objects.get_or_create(username="admin-test-otp-user")[0]
+    return TOTPDevice.objects.create(user=user, name="admin test phone", confirmed=True)
+
+
 _AXES = {
     "user_agent": "pytest",
     "ip_address": "127.0.0.1",
@@ -93,6 +101,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "calls.DialAttempt": _dial_attempt,
     "calls.DispatchDecision": _dispatch_decision,
     "calls.OutboundSwitch": _outbound_switch,
+    "otp_totp.TOTPDevice": _totp_device,
     "auth.Group": _simple("auth.Group", name="admin-test-group"),
     "auth.User": _simple("auth.User", username="admin-test-user"),
     "rest_framework_api_key.APIKey": _api_key,

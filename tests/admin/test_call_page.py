@@ -75,9 +75,9 @@ def test_call_page_shows_the_conversation(call, manager_client):
         )
     ]
     assert positions == sorted(positions)
-    assert "00:08.1" in html and "00:00.9" in html and "00:20.0" in html
+    assert "00:08.1" in html and "00:00.9" in html
     assert 'data-role="user"' in html and 'data-role="assistant"' in html
-    assert "&quot;order_number&quot;: &quot;NW-48213&quot;" in html
+    assert "(order_number: NW-48213)" in html  # arguments read as text, not a JSON block
     assert "183 ms" in html
     # Recording, analysis, costs.
     assert (
@@ -85,9 +85,11 @@ def test_call_page_shows_the_conversation(call, manager_client):
         in html
     )
     assert "Riley confirmed the order shipped" in html
-    assert "issue_resolved" in html
+    # Structured data is a table of labelled values; the evaluation is labelled, not a bare "true".
+    assert '<th scope="row">Issue resolved</th><td>Yes</td>' in html
+    assert ">Successful</span>" in html
     assert "Language model" in html and "$0.0178" in html
-    assert "(total $0.242)" in html
+    assert "(total $0.24)" in html
 
 
 def test_call_page_lists_events_with_replay_for_managers_only(call, manager_client, viewer_client):

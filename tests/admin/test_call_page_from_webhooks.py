@@ -44,9 +44,10 @@ def test_call_page_of_a_webhook_built_call(client, manager, django_capture_on_co
     ]
     for text in spoken[:3]:
         assert text.replace("'", "&#x27;") in html
-    assert "lookup_order_status(" in html  # the tool_calls turn, as name(arguments)
+    # Each tool call shows once, folded into the turn that asked for it, with its answer.
     for inv in invocations:
-        assert inv.tool_call_id in html
+        assert html.count(f'data-tool-call-id="{inv.tool_call_id}"') == 1
+        assert f"⚙ {inv.name}" in html
     assert report["recordingUrl"] in html
     assert f"Webhook events ({WebhookEvent.objects.filter(vapi_call_id=CALL_ID).count()})" in html
     assert "v7" in html

@@ -86,14 +86,17 @@ def test_dashboard_renders_charts_with_real_numbers(data, viewer_client):
     assert svg_values(html, "chart-outcome-mix") == {"Completed": 2, "Busy": 1, "No answer": 1}
     assert svg_values(html, "chart-cost-per-day")[today] == 1.5
     assert svg_values(html, "chart-avg-duration")[today] == 90
-    assert svg_values(html, "chart-tool-error-rate") == {today: 5.0, two_days_ago: 100.0}
+    # A day without tool calls is a zero, not a gap in the chart.
+    rates = svg_values(html, "chart-tool-error-rate")
+    assert len(rates) == 14 and rates[today] == 5.0 and rates[two_days_ago] == 100.0
+    assert sorted(set(rates.values())) == [0.0, 5.0, 100.0]
     assert svg_values(html, "chart-tool-p95")[today] == pytest.approx(95.0, abs=0.1)
     assert 'id="kpi-calls"><span>Calls</span><strong>4</strong>' in html
     assert "$1.75" in html
     dashboard_queries = [
         q for q in ctx.captured_queries if "calls_call" in q["sql"] or "tools_tool" in q["sql"]
     ]
-    assert len(dashboard_queries) == 5
+    assert len(dashboard_queries) == 7  # five aggregates + campaign reach + appointments by campaign
 
 
 def test_range_switch_and_bad_range(data, viewer_client):
@@ -118,3 +121,24 @@ def test_dashboard_needs_call_view_permission(client, db):
     assert client.get(reverse("ops-dashboard")).status_code == 403
     client.logout()
     assert client.get(reverse("ops-dashboard")).status_code == 302  # to the login page
+
+
+def test_a_day_is_shown_by_hour_with_appointments_and_reach_per_campaign(viewer_client):
+    import time_machine
+
+    from tests.factories import AppointmentFactory, CampaignFactory
+
+    noon = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+    with time_machine.travel(noon, tick=False):
+        campaign = CampaignFactory(name="Spring recall")
+        reached = CallFactory(campaign=campaign, outcome="completed")
+        CallFactory(campaign=campaign, outcome="busy")
+        Call.objects.filter(pk=reached.pk).update(created_at=noon - dt.timedelta(hours=2))
+        AppointmentFactory(call=reached)
+        html = viewer_client.get(reverse("ops-dashboard") + "?days=1").content.decode()
+    calls = svg_values(html, "chart-calls-per-day")
+    assert len(calls) == 24 and calls["10:00"] == 1 and calls["12:00"] == 1 and sum(calls.values()) == 2
+    assert "Calls per hour" in html
+    assert 'id="kpi-appointments"><span>Appointments booked</span><strong>1</strong>' in html
+    reach = re.search(r'id="campaign-reach".*?</table>', html, re.S).group(0)
+    assert "<td>Spring recall</td><td>2</td><td>1</td><td>50%</td><td>1</td>" in reach

@@ -75,7 +75,15 @@ def test_do_not_call_on_and_off(writer):
     assert body["do_not_call"] is True and body["do_not_call_source"] == "api" and body["do_not_call_at"]
     assert body["do_not_call_reason"] == "Asked not to be called"
     response = writer.post(url, {"do_not_call": False}, format="json")
-    assert response.json()["do_not_call"] is False and response.json()["do_not_call_at"] is None
+    body = response.json()
+    # Taking the number off says who and when; the listing itself stays in the history.
+    assert body["do_not_call"] is False and body["do_not_call_source"] == "api" and body["do_not_call_at"]
+    history = list(customer.history.order_by("history_id"))
+    listed = [h for h in history if h.do_not_call]
+    assert listed and listed[-1].do_not_call_reason == "Asked not to be called"
+    assert listed[-1].do_not_call_source == "api"
+    assert history[-1].do_not_call is False
+    assert history[-1].history_change_reason.startswith("API key ")
 
 
 def test_do_not_call_is_read_only_through_patch(writer):

@@ -30,6 +30,7 @@ def valid() -> dict:
         "end_call_phrases": ["goodbye"],
         "end_call_message": "",
         "voicemail_message": "",
+        "voicemail_detection": {},
         "max_duration_seconds": 600,
         "summary_prompt": "",
         "structured_data_schema": {},

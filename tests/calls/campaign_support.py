@@ -44,9 +44,13 @@ class FakeVapi:
     ) -> None:
         self.lock = threading.Lock()
         self.created: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
         self.status = status
         self.body = body
         self.on_create = on_create
+        # Scripted answers for the next POSTs: (status, headers, body); body None = accept the call.
+        self.script: list[tuple[int, dict[str, str], Any]] = []
+        self.limits: dict[str, Any] = {"concurrencyBlocked": False}
         rsps.add_callback(
             responses.POST, f"{VAPI}/call", callback=self._create, content_type="application/json"
         )
@@ -56,6 +60,12 @@ class FakeVapi:
         payload = json.loads(request.body)
         if self.on_create is not None:
             self.on_create(payload)
+        with self.lock:
+            scripted = self.script.pop(0) if self.script else None
+        if scripted is not None and scripted[2] is not None:
+            with self.lock:
+                self.refused.append(payload)
+            return scripted[0], scripted[1], json.dumps(scripted[2])
         if self.status >= 400:
             return self.status, {}, json.dumps(self.body or {"message": ["bad"], "statusCode": self.status})
         call = {
@@ -71,7 +81,7 @@ class FakeVapi:
         }
         with self.lock:
             self.created.append({"payload": payload, "call": call})
-        return 201, {}, json.dumps({**call, "subscriptionLimits": {"concurrencyBlocked": False}})
+        return 201, {}, json.dumps({**call, "subscriptionLimits": dict(self.limits)})
 
     def _list(self, request: Any) -> tuple[int, dict, str]:
         with self.lock:
@@ -84,15 +94,31 @@ class FakeVapi:
             return [c["payload"] for c in self.created]
 
 
-def end_call(call: Call, reason: str, *, cost: str | None = None, at: dt.datetime | None = None) -> Call:
-    """What the webhook area does when a call ends: forward-only status, outcome, cost, then the hook."""
+def end_call(
+    call: Call,
+    reason: str,
+    *,
+    cost: str | None = None,
+    at: dt.datetime | None = None,
+    seconds: float = 60.0,
+    final: bool = True,
+    **fields: Any,
+) -> Call:
+    """What the webhook area does when a call ends: forward-only status, outcome, cost, then the hook.
+
+    ``seconds`` is how long the call was connected; ``final`` False is a status-update without the
+    end-of-call report yet (a provisional outcome)."""
     at = at or timezone.now()
     Call.objects.filter(pk=call.pk).update(
         status=CallStatus.ENDED,
         ended_reason=reason,
         outcome=outcome_for_ended_reason(reason) or "",
+        started_at=at - dt.timedelta(seconds=seconds),
         ended_at=at,
+        duration_seconds=seconds,
         cost=Decimal(cost) if cost is not None else None,
+        has_final_report=final,
+        **fields,
     )
     call.refresh_from_db()
     on_call_ended(call=call)

@@ -24,7 +24,7 @@ def test_change_page_shows_progress_and_buttons(staff):
     response = staff.get(reverse("admin:calls_campaign_change", args=[campaign.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'id="campaign-progress"' in body and "pending: 1" in body
+    assert 'id="campaign-progress"' in body and "Pending: 1" in body
     assert 'value="Resume"' in body and 'value="Start"' not in body
 
 
@@ -43,7 +43,7 @@ def test_control_buttons_call_services_and_report_invalid_state(staff):
     )
 
 
-def test_upload_previews_then_confirms(staff):
+def test_upload_previews_then_confirms(staff, django_capture_on_commit_callbacks):
     campaign = make_campaign(state=CampaignState.DRAFT)
     url = reverse("admin:calls_campaign_upload", args=[campaign.pk])
     csv_bytes = b"number,name,plan\n+14155550100,Dana,gold\nnope,Bad,x\n"
@@ -52,8 +52,13 @@ def test_upload_previews_then_confirms(staff):
     assert response.status_code == 200 and 'id="rejected-rows"' in body and "Invalid number" in body
     assert "Confirm: add 1 recipients" in body and not CampaignRecipient.objects.exists()
     csv_text = response.context["form"].initial["csv_text"]
-    response = staff.post(url, {"csv_text": csv_text, "confirm": "1"}, follow=True)
-    assert "Added 1 recipients" in response.content.decode()
+    # Confirming queues a background import (run here by eager Celery) and shows its progress.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, {"csv_text": csv_text, "confirm": "1"})
+    assert response.status_code == 302 and "/imports/" in response["Location"]
+    page = staff.get(response["Location"]).content.decode()
+    assert 'id="import-progress" max="100" value="100"' in page and "Done" in page
+    assert "Invalid number" in page  # the same per-row errors as the preview
     assert CampaignRecipient.objects.get(campaign=campaign).variables == {"plan": "gold"}
 
 
@@ -89,14 +94,60 @@ def test_invalid_window_and_retry_policy_are_form_errors(staff):
         "max_calls_per_minute": 5,
         "window_start": "21:00",
         "window_end": "08:00",
-        "retry_policy": '{"busy": {"retry": "yes"}}',
+        "retry_busy": "on",
+        "retry_busy_delay": "-5",
+        "retry_no_answer_delay": "soon",
+        "retry_voicemail_delay": "240",
+        "retry_not_reached_delay": "60",
+        "retry_failed_delay": "60",
         "max_attempts": 3,
         "default_region": "US",
     }
     response = staff.post(url, data)
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "window_end" in errors and "retry_policy" in errors and "max_concurrent_calls" in errors
+    assert "window_end" in errors and "max_concurrent_calls" in errors
+    assert "retry_busy_delay" in errors and "retry_no_answer_delay" in errors
+    campaign.refresh_from_db()
+    assert campaign.retry_policy["busy"] == {"retry": True, "delay_minutes": 30}  # nothing stored
+
+
+def test_retry_policy_is_a_form_per_outcome(staff):
+    campaign = make_campaign(state=CampaignState.DRAFT)
+    url = reverse("admin:calls_campaign_change", args=[campaign.pk])
+    page = staff.get(url).content.decode()
+    assert 'name="retry_busy"' in page and 'name="retry_voicemail_delay"' in page
+    assert 'name="retry_policy"' not in page  # no raw JSON textarea
+    data = {
+        "name": "X",
+        "assistant": campaign.assistant_id,
+        "phone_number": campaign.phone_number_id,
+        "max_concurrent_calls": 2,
+        "max_calls_per_minute": 5,
+        "window_start": "08:00",
+        "window_end": "21:00",
+        "retry_busy": "on",
+        "retry_busy_delay": "15",
+        "retry_no_answer_delay": "90",
+        "retry_voicemail_delay": "0",
+        "retry_not_reached": "on",
+        "retry_not_reached_delay": "45",
+        "retry_failed": "on",
+        "retry_failed_delay": "60",
+        "max_attempts": 4,
+        "reached_min_seconds": 15,
+        "default_region": "US",
+    }
+    response = staff.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    campaign.refresh_from_db()
+    assert campaign.retry_policy == {
+        "busy": {"retry": True, "delay_minutes": 15},
+        "no-answer": {"retry": False, "delay_minutes": 90},
+        "voicemail": {"retry": False, "delay_minutes": 0},
+        "not-reached": {"retry": True, "delay_minutes": 45},
+        "failed": {"retry": True, "delay_minutes": 60},
+    }
 
 
 def test_progress_panel_refreshes_while_running_and_counts_finished_recipients(staff):
@@ -111,7 +162,7 @@ def test_progress_panel_refreshes_while_running_and_counts_finished_recipients(s
     body = panel.content.decode()
     assert panel.status_code == 200
     assert '<progress id="campaign-progress-bar" value="1" max="2">' in body
-    assert "1 of 2 recipients finished" in body and "pending: 1" in body
+    assert "1 of 2 recipients finished" in body and "Pending: 1" in body
 
 
 def test_finished_campaign_page_does_not_poll(staff):

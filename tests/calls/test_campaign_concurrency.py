@@ -80,7 +80,7 @@ def test_parallel_dispatchers_never_exceed_cap_or_dial_an_attempt_twice():
         threads = [threading.Thread(target=dispatcher) for _ in range(3)] + [threading.Thread(target=ender)]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         open_states = [RecipientState.PENDING, RecipientState.RETRY, *ACTIVE]
         while time.monotonic() < deadline:
             if not CampaignRecipient.objects.filter(campaign=campaign, state__in=open_states).exists():
@@ -100,3 +100,97 @@ def test_parallel_dispatchers_never_exceed_cap_or_dial_an_attempt_twice():
     assert sorted(names) == sorted(a.vapi_name for a in dialed)
     per_recipient = collections.Counter(dialed.values_list("recipient_id", flat=True))
     assert max(per_recipient.values()) <= 2  # max_attempts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_dispatchers_of_two_campaigns_and_single_calls_never_exceed_the_org_budget(settings):
+    """Budget 8 (limit 10, reserve 2): campaign caps of 6 + 6 and API calls would be 12+."""
+    from calls.services.campaigns.budget import outbound_in_use
+    from calls.services.outbound import call_place_outbound
+    from voiceops.errors import TryLater
+
+    settings.VAPI_CONCURRENCY_LIMIT = 10
+    settings.OUTBOUND_INBOUND_RESERVE = 2
+    settings.VAPI_PHONE_NUMBER_ID = "pn-default"
+    campaigns = [
+        make_campaign(
+            max_concurrent_calls=6,
+            max_calls_per_minute=10_000,
+            window_start=dt.time(0, 0),
+            window_end=dt.time(23, 59, 59),
+            reached_min_seconds=0,
+        )
+        for _ in range(2)
+    ]
+    for campaign in campaigns:
+        for _ in range(15):
+            add_recipient(campaign, time_zone="UTC")
+    observed: list[int] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def on_create(payload):  # at the moment of each dial: what holds a slot right now
+        with lock:
+            observed.append(outbound_in_use())
+
+    def dispatcher(campaign):
+        try:
+            while not stop.is_set():
+                campaign_dispatch_due(campaign=campaign)
+                time.sleep(0.002)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def single_caller():
+        n = 0
+        try:
+            while not stop.is_set() and n < 40:
+                n += 1
+                try:
+                    call_place_outbound(assistant=campaigns[0].assistant, customer_number=f"+1415555{n:04d}")
+                except TryLater:
+                    pass
+                time.sleep(0.01)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def ender():
+        try:
+            while not stop.is_set():
+                for call in list(Call.objects.filter(status="queued")[:2]):
+                    end_call(call, "customer-ended-call")
+                time.sleep(0.01)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeVapi(rsps, on_create=on_create)
+        threads = [threading.Thread(target=dispatcher, args=(c,)) for c in campaigns for _ in range(2)] + [
+            threading.Thread(target=single_caller),
+            threading.Thread(target=ender),
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 120
+        while (
+            time.monotonic() < deadline
+            and CampaignRecipient.objects.exclude(
+                state__in=[RecipientState.DONE, RecipientState.FAILED]
+            ).exists()
+        ):
+            time.sleep(0.05)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    assert observed and max(observed) <= 8, collections.Counter(observed)
+    left = CampaignRecipient.objects.exclude(state=RecipientState.DONE)
+    assert not left.exists(), list(left.values_list("state", "last_error"))
+    assert DialAttempt.objects.filter(campaign=None).exists()  # single calls took part

@@ -11,7 +11,7 @@ import responses
 import time_machine
 
 from calls.enums import AttemptState, RecipientState
-from calls.models import Call, DialAttempt
+from calls.models import Call, CampaignRecipient, DialAttempt
 from calls.services.campaigns import campaign_dispatch_due, dial_attempts_recover
 from calls.services.campaigns.dialing import attempt_dial
 from calls.services.campaigns.dispatch import DispatchResult, _reserve
@@ -89,7 +89,7 @@ def test_worker_died_after_vapi_accepted_recovery_finds_the_call(rsps):
         campaign_dispatch_due(campaign=campaign)
     assert vapi.payloads == [{}]  # nothing new was POSTed
     with time_machine.travel(NOON + dt.timedelta(minutes=3), tick=False):
-        assert dial_attempts_recover() == {"abandoned": 0, "reconciled": 1}
+        assert dial_attempts_recover() == {"abandoned": 0, "reconciled": 1, "repaired": 0}
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.ACCEPTED and attempt.vapi_call_id == vapi_id
     recipient.refresh_from_db()
@@ -120,20 +120,23 @@ def test_worker_died_before_sending_is_abandoned_and_redialed_as_a_new_attempt(r
     assert recipient.attempts == 1  # an attempt that never left does not count
 
 
-def test_attempt_never_found_in_vapi_becomes_lost_and_follows_failed_policy(rsps):
+def test_attempt_never_found_in_vapi_becomes_lost_and_is_not_an_attempt(rsps):
     FakeVapi(rsps)
     campaign = make_campaign()
     recipient = add_recipient(campaign)
     with time_machine.travel(NOON, tick=False):
         attempt = _reserved(campaign)
         DialAttempt.objects.filter(pk=attempt.pk).update(state=AttemptState.UNKNOWN, requested_at=NOON)
+        CampaignRecipient.objects.filter(pk=recipient.pk).update(attempts=1)  # counted when sent
     for minutes in (1, 5, 11):
         with time_machine.travel(NOON + dt.timedelta(minutes=minutes), tick=False):
             dial_attempts_recover()
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.LOST and attempt.reconcile_tries == 3
     recipient.refresh_from_db()
-    assert recipient.state == RecipientState.RETRY and recipient.last_outcome == "failed"
+    # A 5xx that never became a call rang nobody: the attempt is given back, the recipient is due.
+    assert (recipient.state, recipient.attempts) == (RecipientState.PENDING, 0)
+    assert recipient.next_attempt_at == NOON + dt.timedelta(minutes=11)
 
 
 def test_vapi_refusal_is_recorded_and_retried_per_failed_policy(rsps):

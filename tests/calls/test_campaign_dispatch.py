@@ -135,7 +135,11 @@ def test_payload_follows_the_contract_and_call_row_is_linked(vapi):
         "phoneNumberId": campaign.phone_number.vapi_id,
         "customer": {"number": str(recipient.number), "name": "Dana Whitfield"},
         "name": f"voiceops-attempt-{attempt.pk}",
-        "assistantOverrides": {"variableValues": {"orderNumber": "NW-48213", "customerName": "Dana"}},
+        "assistantOverrides": {
+            "variableValues": {"orderNumber": "NW-48213", "customerName": "Dana"},
+            # Vapi's detector, on for campaign calls (Vapi leaves it off by default).
+            "voicemailDetection": {"provider": "vapi", "type": "audio", "beepMaxAwaitSeconds": 30},
+        },
     }
     call = Call.objects.get(vapi_id=attempt.vapi_call_id)
     assert attempt.state == AttemptState.ACCEPTED and attempt.call == call

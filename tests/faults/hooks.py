@@ -48,6 +48,22 @@ def install_worker_hooks() -> None:
 
         client.VapiClient.request = slow_dial
 
+    ended_marker = os.environ.get("FAULT_SLOW_ENDED_MARKER")
+    if ended_marker:
+        from calls import hooks as call_hooks
+
+        original_ended = call_hooks.on_call_ended
+        seconds = float(os.environ.get("FAULT_SLOW_SECONDS", "30"))
+
+        def slow_ended(*args, **kwargs):
+            # Runs after the event's transaction committed the call's end, before the campaign effects.
+            if not os.path.exists(ended_marker):
+                _mark(ended_marker, "call-ended")
+                time.sleep(seconds)
+            return original_ended(*args, **kwargs)
+
+        call_hooks.on_call_ended = slow_ended
+
 
 def install_web_hooks() -> None:
     marker = os.environ.get("FAULT_WEBHOOK_MARKER")

@@ -49,23 +49,15 @@ def test_patch_push_gives_up_after_retries_with_the_reason():
 
 
 @responses.activate
-def test_dial_post_is_retried_on_429_honouring_retry_after():
+def test_dial_post_429_is_not_slept_on_but_returned_with_retry_after():
+    """The dialer turns a 429 into a refusal (requeue, org-wide hold): no worker sleeps on it."""
     url = f"{BASE}/call"
-    responses.post(url, status=429, json={"message": "Too many requests"}, headers={"Retry-After": "0"})
+    responses.post(url, status=429, json={"message": "Too many requests"}, headers={"Retry-After": "7"})
     responses.post(url, status=201, json={"id": "call-1", "status": "queued"})
-    assert client(retries=2).call_create({"customer": {"number": "+15555550123"}})["id"] == "call-1"
-    assert len(responses.calls) == 2
-
-
-@responses.activate
-def test_dial_post_rate_limited_until_retries_run_out_is_a_typed_error():
-    responses.post(
-        f"{BASE}/call", status=429, json={"message": "Too many requests"}, headers={"Retry-After": "0"}
-    )
-    with pytest.raises((VapiRateLimited, VapiServerError)) as info:
-        client(retries=2).call_create({})
-    assert len(responses.calls) == 3
-    assert info.value.message
+    with pytest.raises(VapiRateLimited) as info:
+        client(retries=2).call_create({"customer": {"number": "+15555550123"}})
+    assert len(responses.calls) == 1
+    assert info.value.status == 429 and info.value.retry_after == 7.0 and info.value.message
 
 
 @responses.activate

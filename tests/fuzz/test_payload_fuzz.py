@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_mutated_payloads_are_acknowledged_and_processed_without_error(client, tally, seed):
     ResourceFactory(name="Dr. Patel", time_zone="America/New_York", slot_minutes=30)
     result = fuzz(count=400, seed=seed, client=client, headers={"X-Vapi-Secret": "whsec-current-7a1d"})
-    tally(200, processing_failures=result.failures)
+    statuses = [status for status, count in result.statuses.items() for _ in range(count)]
+    for index, status in enumerate(statuses):  # the suite's fuzzing tally counts every input
+        tally(status, **({"processing_failures": result.failures} if index == 0 else {}))
     assert result.inputs == 400
     assert result.server_errors == 0, result.examples
     assert result.failures == 0, result.examples

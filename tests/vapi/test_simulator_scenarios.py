@@ -189,7 +189,8 @@ def test_outcomes_end_with_vapi_reasons(
     capture: CaptureServer, outcome: str, statuses: list[str], reason: str, connected: bool
 ) -> None:
     with running_simulator(time_factor=500, outcome=outcome, seed=2) as sim:
-        call_id = place(sim, capture.url, assistant={"voicemailMessage": "Please call us back."})
+        assistant = {"voicemailMessage": "Please call us back.", "voicemailDetection": {"provider": "vapi"}}
+        call_id = place(sim, capture.url, assistant=assistant)
     assert [c.message["status"] for c in capture.of_type("status-update")] == statuses
     assert capture.of_type("status-update")[-1].message["endedReason"] == reason
     report = capture.of_type("end-of-call-report")[0].message
@@ -199,6 +200,21 @@ def test_outcomes_end_with_vapi_reasons(
     else:
         assert report["artifact"]["messages"] == [] and report["cost"] == 0 and report["analysis"] == {}
         assert "startedAt" not in report
+
+
+@pytest.mark.parametrize("detection", [None, "off", {"provider": "twilio", "enabled": False}])
+def test_a_machine_is_a_short_ordinary_call_unless_the_assistant_asked_for_detection(
+    capture: CaptureServer, detection: object
+) -> None:
+    assistant: dict[str, object] = {"voicemailMessage": "Please call us back."}
+    if detection is not None:
+        assistant["voicemailDetection"] = detection
+    with running_simulator(time_factor=500, outcome="voicemail", seed=2) as sim:
+        place(sim, capture.url, assistant=assistant)
+    report = capture.of_type("end-of-call-report")[0].message
+    assert report["endedReason"] == "customer-ended-call"  # what Vapi says without detection
+    spoken = [m["message"] for m in report["artifact"]["messages"] if m["role"] in ("bot", "user")]
+    assert "Please call us back." not in spoken and any("voicemail" in m for m in spoken)
 
 
 def test_the_seed_decides_the_outcome_mix() -> None:
@@ -489,3 +505,47 @@ def test_inbound_follows_the_numbers_binding_like_vapi(capture: CaptureServer) -
         second["id"]
     }
     assert first["assistantId"] == bound_to["id"] and "assistantId" not in second
+
+
+def _tool_answers(answers: dict[str, str | dict[str, str]]):
+    """A voiceops stand-in that answers each tool by name (a str is a result)."""
+
+    def answer(message: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if message["type"] != "tool-calls":
+            return 200, {}
+        item = message["toolCallList"][0]
+        given = answers.get(item["function"]["name"], "Done.")
+        body = given if isinstance(given, dict) else {"result": given}
+        return 200, {"results": [{"toolCallId": item["id"], **body}]}
+
+    return answer
+
+
+def test_analysis_follows_a_booking_that_went_through(capture: CaptureServer) -> None:
+    capture.answer = _tool_answers(
+        {"check_availability": "10:00 is free.", "book_appointment": "You're booked for 10:00 tomorrow."}
+    )
+    with running_simulator(time_factor=300, scenario="books-appointment", seed=5) as sim:
+        place(sim, capture.url)
+    analysis = capture.of_type("end-of-call-report")[0].message["analysis"]
+    assert analysis["successEvaluation"] == "true" and analysis["structuredData"]["booked"] is True
+    assert "booked it" in analysis["summary"]
+
+
+@pytest.mark.parametrize(
+    "booking",
+    [
+        "Sorry, 10:00 was just taken. The next free time is 10:30.",
+        {"error": "The booking service is unavailable."},
+    ],
+)
+def test_analysis_follows_a_booking_that_failed(capture: CaptureServer, booking: Any) -> None:
+    capture.answer = _tool_answers({"check_availability": "10:00 is free.", "book_appointment": booking})
+    with running_simulator(time_factor=300, scenario="books-appointment", seed=5) as sim:
+        place(sim, capture.url)
+    analysis = capture.of_type("end-of-call-report")[0].message["analysis"]
+    assert analysis["successEvaluation"] == "false"
+    assert analysis["structuredData"]["booked"] is False
+    assert "booked it" not in analysis["summary"] and "it was not booked" in analysis["summary"]
+    spoken = booking if isinstance(booking, str) else booking["error"]
+    assert spoken.rstrip(".") in analysis["summary"]

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from voiceops.errors import Conflict, DomainError, InvalidState, NotFound
+from voiceops.errors import Conflict, DomainError, InvalidState, NotFound, TryLater
 from voiceops.vapi.client import VapiError
 
 log = structlog.get_logger(__name__)
@@ -42,6 +42,7 @@ class DomainAPIException(exceptions.APIException):
         self.status_code = status_code
         self.fields = fields
         self.error_code = code
+        self.wait: int | None = None  # seconds; sent as Retry-After (429/503)
 
 
 class UnprocessableEntity(exceptions.APIException):
@@ -79,6 +80,17 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def _translate(exc: Exception) -> Exception:
     """Errors from the domain, Django and the database as DRF exceptions (or unchanged)."""
+    if isinstance(exc, TryLater):
+        later = DomainAPIException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+            if exc.unavailable
+            else status.HTTP_429_TOO_MANY_REQUESTS,
+            code=exc.code,
+            message=exc.message,
+            fields=exc.fields,
+        )
+        later.wait = exc.retry_after  # DRF's handler turns ``wait`` into the Retry-After header
+        return later
     if isinstance(exc, DomainError):
         return DomainAPIException(
             status_code=domain_status(exc), code=exc.code, message=exc.message, fields=exc.fields

@@ -11,8 +11,16 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from assistants.models import Assistant, PhoneNumber
-from calls.enums import CallStatus, CampaignState, Direction, EventState, Outcome, RecipientState
-from calls.models import Call, Campaign, CampaignRecipient, Customer, WebhookEvent
+from calls.enums import (
+    CallStatus,
+    CampaignState,
+    DecisionRule,
+    Direction,
+    EventState,
+    Outcome,
+    RecipientState,
+)
+from calls.models import Call, Campaign, CampaignRecipient, Customer, DispatchDecision, WebhookEvent
 from tools.models import Appointment, AppointmentStatus, Tool
 
 MAX_ID = 2**63 - 1
@@ -137,4 +145,19 @@ class WebhookEventFilter(df.FilterSet):
 
     class Meta:
         model = WebhookEvent
+        fields: list[str] = []
+
+
+class DispatchDecisionFilter(df.FilterSet):
+    """Why a number was (or was not) dialled: by campaign, rule, allowed, time."""
+
+    campaign = IdFilter(field_name="campaign_id")
+    customer = IdFilter(field_name="customer_id")
+    rule = df.MultipleChoiceFilter(choices=DecisionRule.choices)
+    allowed = df.BooleanFilter()
+    at_after = df.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    at_before = df.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = DispatchDecision
         fields: list[str] = []

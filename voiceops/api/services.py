@@ -20,8 +20,11 @@ DELETABLE_CAMPAIGN_STATES = {CampaignState.DRAFT, CampaignState.COMPLETED, Campa
 
 def tool_set_enabled(*, tool: Tool, enabled: bool) -> Tool:
     """Turn a tool on or off for every assistant; the registry skips disabled tools."""
-    Tool.objects.filter(pk=tool.pk).update(enabled=enabled, updated_at=timezone.now())
-    tool.refresh_from_db()
+    with transaction.atomic():
+        tool = Tool.objects.select_for_update().get(pk=tool.pk)
+        if tool.enabled != enabled:
+            tool.enabled = enabled
+            tool.save(update_fields=["enabled", "updated_at"])  # save(): the change enters the history
     return tool
 
 
@@ -61,11 +64,13 @@ def customer_do_not_call_set(
             customer.do_not_call_reason = reason
             customer.do_not_call_source = source
             customer.do_not_call_at = customer.do_not_call_at or timezone.now()
-        else:
+        elif customer.do_not_call:
+            # Taking a number off the list says who did it and when; the listing's own source
+            # and reason stay in the customer's history (django-simple-history), never erased.
             customer.do_not_call = False
-            customer.do_not_call_reason = ""
-            customer.do_not_call_source = ""
-            customer.do_not_call_at = None
+            customer.do_not_call_reason = reason or "Taken off the list"
+            customer.do_not_call_source = source
+            customer.do_not_call_at = timezone.now()
         customer.save()
     return customer
 

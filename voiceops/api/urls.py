@@ -1,7 +1,7 @@
 """The DRF API under /api/. Each app registers its viewsets here."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from assistants.api import AssistantViewSet, PhoneNumberViewSet
@@ -9,6 +9,7 @@ from assistants.routing.api import ClosureViewSet, RoutingRuleViewSet
 from calls.api.calls import CallViewSet
 from calls.api.campaigns import CampaignRecipientViewSet, CampaignViewSet
 from calls.api.customers import CustomerViewSet
+from calls.api.decisions import DispatchDecisionViewSet
 from calls.api.events import WebhookEventViewSet
 from tools.api import AppointmentViewSet, ResourceViewSet, ToolViewSet
 
@@ -29,9 +30,10 @@ router.register(
 )
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
+router.register("dispatch-decisions", DispatchDecisionViewSet, basename="dispatch-decision")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include((router.urls, "api"), namespace="v1")),
 ]

@@ -154,6 +154,13 @@ class VapiClient:
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # POST /call is never retried here: the dialer treats a 429 as a refusal (requeue, org-wide
+        # hold for Retry-After) instead of sleeping in a worker while its round waits.
+        self.call_session = requests.Session()
+        self.call_session.headers.update(self.session.headers)
+        single = HTTPAdapter(max_retries=Retry(total=0, raise_on_status=False), pool_maxsize=20)
+        self.call_session.mount("http://", single)
+        self.call_session.mount("https://", single)
 
     # --- transport ---------------------------------------------------------------------------
     def request(
@@ -163,13 +170,15 @@ class VapiClient:
         *,
         json: Any = None,
         params: JSON | None = None,
+        retry: bool = True,
         url: str | None = None,
         headers: dict[str, str | None] | None = None,
     ) -> Any:
         url = url or f"{self.base_url}{path}"
         started = time.monotonic()
+        session = self.session if retry else self.call_session
         try:
-            response = self.session.request(
+            response = session.request(
                 method,
                 url,
                 json=json,
@@ -240,7 +249,7 @@ class VapiClient:
 
     # --- calls ---------------------------------------------------------------------------------
     def call_create(self, payload: JSON) -> JSON:
-        return self.request("POST", "/call", json=payload)
+        return self.request("POST", "/call", json=payload, retry=False)
 
     def call_get(self, call_id: str) -> JSON:
         return self.request("GET", f"/call/{call_id}")
@@ -257,8 +266,14 @@ class VapiClient:
     def call_control(self, control_url: str, payload: JSON) -> Any:
         """POST to a live call's ``monitor.controlUrl`` (say, end-call, transfer). That URL is
         on Vapi's call host and needs no key, so ours is not sent there."""
+        # Never retried: a repeated "say" would be heard twice.
         return self.request(
-            "POST", "/<call>/control", json=payload, url=control_url, headers={"Authorization": None}
+            "POST",
+            "/<call>/control",
+            json=payload,
+            url=control_url,
+            headers={"Authorization": None},
+            retry=False,
         )
 
     # --- phone numbers -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ KNOWLEDGE_BASE_REQUEST = "knowledge-base-request"
 HANDOFF_DESTINATION_REQUEST = "handoff-destination-request"
 # Older assistants (``model.functions``) still send this and wait for ``{"result": ...}``.
 FUNCTION_CALL = "function-call"
+CAMPAIGN_PREDIAL = "campaign.predial"
 REQUEST_RESPONSE_TYPES = frozenset(
     {
         ASSISTANT_REQUEST,
@@ -31,6 +32,7 @@ REQUEST_RESPONSE_TYPES = frozenset(
         KNOWLEDGE_BASE_REQUEST,
         HANDOFF_DESTINATION_REQUEST,
         FUNCTION_CALL,
+        CAMPAIGN_PREDIAL,
     }
 )
 

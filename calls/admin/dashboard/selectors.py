@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Aggregate, Avg, Count, FloatField, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 
 from calls.enums import Outcome
 from calls.models import Call
-from tools.models import InvocationState, ToolInvocation
+from tools.models import Appointment, AppointmentStatus, InvocationState, ToolInvocation
 
 
 class PercentileCont(Aggregate):
@@ -36,7 +36,9 @@ class PercentileCont(Aggregate):
 
 @dataclass
 class DayStats:
-    day: dt.date
+    """One bucket of the charts: a day, or an hour when the range is a single day."""
+
+    day: dt.date | dt.datetime
     calls: int = 0
     cost: Decimal = Decimal("0")
     avg_duration: float | None = None
@@ -61,29 +63,48 @@ class DashboardData:
     tool_calls: int = 0
     tool_errors: int = 0
     p95_latency_ms: float | None = None
+    appointments_booked: int = 0
+    hourly: bool = False
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def tool_error_rate(self) -> float | None:
         return (self.tool_errors / self.tool_calls * 100) if self.tool_calls else None
 
 
+def _buckets(*, days: int, today: dt.date, tz: Any) -> tuple[dt.datetime, dt.datetime, list[Any], Any]:
+    """(since, until, bucket keys, truncation): 24 hours ending now for one day, else days."""
+    if days == 1:
+        now = timezone.localtime(timezone.now(), tz).replace(minute=0, second=0, microsecond=0)
+        first = now - dt.timedelta(hours=23)
+        keys = [first + dt.timedelta(hours=i) for i in range(24)]
+        return first, now + dt.timedelta(hours=1), keys, TruncHour
+    start = today - dt.timedelta(days=days - 1)
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return since, until, [start + dt.timedelta(days=i) for i in range(days)], TruncDate
+
+
+def _key(value: Any, tz: Any) -> Any:
+    return timezone.localtime(value, tz) if isinstance(value, dt.datetime) else value
+
+
 def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData:
     """Per-day call, cost, duration and tool figures for the ``days`` days ending today (local time)."""
     tz = timezone.get_current_timezone()
     today = today or timezone.localdate()
-    start = today - dt.timedelta(days=days - 1)
-    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
-    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    by_day = {start + dt.timedelta(days=i): DayStats(day=start + dt.timedelta(days=i)) for i in range(days)}
+    since, until, keys, trunc = _buckets(days=days, today=today, tz=tz)
+    start = since.date()
+    by_day = {key: DayStats(day=key) for key in keys}
 
     calls = Call.objects.filter(created_at__gte=since, created_at__lt=until)
     for row in (
-        calls.annotate(day=TruncDate("created_at", tzinfo=tz))
+        calls.annotate(day=trunc("created_at", tzinfo=tz))
         .values("day")
         .annotate(n=Count("id"), cost=Sum("cost"), avg_duration=Avg("duration_seconds"))
         .order_by()
     ):
-        stats = by_day.get(row["day"])
+        stats = by_day.get(_key(row["day"], tz))
         if stats is not None:
             stats.calls = row["n"]
             stats.cost = row["cost"] or Decimal("0")
@@ -97,7 +118,7 @@ def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData
 
     invocations = ToolInvocation.objects.filter(created_at__gte=since, created_at__lt=until)
     tool_rows = list(
-        invocations.annotate(day=TruncDate("created_at", tzinfo=tz))
+        invocations.annotate(day=trunc("created_at", tzinfo=tz))
         .values("day")
         .annotate(
             n=Count("id"),
@@ -107,7 +128,7 @@ def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData
         .order_by()
     )
     for tool_row in tool_rows:
-        stats = by_day.get(tool_row["day"])
+        stats = by_day.get(_key(tool_row["day"], tz))
         if stats is not None:
             stats.tool_calls, stats.tool_errors = tool_row["n"], tool_row["errors"]
             stats.p95_latency_ms = tool_row["p95"]
@@ -126,4 +147,39 @@ def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData
         tool_calls=sum(d.tool_calls for d in ordered),
         tool_errors=sum(d.tool_errors for d in ordered),
         p95_latency_ms=overall["p95"],
+        appointments_booked=Appointment.objects.filter(created_at__gte=since, created_at__lt=until)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .count(),
+        hourly=days == 1,
+        campaigns=campaign_rows(calls=calls, since=since, until=until),
     )
+
+
+def campaign_rows(*, calls: Any, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
+    """Per campaign in the window: calls ended, reached (answered by a person), appointments."""
+    rows = list(
+        calls.filter(campaign__isnull=False)
+        .values("campaign", "campaign__name")
+        .annotate(
+            ended=Count("id", filter=~Q(outcome="")),
+            reached=Count("id", filter=Q(outcome=Outcome.COMPLETED)),
+        )
+        .order_by("campaign__name")
+    )
+    booked = dict(
+        Appointment.objects.filter(created_at__gte=since, created_at__lt=until, call__campaign__isnull=False)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .values_list("call__campaign")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {
+            "name": row["campaign__name"],
+            "ended": row["ended"],
+            "reached": row["reached"],
+            "reached_rate": (row["reached"] / row["ended"] * 100) if row["ended"] else None,
+            "booked": booked.get(row["campaign"], 0),
+        }
+        for row in rows
+    ]

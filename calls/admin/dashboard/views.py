@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from calls.admin.dashboard.charts import bar_chart, donut_chart, line_chart
 from calls.admin.dashboard.selectors import dashboard_stats
 
-RANGES = (7, 14, 30, 90)
+RANGES = (1, 7, 14, 30, 90)
 DEFAULT_RANGE = 14
 
 
@@ -28,11 +28,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 request, f"Range must be one of {', '.join(map(str, RANGES))} days; showing {days}."
             )
     data = dashboard_stats(days=days)
-    labels = [d.day.strftime("%b %d") for d in data.days]
+    labels = [d.day.strftime("%H:00" if data.hourly else "%b %d") for d in data.days]
+    per = "hour" if data.hourly else "day"
     charts = {
         "calls_per_day": bar_chart(
             "chart-calls-per-day",
-            "Calls per day",
+            f"Calls per {per}",
             list(zip(labels, [d.calls for d in data.days], strict=True)),
             integer=True,
         ),
@@ -45,7 +46,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             list(
                 zip(
                     labels,
-                    [round(d.avg_duration, 1) if d.avg_duration is not None else None for d in data.days],
+                    [round(d.avg_duration or 0, 1) for d in data.days],
                     strict=True,
                 )
             ),
@@ -54,7 +55,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         ),
         "cost_per_day": line_chart(
             "chart-cost-per-day",
-            "Cost per day ($)",
+            f"Cost per {per} ($)",
             list(zip(labels, [float(d.cost) for d in data.days], strict=True)),
             unit="$",
             color="#22c55e",
@@ -65,10 +66,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             list(
                 zip(
                     labels,
-                    [
-                        round(d.tool_error_rate, 1) if d.tool_error_rate is not None else None
-                        for d in data.days
-                    ],
+                    [round(d.tool_error_rate or 0, 1) for d in data.days],
                     strict=True,
                 )
             ),
@@ -81,7 +79,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             list(
                 zip(
                     labels,
-                    [round(d.p95_latency_ms, 1) if d.p95_latency_ms is not None else None for d in data.days],
+                    [round(d.p95_latency_ms or 0, 1) for d in data.days],
                     strict=True,
                 )
             ),

@@ -1,7 +1,8 @@
 """Campaign lifecycle (start, pause, resume, cancel) and the global outbound kill switch.
 
-Every change takes effect at the next dispatch: the dispatcher reads the state under the
-campaign row lock, so a pause committed now stops all reservations that start after it.
+A pause or cancel takes effect at dial time: attempts reserved but not yet sent are released in
+the same transaction, and ``attempt_dial`` re-reads the campaign's state under a share lock right
+before it marks an attempt as sent, so no call leaves after the pause or cancel commits.
 Calls already ringing are left to finish (hanging up on people mid-sentence is worse).
 """
 
@@ -13,8 +14,8 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from calls.enums import CampaignState, DecisionRule, RecipientState
-from calls.models import Campaign, CampaignRecipient, OutboundSwitch
+from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
+from calls.models import Campaign, CampaignRecipient, DialAttempt, OutboundSwitch
 from calls.services.campaigns.checks import Verdict, decision_record
 from voiceops.errors import InvalidState
 
@@ -85,6 +86,16 @@ def campaign_start(*, campaign: Campaign, by: str = "") -> Campaign:
     return locked
 
 
+def _release_reserved(*, campaign: Campaign, cancelled: bool, reason: str) -> int:
+    """Attempts of this campaign reserved but not sent: never sent now (campaign row locked)."""
+    from calls.services.campaigns.dialing import attempt_abandon
+
+    released = 0
+    for attempt in DialAttempt.objects.filter(campaign=campaign, state=AttemptState.RESERVED):
+        released += int(attempt_abandon(attempt=attempt, reason=reason, cancelled=cancelled))
+    return released
+
+
 def campaign_pause(*, campaign: Campaign, by: str = "") -> Campaign:
     with transaction.atomic():
         locked = _locked(campaign)
@@ -93,6 +104,7 @@ def campaign_pause(*, campaign: Campaign, by: str = "") -> Campaign:
         campaign_set_state(
             campaign=locked, state=CampaignState.PAUSED, reason=f"Paused by {by or 'unknown'}."
         )
+        _release_reserved(campaign=locked, cancelled=False, reason="Campaign paused before this was sent.")
     return locked
 
 
@@ -135,6 +147,7 @@ def campaign_cancel(*, campaign: Campaign, by: str = "") -> Campaign:
         campaign_set_state(
             campaign=locked, state=CampaignState.CANCELLED, reason=f"Cancelled by {by or 'unknown'}.", now=now
         )
+        _release_reserved(campaign=locked, cancelled=True, reason="Campaign cancelled before this was sent.")
     return locked
 
 

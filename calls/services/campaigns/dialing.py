@@ -14,17 +14,35 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from calls.enums import AttemptState, CallStatus, DecisionRule, Direction, Outcome, RecipientState
-from calls.models import Call, CampaignRecipient, Customer, DialAttempt
-from calls.services.campaigns.checks import check_do_not_call, check_kill_switch, decision_record
+from calls.enums import (
+    AttemptState,
+    CallStatus,
+    CampaignState,
+    DecisionRule,
+    Direction,
+    Outcome,
+    RecipientState,
+)
+from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
+from calls.services.campaigns.budget import budget_report_limits
+from calls.services.campaigns.checks import (
+    ALLOW,
+    Verdict,
+    check_do_not_call,
+    check_kill_switch,
+    decision_record,
+)
 from calls.services.campaigns.outcomes import recipient_apply_outcome
+from calls.services.campaigns.refusals import attempt_refuse, recipient_requeue_unattempted
 from tools.services.linking import tool_records_link_call
 from voiceops.logging import mask_number
 from voiceops.vapi.client import VapiError, get_client
+from voiceops.vapi.voicemail import voicemail_plan_for_campaign
 
 log = structlog.get_logger(__name__)
 
@@ -40,8 +58,17 @@ def attempt_payload(*, attempt: DialAttempt) -> dict[str, Any]:
         "customer": customer,
         "name": attempt.vapi_name,
     }
+    overrides: dict[str, Any] = {}
     if attempt.variables:
-        payload["assistantOverrides"] = {"variableValues": {str(k): v for k, v in attempt.variables.items()}}
+        overrides["variableValues"] = {str(k): v for k, v in attempt.variables.items()}
+    if attempt.campaign_id and attempt.assistant is not None:
+        # Vapi leaves voicemail detection off by default: a campaign call turns it on (unless the
+        # assistant says "off"), so a machine ends as ``voicemail`` and the voicemail retry applies.
+        overrides["voicemailDetection"] = voicemail_plan_for_campaign(attempt.assistant.voicemail_detection)
+        if attempt.assistant.voicemail_message:
+            overrides["voicemailMessage"] = attempt.assistant.voicemail_message
+    if overrides:
+        payload["assistantOverrides"] = overrides
     return payload
 
 
@@ -58,8 +85,15 @@ def _release(*, attempt: DialAttempt, outcome: str, now: dt.datetime, detail: st
         recipient_apply_outcome(recipient=recipient, outcome=outcome, now=now, detail=detail)
 
 
-def attempt_abandon(*, attempt: DialAttempt, reason: str, blocked: bool = False) -> bool:
-    """A reserved attempt that will never be sent. The recipient is due again (or blocked)."""
+def attempt_abandon(
+    *,
+    attempt: DialAttempt,
+    reason: str,
+    blocked: bool = False,
+    cancelled: bool = False,
+    due: dt.datetime | None = None,
+) -> bool:
+    """A reserved attempt that will never be sent. The recipient is due again (or blocked/cancelled)."""
     now = timezone.now()
     with transaction.atomic():
         changed = DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.RESERVED).update(
@@ -69,21 +103,36 @@ def attempt_abandon(*, attempt: DialAttempt, reason: str, blocked: bool = False)
             return bool(changed)
         recipient = CampaignRecipient.objects.select_for_update().get(pk=attempt.recipient_id)
         if recipient.state == RecipientState.DIALING:
-            recipient.state = (
-                RecipientState.BLOCKED
-                if blocked
-                else (RecipientState.RETRY if recipient.attempts else RecipientState.PENDING)
-            )
-            recipient.next_attempt_at = None if blocked else now
+            if blocked or cancelled:
+                recipient.state = RecipientState.BLOCKED if blocked else RecipientState.CANCELLED
+                recipient.next_attempt_at = None
+            else:
+                recipient.state = RecipientState.RETRY if recipient.attempts else RecipientState.PENDING
+                recipient.next_attempt_at = due or now
             recipient.last_error = reason[:2000]
             recipient.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
     return True
 
 
+def _campaign_share_lock(*, campaign_id: int) -> str | None:
+    """The campaign's state, with a FOR SHARE lock until commit: a pause or cancel (FOR UPDATE)
+    waits for this dial's ``requesting`` commit, and every dial after it sees the new state."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT state FROM {Campaign._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608 - table name
+            [campaign_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def attempt_dial(*, attempt_id: int) -> DialAttempt:
     """Send one reserved attempt to Vapi. Safe to call twice: only one caller gets to send."""
     now = timezone.now()
+    campaign_id = DialAttempt.objects.filter(pk=attempt_id).values_list("campaign_id", flat=True).first()
     with transaction.atomic():
+        # Campaign first, attempt second: the order pause/cancel take their locks in.
+        campaign_state = _campaign_share_lock(campaign_id=campaign_id) if campaign_id else None
         attempt = (
             DialAttempt.objects.select_for_update(of=("self",))
             .select_related("assistant", "customer")
@@ -91,8 +140,14 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
         )
         if attempt.state != AttemptState.RESERVED:
             return attempt
-        # The last checks, at the last moment: a kill switch or an opt-out seconds ago still wins.
-        blocked = check_kill_switch()
+        # The last checks, at the last moment: a pause, a kill switch or an opt-out seconds ago wins.
+        blocked = ALLOW
+        if campaign_id and campaign_state != CampaignState.RUNNING:
+            blocked = Verdict(
+                DecisionRule.CAMPAIGN_STATE, False, f"The campaign is {campaign_state}; not dialled."
+            )
+        if blocked.allowed:
+            blocked = check_kill_switch()
         if blocked.allowed and attempt.customer_id:
             blocked = check_do_not_call(customer=Customer.objects.get(pk=attempt.customer_id))
         if not blocked.allowed:
@@ -108,6 +163,7 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
                 attempt=attempt,
                 reason=f"{blocked.rule}: {blocked.detail}",
                 blocked=blocked.rule == DecisionRule.DO_NOT_CALL,
+                cancelled=campaign_state == CampaignState.CANCELLED,
             )
             attempt.refresh_from_db()
             return attempt
@@ -115,7 +171,8 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
         attempt.requested_at = now
         attempt.save(update_fields=["state", "requested_at", "updated_at"])
         if attempt.recipient_id:
-            # Counted as an attempt from the moment it may ring the phone (max attempts, caps).
+            # Counted as an attempt from the moment it may ring the phone (max attempts, caps);
+            # a refusal gives it back (calls.services.campaigns.refusals).
             CampaignRecipient.objects.filter(pk=attempt.recipient_id).update(
                 attempts=F("attempts") + 1, updated_at=now
             )
@@ -129,20 +186,43 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
     try:
         response = get_client().call_create(attempt_payload(attempt=attempt))
     except VapiError as exc:
+        if exc.status == 429:
+            # Rate limited: certainly not placed, and not the recipient's fault. Not an attempt.
+            attempt_refuse(
+                attempt_id=attempt.pk, error=f"Vapi answered 429: {exc.message}", retry_after=exc.retry_after
+            )
+            attempt.refresh_from_db()
+            return attempt
         if exc.status is not None and 400 <= exc.status < 500:
             return attempt_reject(attempt=attempt, error=str(exc))
-        # No answer, or a 5xx: Vapi may have placed the call. Never re-send; reconcile.
+        # No answer, or a 5xx: Vapi may have placed the call. Never re-send; reconcile (backed off).
         DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.REQUESTING).update(
-            state=AttemptState.UNKNOWN, error=str(exc)[:2000], updated_at=timezone.now()
+            state=AttemptState.UNKNOWN,
+            error=str(exc)[:2000],
+            updated_at=timezone.now(),
+            next_reconcile_at=timezone.now(),
         )
         log.warning("outbound.dial.ambiguous", attempt_id=attempt.pk, error=str(exc))
         return attempt_reconcile(attempt_id=attempt.pk)
     if not isinstance(response, dict) or not response.get("id"):
         DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.REQUESTING).update(
-            state=AttemptState.UNKNOWN, error="Vapi answered without a call id.", updated_at=timezone.now()
+            state=AttemptState.UNKNOWN,
+            error="Vapi answered without a call id.",
+            updated_at=timezone.now(),
+            next_reconcile_at=timezone.now(),
         )
         return attempt_reconcile(attempt_id=attempt.pk)
-    return attempt_accept(attempt_id=attempt.pk, call_data=response)
+    limits = response.get("subscriptionLimits")
+    budget_report_limits(limits=limits)
+    attempt = attempt_accept(attempt_id=attempt.pk, call_data=response)
+    if isinstance(limits, dict) and limits.get("concurrencyBlocked") is True:
+        # Vapi took the request but the org is at its limit: the call ends without ringing.
+        attempt_refuse(
+            attempt_id=attempt.pk,
+            error="Vapi's concurrency limit is reached (subscriptionLimits.concurrencyBlocked).",
+        )
+        attempt.refresh_from_db()
+    return attempt
 
 
 def attempt_reject(*, attempt: DialAttempt, error: str) -> DialAttempt:
@@ -218,6 +298,12 @@ def attempt_accept(*, attempt_id: int, call_data: dict[str, Any]) -> DialAttempt
     return attempt
 
 
+def reconcile_backoff(*, tries: int) -> dt.timedelta:
+    """5 s, 10 s, 20 s ... at most OUTBOUND_RECONCILE_MAX_SECONDS between lookups of one attempt."""
+    seconds = settings.OUTBOUND_RECONCILE_BASE_SECONDS * 2 ** max(tries - 1, 0)
+    return dt.timedelta(seconds=min(seconds, settings.OUTBOUND_RECONCILE_MAX_SECONDS))
+
+
 def attempt_reconcile(*, attempt_id: int, now: dt.datetime | None = None) -> DialAttempt:
     """Find an attempt whose POST answer was lost by listing Vapi's calls for its label."""
     now = now or timezone.now()
@@ -234,7 +320,10 @@ def attempt_reconcile(*, attempt_id: int, now: dt.datetime | None = None) -> Dia
         calls = get_client().call_list(**params)
     except VapiError as exc:
         DialAttempt.objects.filter(pk=attempt.pk).update(
-            reconcile_tries=attempt.reconcile_tries + 1, error=f"reconcile: {exc}"[:2000], updated_at=now
+            reconcile_tries=attempt.reconcile_tries + 1,
+            next_reconcile_at=now + reconcile_backoff(tries=attempt.reconcile_tries + 1),
+            error=f"reconcile: {exc}"[:2000],
+            updated_at=now,
         )
         attempt.refresh_from_db()
         return attempt
@@ -251,7 +340,9 @@ def attempt_reconcile(*, attempt_id: int, now: dt.datetime | None = None) -> Dia
         return attempt_accept(attempt_id=attempt.pk, call_data=match)
     tries = attempt.reconcile_tries + 1
     sent_at = attempt.requested_at or attempt.created_at
-    give_up = tries >= 3 and now - sent_at >= dt.timedelta(seconds=settings.OUTBOUND_LOST_AFTER_SECONDS)
+    give_up = tries >= settings.OUTBOUND_RECONCILE_MAX_LOOKUPS or (
+        tries >= 3 and now - sent_at >= dt.timedelta(seconds=settings.OUTBOUND_LOST_AFTER_SECONDS)
+    )
     with transaction.atomic():
         if give_up:
             changed = DialAttempt.objects.filter(
@@ -259,19 +350,24 @@ def attempt_reconcile(*, attempt_id: int, now: dt.datetime | None = None) -> Dia
             ).update(
                 state=AttemptState.LOST,
                 reconcile_tries=tries,
+                # Free the key: a client retrying the same request gets a fresh try.
+                idempotency_key=Concat(F("idempotency_key"), Value(f"#lost-{attempt.pk}")),
                 ended_at=now,
                 updated_at=now,
                 error="Not found in Vapi after reconciliation; treated as not placed.",
             )
-            if changed:
-                _release(
-                    attempt=attempt,
-                    outcome=Outcome.FAILED,
-                    now=now,
-                    detail="The call was never found in Vapi.",
+            if changed and attempt.recipient_id is not None:
+                # Never became a call (a 5xx before the call existed): not an attempt.
+                recipient_requeue_unattempted(
+                    recipient_id=attempt.recipient_id,
+                    at=now,
+                    detail="The call was never found in Vapi; not counted as an attempt.",
                 )
+            if changed:
                 log.warning("outbound.reconcile.lost", attempt_id=attempt.pk)
         else:
-            DialAttempt.objects.filter(pk=attempt.pk).update(reconcile_tries=tries, updated_at=now)
+            DialAttempt.objects.filter(pk=attempt.pk).update(
+                reconcile_tries=tries, next_reconcile_at=now + reconcile_backoff(tries=tries), updated_at=now
+            )
     attempt.refresh_from_db()
     return attempt

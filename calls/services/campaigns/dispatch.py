@@ -10,7 +10,11 @@ Two phases, so no lock is held while waiting on Vapi:
    recipient being finished by an end-of-call hook is skipped, not waited on). Every check runs
    here and each verdict is stored as a DispatchDecision; allowed recipients get a DialAttempt
    (``reserved``) and move to ``dialing`` -- the slot is taken from this commit on.
-2. Dial (outside the lock): each reserved attempt goes through ``attempt_dial``.
+   Slots are also taken from the org's outbound budget (``budget``): the budget's advisory lock
+   is held from the count to the commit, so campaigns and single calls together never exceed it.
+2. Dial (outside the lock): each reserved attempt goes through ``attempt_dial``. The round stops
+   at the first refusal (429, concurrency): the attempts not yet sent are released, due again
+   when Vapi's Retry-After has passed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.utils import timezone
 
 from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision
+from calls.services.campaigns.budget import budget_free, budget_hold_until, budget_lock
 from calls.services.campaigns.checks import (
     Verdict,
     check_calling_window,
@@ -35,7 +40,7 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
-from calls.services.campaigns.dialing import attempt_dial
+from calls.services.campaigns.dialing import attempt_abandon, attempt_dial
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +57,9 @@ class DispatchResult:
     blocked: int = 0
     deferred: int = 0
     dialed: int = 0
+    refused: int = 0
+    released: int = 0
+    budget_limited: bool = False
     stopped_by: str = ""
 
 
@@ -204,6 +212,13 @@ def _reserve(*, campaign_id: int, now: dt.datetime, result: DispatchResult) -> N
         slots = min(campaign.max_concurrent_calls - active, campaign.max_calls_per_minute - recent)
         if slots <= 0:
             return
+        budget_lock()
+        free = budget_free(now=now)
+        if free < slots:
+            result.budget_limited = True
+        slots = min(slots, free)
+        if slots <= 0:
+            return
         pool = _pool(campaign)
         scan_limit = max(slots * 4, 50)
         due = (
@@ -282,10 +297,15 @@ def campaign_dispatch_due(*, campaign: Campaign, now: dt.datetime | None = None)
     now = now or timezone.now()
     result = DispatchResult(campaign_id=campaign.pk)
     _reserve(campaign_id=campaign.pk, now=now, result=result)
-    for attempt_id in result.reserved:
+    for index, attempt_id in enumerate(result.reserved):
         attempt = attempt_dial(attempt_id=attempt_id)
         if attempt.state in (AttemptState.ACCEPTED, AttemptState.ENDED):
             result.dialed += 1
+        elif attempt.state == AttemptState.REFUSED:
+            result.refused += 1
+            result.stopped_by = DecisionRule.VAPI_REFUSED
+            result.released = _release_rest(attempt_ids=result.reserved[index + 1 :])
+            break
     if result.reserved or result.blocked:
         log.info(
             "campaign.dispatch",
@@ -293,10 +313,22 @@ def campaign_dispatch_due(*, campaign: Campaign, now: dt.datetime | None = None)
             active=result.active,
             reserved=len(result.reserved),
             dialed=result.dialed,
+            refused=result.refused,
+            released=result.released,
             blocked=result.blocked,
             deferred=result.deferred,
         )
     return result
+
+
+def _release_rest(*, attempt_ids: list[int]) -> int:
+    """Vapi refused one call of this round: do not send the others; they wait for the hold."""
+    due = budget_hold_until(now=timezone.now())
+    released = 0
+    for attempt in DialAttempt.objects.filter(pk__in=attempt_ids, state=AttemptState.RESERVED):
+        if attempt_abandon(attempt=attempt, reason="Vapi refused an earlier call of this round.", due=due):
+            released += 1
+    return released
 
 
 def campaigns_dispatchable() -> list[int]:

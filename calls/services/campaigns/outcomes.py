@@ -19,10 +19,11 @@ RETRY_GROUP: dict[str, str] = {
     Outcome.BUSY: "busy",
     Outcome.NO_ANSWER: "no-answer",
     Outcome.VOICEMAIL: "voicemail",
+    Outcome.NOT_REACHED: "not-reached",
     Outcome.FAILED: "failed",
     Outcome.OTHER: "failed",
 }
-RETRY_GROUPS = ("busy", "no-answer", "voicemail", "failed")
+RETRY_GROUPS = ("busy", "no-answer", "voicemail", "not-reached", "failed")
 
 
 def retry_policy_errors(policy: Any) -> list[str]:

@@ -20,8 +20,8 @@ def campaign_progress(*, campaign: Campaign, now: dt.datetime | None = None) -> 
     """Counts per recipient state, attempts, pickup rate, outcome mix, cost so far and an ETA.
 
     The ETA divides the recipients still open by the rate at which recipients were finished
-    over the last 15 minutes (or since the first attempt when younger). Retries waiting for
-    their delay make it an estimate, not a promise; None until there is a rate.
+    over the last 15 minutes (or since the first attempt when younger), and is never earlier
+    than the last scheduled retry. None until there is a rate and no retry is waiting.
     """
     now = now or timezone.now()
     states = {s.value: 0 for s in RecipientState}
@@ -51,6 +51,15 @@ def campaign_progress(*, campaign: Campaign, now: dt.datetime | None = None) -> 
             eta_seconds = remaining / (finished_recently / elapsed)
     elif not remaining:
         eta_seconds = 0.0
+    # Retries wait for their delay: the campaign cannot finish before the last one is due.
+    last_retry = (
+        CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.RETRY)
+        .order_by("-next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if last_retry is not None and last_retry > now:
+        eta_seconds = max(eta_seconds or 0.0, (last_retry - now).total_seconds())
     return {
         "campaign": campaign.pk,
         "state": campaign.state,
@@ -67,4 +76,6 @@ def campaign_progress(*, campaign: Campaign, now: dt.datetime | None = None) -> 
         "spend_limit": float(campaign.spend_limit) if campaign.spend_limit is not None else None,
         "eta_seconds": round(eta_seconds, 1) if eta_seconds is not None else None,
         "eta_at": (now + dt.timedelta(seconds=eta_seconds)).isoformat() if eta_seconds else None,
+        "retries_waiting": states[RecipientState.RETRY],
+        "last_retry_at": last_retry.isoformat() if last_retry is not None else None,
     }

@@ -79,6 +79,7 @@ def call_apply_report(*, call: Call, report: dict[str, Any], at: Any) -> list[st
     call.success_evaluation = "" if evaluation is None else as_text(evaluation, max_length=500)
     call.transcript_text = as_text(_first(artifact.get("transcript"), report.get("transcript")))
     call.has_final_report = True
+    call_apply_report_artifacts(call=call, report=report, artifact=artifact)
 
     messages = as_list(_first(artifact.get("messages"), report.get("messages")))
     TranscriptTurn.objects.filter(call=call).delete()
@@ -105,4 +106,50 @@ def call_apply_report(*, call: Call, report: dict[str, Any], at: Any) -> list[st
         "success_evaluation",
         "transcript_text",
         "has_final_report",
+        *REPORT_ARTIFACT_FIELDS,
     ]
+
+
+REPORT_ARTIFACT_FIELDS = [
+    "ended_message",
+    "structured_outputs",
+    "scorecards",
+    "performance_metrics",
+    "report_transfers",
+    "variable_values",
+    "video_recording_url",
+    "log_url",
+    "pcap_url",
+]
+
+
+def call_apply_report_artifacts(*, call: Call, report: dict[str, Any], artifact: dict[str, Any]) -> None:
+    """Keep the rest of the artifact ops read: outputs, scorecards, latencies, transfers, links.
+
+    A report without a field leaves what an earlier report stored (a Vapi Call fetched by
+    reconciliation may carry less than the webhook did).
+    """
+    snapshot = as_dict(report.get("call"))
+    ended_message = as_text(_first(report.get("endedMessage"), snapshot.get("endedMessage")))
+    if ended_message:
+        call.ended_message = ended_message
+    for field, key in (
+        ("structured_outputs", "structuredOutputs"),
+        ("scorecards", "scorecards"),
+        ("performance_metrics", "performanceMetrics"),
+        ("variable_values", "variableValues"),
+    ):
+        value = artifact.get(key)
+        if isinstance(value, dict) and value:
+            setattr(call, field, json_safe(value))
+    transfers = artifact.get("transfers")
+    if isinstance(transfers, list) and transfers:
+        call.report_transfers = json_safe([t for t in transfers if isinstance(t, dict)])
+    for field, key in (
+        ("video_recording_url", "videoRecordingUrl"),
+        ("log_url", "logUrl"),
+        ("pcap_url", "pcapUrl"),
+    ):
+        url = as_url(artifact.get(key))
+        if url:
+            setattr(call, field, url)

@@ -45,7 +45,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, request) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
@@ -79,3 +79,21 @@ def assert_no_csp_violations(page) -> None:
     """The admin pages must work under the project's Content-Security-Policy (django-csp)."""
     violations = [text for text in page.console_errors if "Content Security Policy" in text]
     assert violations == [], violations
+
+
+def assert_nothing_cut_off(page) -> None:
+    """At 1280 px the page does not scroll sideways and no table cell hides overflowing text."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, f"the page is {width}px wide at a 1280px window"
+    scrolled = page.evaluate(
+        """() => [...document.querySelectorAll('#content .results, #content table')]
+            .filter(el => el.scrollWidth > el.clientWidth + 1)
+            .map(el => (el.id || el.className) + ': ' + el.scrollWidth + '>' + el.clientWidth)"""
+    )
+    assert scrolled == [], f"content scrolls sideways at 1280px: {scrolled}"
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('#content td, #content th')]
+            .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
+            .map(el => el.innerText.slice(0, 40))"""
+    )
+    assert clipped == [], clipped

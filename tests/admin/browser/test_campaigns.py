@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calls.models import Campaign, OutboundSwitch
-from tests.admin.browser.conftest import assert_no_csp_violations, login, shot
+from tests.admin.browser.conftest import assert_no_csp_violations, assert_nothing_cut_off, login, shot
 from tests.admin.conftest import PASSWORD, make_user
 from tests.factories import AssistantFactory, CampaignFactory, PhoneNumberFactory
 
@@ -44,10 +44,18 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     assert page.locator("#accepted-rows tbody tr").count() == 2
     assert campaign.recipients.count() == 0
     shot(page, "campaign-upload-preview")
+    # Confirming hands the rows to a background worker; the page shows its progress bar.
     page.click("input[type=submit][value^='Confirm']")
-    page.wait_for_selector(".messagelist")
-    assert "Added 2 recipients" in page.locator(".messagelist").inner_text()
+    page.wait_for_selector("#recipient-import")
+    page.wait_for_function("document.getElementById('import-progress').value === 100")
+    assert "Done" in page.locator("#import-state").inner_text()
+    assert "2 recipients added" in page.locator("#import-state").inner_text()
+    assert "Invalid number" in page.locator("#rejected-rows").inner_text()
+    shot(page, "campaign-import-done")
+    assert_no_csp_violations(page)
     assert campaign.recipients.count() == 2
+    page.click("text=Back to the campaign")
+    page.wait_for_selector("#campaign-control")
 
     # Start, then pause.
     page.click("#campaign-control input[value=Start]")
@@ -58,6 +66,20 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     page.wait_for_selector("#campaign-control input[value=Resume]")
     assert "paused" in page.locator(".messagelist").inner_text().lower()
     assert Campaign.objects.get(pk=campaign.pk).state == "paused"
+    # The control room says who did what and when, in the reader's zone.
+    activity = page.locator("#campaign-activity").inner_text()
+    assert "ops-manager" in activity and "Paused" in activity and "Running" in activity
+    assert "UTC" in activity and "unknown" not in activity
+    # Recipients are listed with filters; the retry policy is a form, not JSON.
+    assert page.locator("#campaign-recipients tbody tr").count() == 2
+    assert page.locator("input[name=retry_busy]").is_visible()
+    assert page.locator("textarea[name=retry_policy]").count() == 0
+    # The global switch sits in its own box, apart from this campaign's buttons.
+    assert page.locator("#campaign-control input[value='Pause ALL outbound']").count() == 0
+    assert page.locator("#outbound-switch").inner_text().startswith("ALL OUTBOUND CALLING") or (
+        "All outbound calling" in page.locator("#outbound-switch").inner_text()
+    )
+    assert_nothing_cut_off(page)
     shot(page, "campaign-paused")
     assert_no_csp_violations(page)
 
@@ -85,3 +107,19 @@ def test_viewer_sees_no_campaign_controls(page, live_server, campaign):
         page.wait_for_load_state()
         assert Campaign.objects.get(pk=campaign.pk).state == "draft"
     shot(page, "campaign-viewer")
+
+
+def test_campaign_list_shows_the_org_outbound_budget(page, live_server, campaign, settings):
+    settings.VAPI_CONCURRENCY_LIMIT = 10
+    settings.OUTBOUND_INBOUND_RESERVE = 2
+    make_user("ops-viewer", group="Ops manager")
+    login(page, live_server, "ops-viewer", PASSWORD)
+    page.goto(f"{live_server.url}/admin/calls/campaign/")
+    budget = page.locator("#org-budget")
+    budget.wait_for()
+    text = budget.inner_text()
+    assert (
+        "0 of 8 slots in use" in text and "Vapi concurrency 10" in text and "2 kept free for inbound" in text
+    )
+    shot(page, "campaign-list-org-budget")
+    assert_no_csp_violations(page)

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_manager_sees_what_each_tool_call_did(page, live_server):
     call = CallFactory(status=CallStatus.ENDED)
-    ToolInvocationFactory(
+    taken = ToolInvocationFactory(
         call=call,
         vapi_call_id=call.vapi_id,
         tool_call_id="call_0",
@@ -50,4 +50,10 @@ def test_a_manager_sees_what_each_tool_call_did(page, live_server):
     assert rows.count() == 1
     assert "Slot taken" in rows.first.inner_text()
     shot(page, "tool-invocations-by-outcome")
+
+    page.goto(f"{live_server.url}/admin/tools/toolinvocation/{taken.pk}/change/")
+    outcome = page.locator(".field-outcome .readonly")
+    outcome.wait_for()
+    assert outcome.inner_text() == "Slot taken"
+    shot(page, "tool-invocation-detail")
     assert_no_csp_violations(page)

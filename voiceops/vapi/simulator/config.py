@@ -33,7 +33,10 @@ class SimulatorConfig:
     hang_after: float = 1.5
     # Send an end-of-call-report also for calls that never connected (UNCONFIRMED in Vapi).
     report_unconnected: bool = True
-    concurrency_limit: int = 100
+    # Vapi's default org concurrency (CONTRACT §9): calls over it are refused (concurrencyBlocked).
+    concurrency_limit: int = 10
+    # POST /call requests per second before Vapi's rate limit answers 429 with Retry-After; None: off.
+    call_rate_limit: float | None = None
     # Numbers the fake org owns from the start (ids are stable: store.phone_number_id_for).
     phone_numbers: list[str] = field(default_factory=lambda: ["+12125550100"])
     hmac_timestamp_unit: str = "s"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from voiceops.vapi.simulator.analysis import scenario_analysis
 from voiceops.vapi.simulator.messages import costs_for, envelope, recording_urls
 from voiceops.vapi.simulator.scenarios import render
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         t_connected: float | None
         transfers: list[dict[str, Any]]
         ending: bool
+        tool_calls: list[dict[str, Any]]
 
         def _ms(self, t: float) -> int: ...
         def _iso(self, t: float) -> str: ...
@@ -88,7 +90,13 @@ class Ending:
         )
         analysis: JSON = {}
         if analysed and self.scenario is not None:
-            analysis = render(dict(self.scenario.analysis), self.context)
+            template, extra = scenario_analysis(
+                analysis=self.scenario.analysis,
+                analysis_failed=self.scenario.analysis_failed,
+                goal=self.scenario.goal,
+                tool_calls=self.tool_calls,
+            )
+            analysis = render(dict(template), {**self.context, **extra})
         elif analysed:
             analysis = {"summary": "The assistant left a voicemail.", "successEvaluation": "false"}
         cost: float = 0.0

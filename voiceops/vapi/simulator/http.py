@@ -94,11 +94,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self.dispatch("PUT")
 
-    def send_json(self, status: int, body: Any) -> None:
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -160,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
             status, answer = self.route(method, path, query, body)
             self.send_json(status, answer)
         except ApiError as exc:
-            self.send_json(exc.status, exc.body())
+            self.send_json(exc.status, exc.body(), exc.headers)
         except Exception:  # noqa: BLE001 - answer like Vapi's 500, keep serving
             log.exception("simulator.http.error", method=method, path=path)
             self.send_json(500, ApiError(500, "Internal server error").body())

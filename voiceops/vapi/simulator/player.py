@@ -32,6 +32,7 @@ from voiceops.vapi.simulator.scenarios import Scenario, base_context, render
 from voiceops.vapi.simulator.store import iso
 from voiceops.vapi.simulator.tools import ToolTurns, tool_call_id
 from voiceops.vapi.simulator.transfers import TransferTurns
+from voiceops.vapi.voicemail import voicemail_detection_requested
 
 if TYPE_CHECKING:
     from voiceops.vapi.simulator.runner import Simulator
@@ -59,6 +60,7 @@ SECONDS_PER_WORD = 0.4
 TURN_GAP = 0.8
 MODEL_LATENCY = 1.2  # the assistant thinks before it speaks
 RING_SECONDS = 5.0
+MACHINE_GREETING = "Hi, you've reached my voicemail. Please leave a message after the tone."
 
 
 class CallCancelled(Exception):
@@ -302,11 +304,23 @@ class CallPlayer(ToolTurns, TransferTurns, Ending):
                 return
         self.connect()
         if self.outcome == "voicemail":
+            self.answering_machine()
+            return
+        self.converse()
+
+    def answering_machine(self) -> None:
+        """A machine answers. Vapi tells it apart only when the assistant asked for detection
+        (``voicemailDetection``, off by default); otherwise the assistant talks to the greeting,
+        the machine records, then hangs up: a short call that ends like any other."""
+        if voicemail_detection_requested(self.assistant.get("voicemailDetection")):
             self.sleep(3.0)
             self.bot(self.context["voicemailMessage"])
             self.end(self.ended_reason or "voicemail")
             return
-        self.converse()
+        self.user(MACHINE_GREETING)
+        self.bot(self.context["firstMessage"])
+        self.sleep(2.0)
+        self.end("customer-ended-call")
 
     def wait_for_schedule(self, call: JSON) -> None:
         from voiceops.vapi.simulator.store import parse_iso

@@ -224,17 +224,24 @@ def call_create(sim: Simulator, body: Any) -> Result:
         if body.get("customerId"):
             raise v.bad_request("Couldn't Get Customer. `customerId` Does Not Exist.")
         raise v.bad_request("Need Either `customerId`, `customer`, Or `customers`.")
+    wait = sim.rate_limited()
+    if wait is not None:
+        raise v.ApiError(429, "Too Many Requests", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
     if customers is None:
-        call = _new_call(sim, body, body["customer"], phone)
-        return 201, {**call, "subscriptionLimits": sim.subscription_limits()}
+        call, blocked = _new_call(sim, body, body["customer"], phone)
+        return 201, {**call, "subscriptionLimits": sim.subscription_limits(blocked=blocked)}
     results, failures = [], []
+    any_blocked = False
     for index, customer in enumerate(customers):
         problems = v.customer_errors(customer, f"customers.{index}.")
         if problems:
             failures.append({"customer": customer, "error": "; ".join(problems)})
             continue
-        results.append(_new_call(sim, body, customer, phone))
-    return 201, {"subscriptionLimits": sim.subscription_limits(), "results": results, "errors": failures}
+        created, blocked = _new_call(sim, body, customer, phone)
+        any_blocked = any_blocked or blocked
+        results.append(created)
+    limits = sim.subscription_limits(blocked=any_blocked)
+    return 201, {"subscriptionLimits": limits, "results": results, "errors": failures}
 
 
 def _is_uuid(value: Any) -> bool:
@@ -245,7 +252,7 @@ def _is_uuid(value: Any) -> bool:
     return True
 
 
-def _new_call(sim: Simulator, body: JSON, customer: JSON, phone: JSON) -> JSON:
+def _new_call(sim: Simulator, body: JSON, customer: JSON, phone: JSON) -> tuple[JSON, bool]:
     call_id = uuid7()
     provider = phone.get("provider") if phone.get("provider") in ("twilio", "vonage", "telnyx") else "vapi"
     provider_id = f"CA{secrets.token_hex(16)}" if provider in ("twilio", "vapi") else str(uuid.uuid4())
@@ -287,9 +294,9 @@ def _new_call(sim: Simulator, body: JSON, customer: JSON, phone: JSON) -> JSON:
             },
         }
     )
-    created = sim.store.add("calls", call, object_id=call_id)
+    created, blocked = sim.admit(lambda: sim.store.add("calls", call, object_id=call_id))
     sim.start_call(call_id)
-    return created
+    return created, blocked
 
 
 def call_update(sim: Simulator, object_id: str, body: Any) -> Result:

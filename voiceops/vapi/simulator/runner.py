@@ -85,6 +85,11 @@ class Simulator:
             raise ScenarioError(f"the mix names unknown scenarios: {', '.join(sorted(unknown))}")
         self.players: dict[str, CallPlayer] = {}
         self.players_lock = threading.Lock()
+        # Admission: counting live calls and adding one happen under one lock, as at Vapi.
+        self.admission_lock = threading.Lock()
+        self.blocked: set[str] = set()  # calls refused by the concurrency limit (never live)
+        self.peak_live = 0
+        self.rate_window: list[float] = []
         for number in self.config.phone_numbers:
             self.store.seed_phone_number(number)
         self.httpd: SimulatorServer | None = None
@@ -198,17 +203,77 @@ class Simulator:
             else:
                 time.sleep(min(remaining, 0.05))
 
-    def over_concurrency(self, call_id: str) -> bool:
-        return self.store.active_call_count() > self.config.concurrency_limit
+    def live_calls(self) -> int:
+        """Calls holding one of the org's concurrency slots right now (inbound and outbound)."""
+        return self.store.active_call_count(exclude=self.blocked)
 
-    def subscription_limits(self) -> JSON:
-        active = self.store.active_call_count()
+    def over_concurrency(self, call_id: str) -> bool:
+        return call_id in self.blocked
+
+    def admit(self, add: Any) -> tuple[JSON, bool]:
+        """Create a call with ``add()`` unless the org is at its limit; then it is created blocked
+        (Vapi answers 201 with ``subscriptionLimits.concurrencyBlocked`` and the call ends with
+        ``call.start.error-subscription-concurrency-limit-reached`` without ringing)."""
+        with self.admission_lock:
+            blocked = self.live_calls() >= self.config.concurrency_limit
+            created = add()
+            if blocked:
+                self.blocked.add(str(created["id"]))
+            else:
+                self.peak_live = max(self.peak_live, self.live_calls())
+        return created, blocked
+
+    def subscription_limits(self, *, blocked: bool = False) -> JSON:
+        active = self.live_calls()
         limit = self.config.concurrency_limit
         return {
-            "concurrencyBlocked": active >= limit,
+            "concurrencyBlocked": blocked,
             "concurrencyLimit": limit,
             "remainingConcurrentCalls": max(limit - active, 0),
         }
+
+    def rate_limited(self) -> float | None:
+        """Seconds to wait when POST /call is over ``call_rate_limit`` (a one-second window), else None."""
+        rate = self.config.call_rate_limit
+        if not rate:
+            return None
+        now = time.monotonic()
+        with self.admission_lock:
+            self.rate_window = [t for t in self.rate_window if now - t < 1.0]
+            if len(self.rate_window) >= rate:
+                return max(1.0 - (now - self.rate_window[0]), 0.001)
+            self.rate_window.append(now)
+        return None
+
+    def campaign_predial(
+        self, *, campaign_id: str, contact: JSON, server: JSON | None = None, timeout: float = 20.0
+    ) -> Any:
+        """Vapi asks the campaign's server before dialling a contact (``campaign.predial``, sent when
+        the campaign's ``predialPlan`` is enabled). Returns the parsed answer; only
+        ``{"eligible": true}`` lets Vapi dial, anything else is a pre-dial failure."""
+        server = server or ({"url": self.config.server_url} if self.config.server_url else {})
+        if not server.get("url"):
+            raise ValueError("campaign.predial needs a server URL")
+        now = time.time()
+        message: JSON = {
+            "type": "campaign.predial",
+            "timestamp": int(now * 1000),
+            "campaignId": campaign_id,
+            "contact": {"id": uuid7(), "campaignId": campaign_id, "orgId": "sim-org", **contact},
+        }
+        credential = (
+            self.store.get("credentials", server["credentialId"]) if server.get("credentialId") else None
+        )
+        delivery = self.deliverer.post(
+            call_id="",
+            message=message,
+            url=server["url"],
+            server=server,
+            credential=credential,
+            default_secret=self.config.secret,
+            timeout=timeout,
+        )
+        return delivery.response
 
     def monitor_urls(self, call_id: str) -> JSON:
         base = self.base_url
@@ -268,7 +333,7 @@ class Simulator:
             call["assistantId"] = phone["assistantId"]
         call_id = uuid7()
         call["monitor"] = self.monitor_urls(call_id)
-        created = self.store.add("calls", call, object_id=call_id)
+        created, _ = self.admit(lambda: self.store.add("calls", call, object_id=call_id))
         self.start_call(call_id, inbound=True, scenario=scenario)
         return created
 

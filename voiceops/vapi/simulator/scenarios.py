@@ -45,6 +45,8 @@ class Scenario:
     vars: JSON = field(default_factory=dict)
     analysis: JSON = field(default_factory=dict)
     ended_reason: str = "customer-ended-call"
+    goal: str = ""
+    analysis_failed: JSON = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: JSON, *, name: str = "") -> Scenario:
@@ -64,6 +66,8 @@ class Scenario:
             vars=dict(data.get("vars") or {}),
             analysis=dict(data.get("analysis") or {}),
             ended_reason=str(data.get("endedReason") or "customer-ended-call"),
+            goal=str(data.get("goal") or ""),
+            analysis_failed=dict(data.get("analysisFailed") or {}),
         )
 
 

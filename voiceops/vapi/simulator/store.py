@@ -151,10 +151,11 @@ class Store:
             body["twilioAccountSid"] = "AC5550000000000000000000000000c0de"
         return self.add("phone_numbers", body, object_id=object_id)
 
-    def active_call_count(self) -> int:
+    def active_call_count(self, *, exclude: set[str] | frozenset[str] = frozenset()) -> int:
         with self.lock:
             return sum(
                 1
-                for c in self.calls.values()
+                for call_id, c in self.calls.items()
                 if c.get("status") in ("queued", "ringing", "in-progress", "forwarding")
+                and call_id not in exclude
             )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from voiceops.vapi.simulator.analysis import answer_failed
 from voiceops.vapi.simulator.scenarios import fill_arguments
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class ToolTurns:
         definition = self.find_tool(name)
         if definition is None:
             log.info("simulator.tool.missing", call_id=self.call_id, tool=name)
+            self.tool_calls.append({"name": name, "result": "", "failed": True, "missing": True})
             self.context["result"] = "I'm sorry, I can't help with that on this call."
             return
         arguments = fill_arguments(hints, (definition.get("function") or {}).get("parameters"))
@@ -119,6 +121,7 @@ class ToolTurns:
                 "name": name,
                 "arguments": arguments,
                 "result": text,
+                "failed": answer_failed(delivery, call["id"]),
                 "status": getattr(delivery, "status", None),
                 "waited_ms": round(waited * 1000, 1),
             }

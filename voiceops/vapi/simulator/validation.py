@@ -160,13 +160,17 @@ class ApiError(Exception):
         409: "Conflict",
         405: "Method Not Allowed",
         413: "Payload Too Large",
+        429: "Too Many Requests",
         500: "Internal Server Error",
     }
 
-    def __init__(self, status: int, message: str | list[str]) -> None:
+    def __init__(
+        self, status: int, message: str | list[str], *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message if isinstance(message, str) else "; ".join(message))
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {

@@ -108,7 +108,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--phone-number", action="append", default=None, help="A number the org owns (repeatable)."
         )
-        parser.add_argument("--concurrency-limit", type=int, default=100)
+        parser.add_argument(
+            "--concurrency-limit",
+            type=int,
+            default=10,
+            help="The org's concurrent calls (Vapi's default 10); calls over it are refused.",
+        )
+        parser.add_argument(
+            "--call-rate-limit",
+            type=float,
+            default=None,
+            help="POST /call per second before a 429 with Retry-After (default: no rate limit).",
+        )
         add_play_options(parser)
         sub = parser.add_subparsers(dest="action")
         inbound = sub.add_parser("simulate-inbound", help="A caller dials one of the simulator's numbers.")
@@ -143,6 +154,7 @@ class Command(BaseCommand):
         config.host, config.port, config.api_key = options["host"], options["port"], options["api_key"]
         config.allow_any_key = options["allow_any_key"]
         config.concurrency_limit = options["concurrency_limit"]
+        config.call_rate_limit = options["call_rate_limit"]
         if options["phone_number"]:
             config.phone_numbers = options["phone_number"]
         try:
