@@ -29,7 +29,7 @@ def _dial(client: VapiClient, assistant_id: str, n: int) -> dict:
 def test_default_org_limit_is_ten_and_the_eleventh_call_is_blocked():
     assert SimulatorConfig().concurrency_limit == 10
     with running_simulator(play_calls=False, phone_numbers=[NUMBER]) as sim:
-        client = VapiClient(base_url=sim.base_url, api_key="k", retries=0)
+        client = VapiClient(base_url=sim.base_url, retries=0)  # the configured key (a wrong one gets 401)
         assistant_id = _assistant(client)
         answers = [_dial(client, assistant_id, n) for n in range(11)]
         assert [a["subscriptionLimits"]["concurrencyBlocked"] for a in answers] == [False] * 10 + [True]
@@ -40,7 +40,7 @@ def test_default_org_limit_is_ten_and_the_eleventh_call_is_blocked():
 
 def test_a_blocked_call_ends_with_the_concurrency_reason():
     with running_simulator(time_factor=500, phone_numbers=[NUMBER], concurrency_limit=1, seed=3) as sim:
-        client = VapiClient(base_url=sim.base_url, api_key="k", retries=0)
+        client = VapiClient(base_url=sim.base_url, retries=0)  # the configured key (a wrong one gets 401)
         assistant_id = _assistant(client)
         first, second = _dial(client, assistant_id, 1), _dial(client, assistant_id, 2)
         assert sim.wait_for_calls(timeout=30, call_ids=[second["id"]])
@@ -53,7 +53,7 @@ def test_a_blocked_call_ends_with_the_concurrency_reason():
 
 def test_post_call_over_the_rate_limit_is_429_with_retry_after():
     with running_simulator(play_calls=False, phone_numbers=[NUMBER], call_rate_limit=2) as sim:
-        client = VapiClient(base_url=sim.base_url, api_key="k", retries=0)
+        client = VapiClient(base_url=sim.base_url, retries=0)  # the configured key (a wrong one gets 401)
         assistant_id = _assistant(client)
         _dial(client, assistant_id, 1)
         _dial(client, assistant_id, 2)
