@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pytest-xdist: one worker per core; tests that start processes share one worker (tests/processes.py).
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: demo test lint install services migrate bench clean
 
@@ -29,8 +31,8 @@ demo: install services
 ## date-dependent tests have run with the clock moved (scripts/clock-check). With PYTEST_ARGS
 ## (e.g. PYTEST_ARGS="tests/tools -x") only that pytest run happens.
 test: install services
-	@if [ -z "$(PYTEST_ARGS)" ]; then $(PY) scripts/clock-check; fi
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -z "$(PYTEST_ARGS)" ]; then $(PY) scripts/clock-check $(PYTEST_WORKERS); fi
+	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
