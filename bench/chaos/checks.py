@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from assistants.models import Assistant
-from calls.enums import ACTIVE_ATTEMPT_STATES, CallStatus, EventState, RecipientState
+from calls.enums import ACTIVE_ATTEMPT_STATES, AttemptState, CallStatus, EventState, RecipientState
 from calls.models import Call, Campaign, CampaignRecipient, DialAttempt, WebhookEvent
 from tools.models import Appointment, AppointmentStatus
 from voiceops.vapi.messages import REQUEST_RESPONSE_TYPES
@@ -219,10 +219,13 @@ def checks(
 
 
 def _over_attempts(campaigns: list[Campaign]) -> int:
+    """Recipients that used more real attempts than allowed. A call Vapi created but refused for
+    the org's concurrency (``concurrencyBlocked``) has an id and is not an attempt (issue 15)."""
     limit = {c.pk: c.max_attempts for c in campaigns}
     counts = collections.Counter(
         DialAttempt.objects.filter(campaign__in=campaigns)
         .exclude(vapi_call_id="")
+        .exclude(state=AttemptState.REFUSED)
         .values_list("campaign_id", "recipient_id")
     )
     return sum(1 for (campaign_id, _), n in counts.items() if n > limit[campaign_id])
