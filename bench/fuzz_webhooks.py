@@ -305,7 +305,7 @@ class _ErrorLog(logging.Handler):
         self.records.append(str(message.get("event", record.getMessage()))[:200])
 
 
-def fuzz(*, count: int, seed: int, client: Any, headers: dict[str, str]) -> Tally:
+def fuzz(*, count: int, seed: int, client: Any, headers: dict[str, str], progress_every: int = 0) -> Tally:
     """Post ``count`` mutated payloads through ``client`` and check how each was processed.
 
     The ledger row of an input is found by its dedupe key (what the view stores it under),
@@ -330,6 +330,8 @@ def fuzz(*, count: int, seed: int, client: Any, headers: dict[str, str]) -> Tall
             response = client.post(URL, data=body, content_type="application/json", headers=headers)
             tally.inputs += 1
             tally.statuses[response.status_code] += 1
+            if progress_every and tally.inputs % progress_every == 0:
+                print(f"[seed {seed}] {tally.inputs}/{count} inputs, {tally.failures} failures", flush=True)
             try:
                 key = parse_server_message(body, max_depth=settings.VAPI_WEBHOOK_MAX_DEPTH).dedupe_key(body)
             except EnvelopeError:
@@ -374,7 +376,9 @@ def _worker(job: tuple[int, int]) -> Tally:
 
     count, seed = job
     connections.close_all()
-    return fuzz(count=count, seed=seed, client=Client(), headers={"X-Vapi-Secret": SECRET})
+    return fuzz(
+        count=count, seed=seed, client=Client(), headers={"X-Vapi-Secret": SECRET}, progress_every=5000
+    )
 
 
 def report(tally: Tally, seconds: float) -> str:

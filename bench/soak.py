@@ -172,6 +172,11 @@ def system_env(args: argparse.Namespace, *, sim_url: str) -> dict[str, str]:
                 "SOAK_RECONCILE_GRACE_MINUTES": "0.25",
                 "OUTBOUND_RESERVED_STALE_SECONDS": "10",
                 "OUTBOUND_REQUESTING_STALE_SECONDS": "15",
+                # A dial that met Vapi's injected 5xx is unknown until lookups prove it lost: at
+                # 1, 2, 4 s apart and lost after 10 s, so it is final well within the settle time.
+                "OUTBOUND_RECONCILE_BASE_SECONDS": "1",
+                "OUTBOUND_RECONCILE_MAX_SECONDS": "4",
+                "OUTBOUND_LOST_AFTER_SECONDS": "10",
                 "CAMPAIGN_TICK_SECONDS": "1",
             }
         )
@@ -182,6 +187,9 @@ def system_env(args: argparse.Namespace, *, sim_url: str) -> dict[str, str]:
                 "SOAK_SWEEP_SECONDS": "15",
                 "SOAK_RECONCILE_SECONDS": "30",
                 "SOAK_RECONCILE_GRACE_MINUTES": "1",
+                # Unknown dials are proved lost within ~2 minutes (production: 10), inside the settle time.
+                "OUTBOUND_RECONCILE_MAX_SECONDS": "30",
+                "OUTBOUND_LOST_AFTER_SECONDS": "120",
             }
         )
     for item in args.env:

@@ -21,3 +21,26 @@ def load_fixture(name: str) -> dict[str, Any]:
 @pytest.fixture
 def vapi_fixture():
     return load_fixture
+
+
+@pytest.fixture(autouse=True)
+def _reset_broker_pause():
+    """No test inherits another's failed publish (a process-wide 5 s pause, calls/services/events.py).
+
+    A fault test that broke the broker would otherwise make the next test's webhooks skip their
+    publish, and an e2e test, which runs no sweeper, would wait for processing that never comes.
+    """
+    from calls.services.events import broker_pause_reset
+
+    broker_pause_reset()
+    yield
+    broker_pause_reset()
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker on a clean broker queue (tests/celery_worker.py)."""
+    from tests.celery_worker import running_worker
+
+    with running_worker():
+        yield

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from calls.services.events import broker_pause_reset
 from voiceops.vapi.auth import HmacConfig, hmac_signature
 
 SECRET = "whsec-current-7a1d"
@@ -57,13 +56,6 @@ def vapi_post(client, django_capture_on_commit_callbacks):
             return post(client, payload, **kwargs)
 
     return _post
-
-
-@pytest.fixture(autouse=True)
-def _reset_broker_pause():
-    broker_pause_reset()
-    yield
-    broker_pause_reset()
 
 
 @pytest.fixture(autouse=True)

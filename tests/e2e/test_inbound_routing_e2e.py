@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
@@ -37,7 +36,6 @@ from assistants.routing.hours import WEEKDAYS
 from assistants.services import assistant_push
 from assistants.services.phone_numbers import phone_number_set_mode
 from calls.models import Call, Customer
-from voiceops.celery import app as celery_app
 from voiceops.vapi.simulator import Simulator, phone_number_id_for, running_simulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -52,18 +50,6 @@ def closed_now() -> dict[str, list[list[str]]]:
     hour = dt.datetime.now(dt.UTC).hour
     window = [f"{hour + 2:02d}:00", f"{hour + 3:02d}:00"] if hour < 20 else ["01:00", "02:00"]
     return {day: [window] for day in WEEKDAYS}
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    celery_app.conf.task_always_eager = False
-    try:
-        with start_worker(
-            celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
-        ):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture

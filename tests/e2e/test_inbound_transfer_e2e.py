@@ -17,7 +17,7 @@ from assistants.services import assistant_push
 from assistants.services.phone_numbers import phone_number_set_mode
 from calls.enums import Outcome
 from calls.models import Call
-from tests.e2e.test_inbound_routing_e2e import NUMBER, dial, simulator, worker  # noqa: F401 - fixtures used by name
+from tests.e2e.test_inbound_routing_e2e import NUMBER, dial, simulator  # noqa: F401 - fixtures used by name
 from voiceops.vapi.simulator import Simulator, phone_number_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from assistants.services.phone_numbers import phone_number_set_mode
 from calls.enums import CallStatus
 from calls.models import Call, CallControl
 from tests.api.conftest import client_with  # noqa: F401 - fixture
-from tests.e2e.test_inbound_routing_e2e import NUMBER, simulator, wait_for, worker  # noqa: F401 - fixtures
+from tests.e2e.test_inbound_routing_e2e import NUMBER, simulator, wait_for  # noqa: F401 - fixtures
 from voiceops.api.scopes import Scope
 from voiceops.vapi.simulator import Simulator, phone_number_id_for
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 
 from assistants.models import Assistant, PhoneNumber
@@ -23,26 +22,12 @@ from assistants.services import assistant_push
 from calls.models import Call
 from calls.services.outbound import call_place_outbound
 from tools.models import Appointment, Resource, Tool, ToolInvocation
-from voiceops.celery import app as celery_app
 from voiceops.vapi.simulator import Simulator, phone_number_id_for, running_simulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SECRET = "e2e-webhook-secret-91c2"
 NUMBER = "+12125550100"
 EVERY_DAY = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    """A real worker thread consuming from the real Redis broker; tasks are published, not run eagerly."""
-    celery_app.conf.task_always_eager = False
-    try:
-        with start_worker(
-            celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
-        ):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture
