@@ -26,6 +26,7 @@ from calls.admin.campaign_room import (
     recipient_filters,
     recipients_changelist_url,
     retry_policy_fieldset,
+    retry_policy_rows,
 )
 from calls.admin.export import CsvExportMixin
 from calls.enums import RecipientState
@@ -200,6 +201,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 ),
                 recipients=campaign_recipients(campaign=campaign, state=shown),
                 recipients_url=recipients_changelist_url(campaign=campaign),
+                retry_rows=retry_policy_rows(campaign=campaign),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
