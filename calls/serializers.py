@@ -472,6 +472,10 @@ class AcceptedRowSerializer(serializers.Serializer):
     time_zone = serializers.CharField(allow_blank=True)
     variables = serializers.DictField(child=serializers.CharField(allow_blank=True))
     new_customer = serializers.BooleanField()
+    customer_updates = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="What the row changes on a known customer (name, time_zone); empty when nothing.",
+    )
 
 
 class ImportReportSerializer(serializers.Serializer):
@@ -483,6 +487,7 @@ class ImportReportSerializer(serializers.Serializer):
     rejected_count = serializers.IntegerField()
     created_recipients = serializers.IntegerField()
     created_customers = serializers.IntegerField()
+    updated_customers = serializers.IntegerField()
     accepted = AcceptedRowSerializer(many=True)
     rejected = RejectedRowSerializer(many=True)
 

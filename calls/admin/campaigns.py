@@ -274,6 +274,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
             "form": form,
             "report": report,
             "preview": report.accepted[:50] if report else [],
+            "updating": sum(1 for row in report.accepted if row.customer_updates) if report else 0,
         }
         return TemplateResponse(request, "admin/calls/campaign/recipients_upload.html", context)
 
@@ -305,6 +306,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 "processed_rows": found.processed_rows,
                 "accepted_rows": found.accepted_rows,
                 "created_recipients": found.created_recipients,
+                "updated_customers": found.updated_customers,
                 "rejected": len(found.rejected),
                 "error": found.error,
             }
