@@ -19,6 +19,7 @@ from calls.enums import AttemptState, CampaignState, DecisionRule, Outcome, Reci
 from calls.models import Campaign, CampaignRecipient, Customer, DialAttempt
 from calls.models.campaigns import default_retry_policy
 from calls.services.campaigns.checks import Verdict, decision_record
+from calls.services.campaigns.reached import REACHED_OUTCOMES
 
 # Outcome -> retry-policy group. OTHER (an ended reason we do not know) is treated as a failure.
 RETRY_GROUP: dict[str, str] = {
@@ -111,8 +112,7 @@ def recipient_apply_outcome(
     if customer.do_not_call:
         recipient.state = RecipientState.BLOCKED
         stop = Verdict(DecisionRule.DO_NOT_CALL, False, "Opted out (do-not-call); never called again.")
-    elif outcome in (Outcome.COMPLETED, Outcome.TRANSFERRED, Outcome.TRANSFER_FAILED):
-        # A transfer (even one the person did not pick up) means the customer was reached.
+    elif outcome in REACHED_OUTCOMES:
         recipient.state = RecipientState.DONE
     elif outcome == Outcome.INVALID_NUMBER:
         recipient.state = RecipientState.FAILED
