@@ -48,7 +48,7 @@ def _retry_fields() -> dict[str, forms.Field]:
             min_value=1,
             max_value=MAX_ATTEMPTS_LIMIT,
             label="at most (attempts)",
-            help_text="Attempts that may end this way. Empty: only the campaign's max attempts.",
+            help_text="Empty: only the campaign's max attempts.",
         )
     return fields
 
