@@ -110,14 +110,14 @@ def retry_policy_rows(*, campaign: Campaign) -> list[dict[str, Any]]:
     for group in RETRY_GROUPS:
         given = policy.get(group)
         rule: dict[str, Any] = given if isinstance(given, dict) else default_retry_policy()[group]
-        cap = rule.get("max_attempts")
+        cap = rule.get("max_attempts") or campaign.max_attempts
         rows.append(
             {
                 "label": GROUP_LABELS.get(group, group),
                 "retry": bool(rule.get("retry", True)),
                 "delay_minutes": rule.get("delay_minutes", 0),
-                "max_attempts": min(cap, campaign.max_attempts) if cap else campaign.max_attempts,
-                "own_cap": bool(cap) and cap < campaign.max_attempts,
+                "max_attempts": min(cap, campaign.max_attempts),
+                "own_cap": cap < campaign.max_attempts,
             }
         )
     return rows

@@ -71,7 +71,7 @@ def vapi(settings):
 def _dial_and_end(campaign, recipient, at: dt.datetime, reason: str) -> None:
     with time_machine.travel(at, tick=False):
         assert len(campaign_dispatch_due(campaign=campaign).reserved) == 1
-        end_call(Call.objects.filter(campaign_recipient=recipient).order_by("-id").first(), reason)
+        end_call(Call.objects.filter(campaign_recipient=recipient).latest("id"), reason)
 
 
 @pytest.mark.django_db
