@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.models import Campaign, CampaignRecipient, Customer
@@ -103,11 +103,27 @@ def recipient_import_update_customers(*, rows: list[AcceptedRow]) -> int:
             customer.updated_at = now
             changed.append(customer)
     if changed:
-        Customer.objects.bulk_update(changed, ["name", "time_zone", "updated_at"])
+        _write_names_and_zones(changed, at=now)
         Customer.history.bulk_history_create(  # type: ignore[attr-defined]
             changed, update=True, default_change_reason="recipient import", default_date=now
         )
     return len(changed)
+
+
+def _write_names_and_zones(customers: list[Customer], *, at: Any) -> None:
+    """One UPDATE from arrays: Django's ``bulk_update`` builds a CASE per row and field, which took
+    ~1.5 s per 1,000 customers here; this takes milliseconds. Only these two fields are written."""
+    meta = Customer._meta
+    name, zone, updated = (meta.get_field(f).column for f in ("name", "time_zone", "updated_at"))
+    sql = (
+        f'UPDATE "{meta.db_table}" AS c SET "{name}" = v.name, "{zone}" = v.zone, "{updated}" = %s '
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, name, zone) WHERE c.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [at, [c.pk for c in customers], [c.name for c in customers], [c.time_zone for c in customers]],
+        )
 
 
 def _write_chunk(*, campaign: Campaign, rows: list[AcceptedRow]) -> tuple[int, int]:
