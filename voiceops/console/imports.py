@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,13 +111,13 @@ def recipient_import_update_customers(*, rows: list[AcceptedRow]) -> int:
     return len(changed)
 
 
-def _write_names_and_zones(customers: list[Customer], *, at: Any) -> None:
-    """One UPDATE from arrays: Django's ``bulk_update`` builds a CASE per row and field, which took
-    ~1.5 s per 1,000 customers here; this takes milliseconds. Only these two fields are written."""
+def _write_names_and_zones(customers: list[Customer], *, at: dt.datetime) -> None:
+    """One UPDATE from arrays: Django's ``bulk_update`` builds a CASE per row and field (about 1 s
+    per 1,000 customers on the dev box, half the whole import). Only these fields are written."""
     meta = Customer._meta
     name, zone, updated = (meta.get_field(f).column for f in ("name", "time_zone", "updated_at"))
     sql = (
-        f'UPDATE "{meta.db_table}" AS c SET "{name}" = v.name, "{zone}" = v.zone, "{updated}" = %s '
+        f'UPDATE "{meta.db_table}" AS c SET "{name}" = v.name, "{zone}" = v.zone, "{updated}" = %s '  # noqa: S608 - model names only
         "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, name, zone) WHERE c.id = v.id"
     )
     with connection.cursor() as cursor:
