@@ -23,6 +23,7 @@ from calls.models import (
     WebhookEvent,
 )
 from calls.models.customers import validate_time_zone
+from calls.services.campaigns.outcomes import retry_policy_errors
 from calls.services.control import call_listen_url
 from tools.models import ToolInvocation
 
@@ -342,9 +343,6 @@ class WebhookEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-RETRY_OUTCOMES = {"busy", "no-answer", "voicemail", "failed"}
-
-
 @extend_schema_field(
     {
         "type": "string",
@@ -389,7 +387,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         required=False,
         help_text=(
             "Per outcome group (busy, no-answer, voicemail, not-reached, failed): "
-            '{"retry": bool, "delay_minutes": int}.'
+            '{"retry": bool, "delay_minutes": 0-43200, "max_attempts": 1-20 or null}. '
+            "A group's max_attempts counts the attempts that ended in it; the campaign's "
+            "max_attempts caps all of them."
         ),
     )
     reached_min_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
@@ -435,23 +435,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         return value
 
     def validate_retry_policy(self, value: Any) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be an object keyed by outcome.")
-        for outcome, rule in value.items():
-            if outcome not in RETRY_OUTCOMES:
-                raise serializers.ValidationError(
-                    f"Unknown outcome '{outcome}'; use {', '.join(sorted(RETRY_OUTCOMES))}."
-                )
-            if (
-                not isinstance(rule, dict)
-                or not isinstance(rule.get("retry"), bool)
-                or not isinstance(rule.get("delay_minutes", 0), int)
-                or isinstance(rule.get("delay_minutes", 0), bool)
-                or not 0 <= rule.get("delay_minutes", 0) <= 10080
-            ):
-                raise serializers.ValidationError(
-                    f'\'{outcome}\' must be {{"retry": true|false, "delay_minutes": 0-10080}}.'
-                )
+        """The admin form's rules, so a policy the API accepts is one the form can show."""
+        errors = retry_policy_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -485,6 +472,10 @@ class AcceptedRowSerializer(serializers.Serializer):
     time_zone = serializers.CharField(allow_blank=True)
     variables = serializers.DictField(child=serializers.CharField(allow_blank=True))
     new_customer = serializers.BooleanField()
+    customer_updates = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="What the row changes on a known customer (name, time_zone); empty when nothing.",
+    )
 
 
 class ImportReportSerializer(serializers.Serializer):
@@ -496,6 +487,7 @@ class ImportReportSerializer(serializers.Serializer):
     rejected_count = serializers.IntegerField()
     created_recipients = serializers.IntegerField()
     created_customers = serializers.IntegerField()
+    updated_customers = serializers.IntegerField()
     accepted = AcceptedRowSerializer(many=True)
     rejected = RejectedRowSerializer(many=True)
 

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from calls.enums import RecipientState
 from calls.models import Campaign, CampaignRecipient
 from calls.models.campaigns import default_retry_policy
-from calls.services.campaigns.outcomes import RETRY_GROUPS
+from calls.services.campaigns.outcomes import MAX_ATTEMPTS_LIMIT, RETRY_GROUPS
 
 GROUP_LABELS = {
     "busy": "Busy",
@@ -25,15 +25,15 @@ GROUP_LABELS = {
 RECIPIENTS_SHOWN = 50
 
 
-def retry_field_names(group: str) -> tuple[str, str]:
+def retry_field_names(group: str) -> tuple[str, str, str]:
     key = group.replace("-", "_")
-    return f"retry_{key}", f"retry_{key}_delay"
+    return f"retry_{key}", f"retry_{key}_delay", f"retry_{key}_max"
 
 
 def _retry_fields() -> dict[str, forms.Field]:
     fields: dict[str, forms.Field] = {}
     for group in RETRY_GROUPS:
-        retry_name, delay_name = retry_field_names(group)
+        retry_name, delay_name, max_name = retry_field_names(group)
         fields[retry_name] = forms.BooleanField(
             required=False, label=f"Retry when: {GROUP_LABELS.get(group, group)}"
         )
@@ -42,6 +42,13 @@ def _retry_fields() -> dict[str, forms.Field]:
             max_value=60 * 24 * 30,
             label="after (minutes)",
             help_text="Wait before the next attempt.",
+        )
+        fields[max_name] = forms.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=MAX_ATTEMPTS_LIMIT,
+            label="at most (attempts)",
+            help_text="Empty: only the campaign's max attempts.",
         )
     return fields
 
@@ -53,20 +60,25 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     for group in RETRY_GROUPS:
         given = policy.get(group)
         rule: dict[str, Any] = given if isinstance(given, dict) else defaults[group]
-        retry_name, delay_name = retry_field_names(group)
+        retry_name, delay_name, max_name = retry_field_names(group)
         self.initial.setdefault(retry_name, bool(rule.get("retry", True)))
         self.initial.setdefault(delay_name, int(rule.get("delay_minutes", 0)))
+        self.initial.setdefault(max_name, rule.get("max_attempts"))
 
 
 def _clean(self: Any) -> dict[str, Any]:
     data = forms.ModelForm.clean(self) or {}
     policy = {}
     for group in RETRY_GROUPS:
-        retry_name, delay_name = retry_field_names(group)
+        retry_name, delay_name, max_name = retry_field_names(group)
         delay = data.get(delay_name)
-        if delay is None:
+        if delay is None or max_name in self.errors:
             continue  # the field's own error is shown
-        policy[group] = {"retry": bool(data.get(retry_name)), "delay_minutes": delay}
+        policy[group] = {
+            "retry": bool(data.get(retry_name)),
+            "delay_minutes": delay,
+            "max_attempts": data.get(max_name),
+        }
     self.instance.retry_policy = policy
     return data
 
@@ -84,10 +96,31 @@ def retry_policy_fieldset() -> tuple[str, dict[str, Any]]:
         "Retry policy",
         {
             "fields": [*rows, "max_attempts"],
-            "description": "Per outcome: retry or not, and how long to wait. "
-            "Max attempts caps the dials of one recipient across all outcomes.",
+            "description": "Per outcome: retry or not, how long to wait, and at most how many "
+            "attempts may end that way. Max attempts caps the dials of one recipient across all "
+            "outcomes; refusals by Vapi (never rang) count in neither.",
         },
     )
+
+
+def retry_policy_rows(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """The policy in words for the control room (viewers see it too, not only the form)."""
+    policy = campaign.retry_policy if isinstance(campaign.retry_policy, dict) else {}
+    rows = []
+    for group in RETRY_GROUPS:
+        given = policy.get(group)
+        rule: dict[str, Any] = given if isinstance(given, dict) else default_retry_policy()[group]
+        cap = rule.get("max_attempts") or campaign.max_attempts
+        rows.append(
+            {
+                "label": GROUP_LABELS.get(group, group),
+                "retry": bool(rule.get("retry", True)),
+                "delay_minutes": rule.get("delay_minutes", 0),
+                "max_attempts": min(cap, campaign.max_attempts),
+                "own_cap": cap < campaign.max_attempts,
+            }
+        )
+    return rows
 
 
 def campaign_activity(*, campaign: Campaign, limit: int = 20) -> list[dict[str, Any]]:

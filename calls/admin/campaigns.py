@@ -26,6 +26,7 @@ from calls.admin.campaign_room import (
     recipient_filters,
     recipients_changelist_url,
     retry_policy_fieldset,
+    retry_policy_rows,
 )
 from calls.admin.export import CsvExportMixin
 from calls.enums import RecipientState
@@ -200,6 +201,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 ),
                 recipients=campaign_recipients(campaign=campaign, state=shown),
                 recipients_url=recipients_changelist_url(campaign=campaign),
+                retry_rows=retry_policy_rows(campaign=campaign),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -272,6 +274,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
             "form": form,
             "report": report,
             "preview": report.accepted[:50] if report else [],
+            "updating": sum(1 for row in report.accepted if row.customer_updates) if report else 0,
         }
         return TemplateResponse(request, "admin/calls/campaign/recipients_upload.html", context)
 
@@ -303,6 +306,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 "processed_rows": found.processed_rows,
                 "accepted_rows": found.accepted_rows,
                 "created_recipients": found.created_recipients,
+                "updated_customers": found.updated_customers,
                 "rejected": len(found.rejected),
                 "error": found.error,
             }

@@ -12,13 +12,14 @@ from calls.enums import CampaignState, RecipientState
 
 
 def default_retry_policy() -> dict[str, Any]:
-    """Per outcome group: retry or not, and after how many minutes."""
+    """Per outcome group: retry or not, after how many minutes, and at most how many attempts may
+    end that way (``None``: only the campaign's ``max_attempts``, which caps every group)."""
     return {
-        "busy": {"retry": True, "delay_minutes": 30},
-        "no-answer": {"retry": True, "delay_minutes": 120},
-        "voicemail": {"retry": True, "delay_minutes": 240},
-        "not-reached": {"retry": True, "delay_minutes": 60},
-        "failed": {"retry": True, "delay_minutes": 60},
+        "busy": {"retry": True, "delay_minutes": 30, "max_attempts": None},
+        "no-answer": {"retry": True, "delay_minutes": 120, "max_attempts": None},
+        "voicemail": {"retry": True, "delay_minutes": 240, "max_attempts": None},
+        "not-reached": {"retry": True, "delay_minutes": 60, "max_attempts": None},
+        "failed": {"retry": True, "delay_minutes": 60, "max_attempts": None},
     }
 
 

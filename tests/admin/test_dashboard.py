@@ -131,7 +131,7 @@ def test_a_day_is_shown_by_hour_with_appointments_and_reach_per_campaign(viewer_
     noon = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
     with time_machine.travel(noon, tick=False):
         campaign = CampaignFactory(name="Spring recall")
-        reached = CallFactory(campaign=campaign, outcome="completed")
+        reached = CallFactory(campaign=campaign, outcome="completed", duration_seconds=90)
         CallFactory(campaign=campaign, outcome="busy")
         Call.objects.filter(pk=reached.pk).update(created_at=noon - dt.timedelta(hours=2))
         AppointmentFactory(call=reached)
@@ -142,3 +142,50 @@ def test_a_day_is_shown_by_hour_with_appointments_and_reach_per_campaign(viewer_
     assert 'id="kpi-appointments"><span>Appointments booked</span><strong>1</strong>' in html
     reach = re.search(r'id="campaign-reach".*?</table>', html, re.S).group(0)
     assert "<td>Spring recall</td><td>2</td><td>1</td><td>50%</td><td>1</td>" in reach
+
+
+def test_reached_rate_follows_each_campaigns_reach_rules(viewer_client):
+    """A completed call is reached only by the campaign's rules (issue 15): talk time, success
+    evaluation, a structured-data field. Transfers are reached; Vapi's refusals are not calls ended."""
+    import time_machine
+
+    from tests.factories import CampaignFactory
+
+    noon = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+    with time_machine.travel(noon, tick=False):
+        talk = CampaignFactory(name="A talk time", reached_min_seconds=30)
+        CallFactory(campaign=talk, outcome="completed", duration_seconds=12)  # hung up: not reached
+        CallFactory(campaign=talk, outcome="completed", duration_seconds=45)
+        CallFactory(campaign=talk, outcome="completed", duration_seconds=None)  # no talk time known
+        CallFactory(  # no duration reported: end minus start, as the dialer reads it
+            campaign=talk,
+            outcome="completed",
+            duration_seconds=None,
+            started_at=noon - dt.timedelta(seconds=40),
+            ended_at=noon,
+        )
+        CallFactory(campaign=talk, outcome="transferred", duration_seconds=5)
+        CallFactory(campaign=talk, outcome="refused", duration_seconds=None)
+        booked = CampaignFactory(name="B booked", reached_min_seconds=0, reached_structured_field="booked")
+        CallFactory(
+            campaign=booked, outcome="completed", duration_seconds=120, structured_data={"booked": False}
+        )
+        CallFactory(
+            campaign=booked, outcome="completed", duration_seconds=120, structured_data={"booked": "no"}
+        )
+        CallFactory(campaign=booked, outcome="completed", duration_seconds=120, structured_data={})
+        CallFactory(
+            campaign=booked, outcome="completed", duration_seconds=60, structured_data={"booked": True}
+        )
+        CallFactory(campaign=booked, outcome="busy")
+        graded = CampaignFactory(name="C graded", reached_requires_success=True)
+        CallFactory(campaign=graded, outcome="completed", duration_seconds=60, success_evaluation="8")
+        CallFactory(campaign=graded, outcome="completed", duration_seconds=60, success_evaluation="2")
+        CallFactory(campaign=graded, outcome="completed", duration_seconds=60, success_evaluation="PASS")
+        stats = dashboard_stats(days=1)
+        html = viewer_client.get(reverse("ops-dashboard") + "?days=1").content.decode()
+    rows = {c["name"]: (c["ended"], c["reached"]) for c in stats.campaigns}
+    assert rows == {"A talk time": (5, 3), "B booked": (5, 1), "C graded": (3, 2)}
+    reach = re.search(r'id="campaign-reach".*?</table>', html, re.S).group(0)
+    assert "<td>A talk time</td><td>5</td><td>3</td><td>60%</td>" in reach
+    assert "<td>B booked</td><td>5</td><td>1</td><td>20%</td>" in reach

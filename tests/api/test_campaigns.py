@@ -40,6 +40,8 @@ def test_create_is_a_draft(writer):
         ({"max_concurrent_calls": 0}, "max_concurrent_calls"),
         ({"retry_policy": {"busy": {"retry": "yes"}}}, "retry_policy"),
         ({"retry_policy": {"exploded": {"retry": True}}}, "retry_policy"),
+        ({"retry_policy": {"busy": {"retry": True, "max_attempts": 0}}}, "retry_policy"),
+        ({"retry_policy": {"busy": {"retry": True, "max_attempts": "2"}}}, "retry_policy"),
         ({"default_region": "XX"}, "default_region"),
         ({"assistant": 999999}, "assistant"),
         ({"state": "running"}, None),
@@ -53,6 +55,19 @@ def test_validation(writer, patch, field):
         return
     error = assert_error(response, 400, "validation_error")
     assert field in error["fields"], error
+
+
+def test_retry_policy_with_per_outcome_max_attempts(writer):
+    assistant = AssistantFactory()
+    policy = {
+        "busy": {"retry": True, "delay_minutes": 30, "max_attempts": 2},
+        "not-reached": {"retry": True, "delay_minutes": 60, "max_attempts": None},
+    }
+    response = writer.post(
+        URL, {"name": "C", "assistant": assistant.pk, "retry_policy": policy}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert Campaign.objects.get(pk=response.json()["id"]).retry_policy == policy
 
 
 def test_patch_validates_against_stored_values(writer):

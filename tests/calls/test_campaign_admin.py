@@ -109,15 +109,15 @@ def test_invalid_window_and_retry_policy_are_form_errors(staff):
     assert "window_end" in errors and "max_concurrent_calls" in errors
     assert "retry_busy_delay" in errors and "retry_no_answer_delay" in errors
     campaign.refresh_from_db()
-    assert campaign.retry_policy["busy"] == {"retry": True, "delay_minutes": 30}  # nothing stored
+    assert campaign.retry_policy["busy"] == {
+        "retry": True,
+        "delay_minutes": 30,
+        "max_attempts": None,
+    }  # nothing stored
 
 
-def test_retry_policy_is_a_form_per_outcome(staff):
-    campaign = make_campaign(state=CampaignState.DRAFT)
-    url = reverse("admin:calls_campaign_change", args=[campaign.pk])
-    page = staff.get(url).content.decode()
-    assert 'name="retry_busy"' in page and 'name="retry_voicemail_delay"' in page
-    assert 'name="retry_policy"' not in page  # no raw JSON textarea
+def policy_form(campaign, **changes) -> dict:
+    """A valid campaign form post with a retry policy; ``changes`` replace fields."""
     data = {
         "name": "X",
         "assistant": campaign.assistant_id,
@@ -128,6 +128,7 @@ def test_retry_policy_is_a_form_per_outcome(staff):
         "window_end": "21:00",
         "retry_busy": "on",
         "retry_busy_delay": "15",
+        "retry_busy_max": "2",
         "retry_no_answer_delay": "90",
         "retry_voicemail_delay": "0",
         "retry_not_reached": "on",
@@ -138,16 +139,53 @@ def test_retry_policy_is_a_form_per_outcome(staff):
         "reached_min_seconds": 15,
         "default_region": "US",
     }
+    return {**data, **changes}
+
+
+def test_retry_policy_is_a_form_per_outcome(staff):
+    campaign = make_campaign(state=CampaignState.DRAFT)
+    url = reverse("admin:calls_campaign_change", args=[campaign.pk])
+    page = staff.get(url).content.decode()
+    assert 'name="retry_busy"' in page and 'name="retry_voicemail_delay"' in page
+    assert 'name="retry_policy"' not in page  # no raw JSON textarea
+    data = policy_form(campaign)
     response = staff.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     campaign.refresh_from_db()
     assert campaign.retry_policy == {
-        "busy": {"retry": True, "delay_minutes": 15},
-        "no-answer": {"retry": False, "delay_minutes": 90},
-        "voicemail": {"retry": False, "delay_minutes": 0},
-        "not-reached": {"retry": True, "delay_minutes": 45},
-        "failed": {"retry": True, "delay_minutes": 60},
+        "busy": {"retry": True, "delay_minutes": 15, "max_attempts": 2},
+        "no-answer": {"retry": False, "delay_minutes": 90, "max_attempts": None},
+        "voicemail": {"retry": False, "delay_minutes": 0, "max_attempts": None},
+        "not-reached": {"retry": True, "delay_minutes": 45, "max_attempts": None},
+        "failed": {"retry": True, "delay_minutes": 60, "max_attempts": None},
     }
+    # The control room states the policy in words, the busy cap included.
+    page = staff.get(url).content.decode()
+    assert 'name="retry_busy_max" value="2"' in page
+    policy = page.split('id="retry-policy"')[1].split("</table>")[0]
+    assert "Busy</td><td>Yes</td><td>15 min</td><td>2 attempts ending this way" in policy
+    assert "Voicemail</td><td>No</td>" in policy and "4 attempts</td>" in policy
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "greater than or equal to 1"),
+        ("21", "less than or equal to 20"),
+        ("twice", "Enter a whole number"),
+    ],
+)
+def test_a_bad_per_outcome_max_attempts_is_a_form_error(staff, value, message):
+    campaign = make_campaign(state=CampaignState.DRAFT)
+    url = reverse("admin:calls_campaign_change", args=[campaign.pk])
+    data = policy_form(campaign, retry_busy_max=value)
+    response = staff.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["retry_busy_max"] and message in errors["retry_busy_max"][0]
+    assert "errorlist" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.retry_policy["busy"]["max_attempts"] is None  # nothing stored
 
 
 def test_progress_panel_refreshes_while_running_and_counts_finished_recipients(staff):

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.models import Campaign, CampaignRecipient, Customer
@@ -53,11 +54,16 @@ def recipient_import_run(*, job_id: int) -> RecipientImport:
     ]
     job.save(update_fields=["total_rows", "accepted_rows", "rejected"])
     for chunk in _chunks(report.accepted, CHUNK_ROWS):
-        created_customers, created_recipients = _write_chunk(campaign=job.campaign, rows=chunk)
+        with transaction.atomic():  # a rerun after a crash finds the chunk whole or absent
+            created_customers, created_recipients = _write_chunk(campaign=job.campaign, rows=chunk)
+            updated_customers = recipient_import_update_customers(rows=chunk)
         job.processed_rows += len(chunk)
         job.created_customers += created_customers
         job.created_recipients += created_recipients
-        job.save(update_fields=["processed_rows", "created_customers", "created_recipients"])
+        job.updated_customers += updated_customers
+        job.save(
+            update_fields=["processed_rows", "created_customers", "created_recipients", "updated_customers"]
+        )
     log.info(
         "recipients.import.done",
         campaign_id=job.campaign_id,
@@ -75,6 +81,51 @@ def _finish(job: RecipientImport, *, state: str, error: str = "") -> RecipientIm
     job.csv_text = ""  # phone numbers are not kept longer than the work needs
     job.save(update_fields=["state", "error", "finished_at", "csv_text"])
     return job
+
+
+def recipient_import_update_customers(*, rows: list[AcceptedRow]) -> int:
+    """Name and time zone of known customers, as the preview said, with one history row each
+    (in the chunk's transaction).
+
+    The rows are locked (in id order) and re-read, so a do-not-call or consent change made
+    meanwhile is neither overwritten nor misrecorded in the history: only the two fields are
+    written, the history row is the customer as it now is. A rerun finds nothing left to change.
+    """
+    wanted = {row.number: row.customer_updates for row in rows if row.customer_updates}
+    if not wanted:
+        return 0
+    now = timezone.now()
+    changed = []
+    for customer in Customer.objects.select_for_update().filter(number__in=list(wanted)).order_by("pk"):
+        updates = {k: v for k, v in wanted[str(customer.number)].items() if getattr(customer, k) != v}
+        if updates:
+            for attr, value in updates.items():
+                setattr(customer, attr, value)
+            customer.updated_at = now
+            changed.append(customer)
+    if changed:
+        _write_names_and_zones(changed, at=now)
+        Customer.history.bulk_history_create(  # type: ignore[attr-defined]
+            changed, update=True, default_change_reason="recipient import", default_date=now
+        )
+    return len(changed)
+
+
+def _write_names_and_zones(customers: list[Customer], *, at: dt.datetime) -> None:
+    """One UPDATE from arrays: Django's ``bulk_update`` builds a CASE per row and field (about 1 s
+    per 1,000 customers on the dev box, half the whole import). Only these fields are written."""
+    meta = Customer._meta
+    columns = {field.name: field.column for field in meta.concrete_fields}
+    name, zone, updated = columns["name"], columns["time_zone"], columns["updated_at"]
+    sql = (
+        f'UPDATE "{meta.db_table}" AS c SET "{name}" = v.name, "{zone}" = v.zone, "{updated}" = %s '  # noqa: S608 - model names only
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, name, zone) WHERE c.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [at, [c.pk for c in customers], [c.name for c in customers], [c.time_zone for c in customers]],
+        )
 
 
 def _write_chunk(*, campaign: Campaign, rows: list[AcceptedRow]) -> tuple[int, int]:

@@ -70,6 +70,9 @@ class RecipientImport(models.Model):
     processed_rows = models.PositiveIntegerField(default=0)
     created_recipients = models.PositiveIntegerField(default=0)
     created_customers = models.PositiveIntegerField(default=0)
+    updated_customers = models.PositiveIntegerField(
+        default=0, help_text="Known customers whose name or time zone the file changed."
+    )
     rejected = models.JSONField(default=list, blank=True, help_text="[{line, number, reason}, ...]")
     error = models.TextField(blank=True)
     created_by = models.CharField(max_length=150, blank=True)

@@ -11,12 +11,27 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Aggregate, Avg, Count, FloatField, Q, Sum
+from django.db.models import (
+    Aggregate,
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    JSONField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 
 from calls.enums import Outcome
-from calls.models import Call
+from calls.models import Call, Campaign
+from calls.services.campaigns.reached import REACHED_OUTCOMES, analysis_reached, long_enough_q
 from tools.models import Appointment, AppointmentStatus, InvocationState, ToolInvocation
 
 
@@ -156,16 +171,71 @@ def dashboard_stats(*, days: int, today: dt.date | None = None) -> DashboardData
 
 
 def campaign_rows(*, calls: Any, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
-    """Per campaign in the window: calls ended, reached (answered by a person), appointments."""
-    rows = list(
+    """Per campaign in the window: calls ended, reached by the campaign's own reach rules (as the
+    dialer judges them, ``reached``), appointments booked.
+
+    One GROUP BY: completed calls are grouped by what the rules read (long enough, the success
+    evaluation, the structured field) so Python applies the analysis rules once per distinct value
+    rather than once per call. Refusals by Vapi never rang and are not counted as ended.
+    """
+    completed = Q(outcome=Outcome.COMPLETED)
+    groups = (
         calls.filter(campaign__isnull=False)
-        .values("campaign", "campaign__name")
+        .exclude(outcome__in=["", Outcome.REFUSED])
         .annotate(
-            ended=Count("id", filter=~Q(outcome="")),
-            reached=Count("id", filter=Q(outcome=Outcome.COMPLETED)),
+            long_enough=Case(
+                When(completed & long_enough_q(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            success=Case(
+                When(completed & Q(campaign__reached_requires_success=True), then=F("success_evaluation")),
+                default=Value(""),
+            ),
+            field_value=Case(
+                When(
+                    completed & ~Q(campaign__reached_structured_field=""),
+                    then=Func(
+                        F("structured_data"),
+                        F("campaign__reached_structured_field"),
+                        function="jsonb_extract_path",
+                    ),
+                ),
+                default=None,
+                output_field=JSONField(),
+            ),
         )
-        .order_by("campaign__name")
+        .values(
+            "campaign",
+            "campaign__name",
+            "campaign__reached_requires_success",
+            "campaign__reached_structured_field",
+            "outcome",
+            "long_enough",
+            "success",
+            "field_value",
+        )
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    totals: dict[int, dict[str, Any]] = {}
+    for group in groups:
+        row = totals.setdefault(
+            group["campaign"], {"name": group["campaign__name"], "ended": 0, "reached": 0}
+        )
+        row["ended"] += group["n"]
+        rules = Campaign(
+            reached_requires_success=group["campaign__reached_requires_success"],
+            reached_structured_field=group["campaign__reached_structured_field"],
+        )
+        if group["outcome"] in REACHED_OUTCOMES and (
+            group["outcome"] != Outcome.COMPLETED
+            or group["long_enough"]
+            and analysis_reached(
+                campaign=rules, success_evaluation=group["success"], field_value=group["field_value"]
+            )
+        ):
+            row["reached"] += group["n"]
     booked = dict(
         Appointment.objects.filter(created_at__gte=since, created_at__lt=until, call__campaign__isnull=False)
         .exclude(status=AppointmentStatus.CANCELLED)
@@ -175,11 +245,9 @@ def campaign_rows(*, calls: Any, since: dt.datetime, until: dt.datetime) -> list
     )
     return [
         {
-            "name": row["campaign__name"],
-            "ended": row["ended"],
-            "reached": row["reached"],
+            **row,
             "reached_rate": (row["reached"] / row["ended"] * 100) if row["ended"] else None,
-            "booked": booked.get(row["campaign"], 0),
+            "booked": booked.get(campaign_id, 0),
         }
-        for row in rows
+        for campaign_id, row in sorted(totals.items(), key=lambda item: (item[1]["name"], item[0]))
     ]

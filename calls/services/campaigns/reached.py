@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import DurationField, ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce, Extract
+
 from calls.enums import Outcome
 from calls.models import Call, Campaign
 from calls.outcomes import outcome_for_ended_reason
+
+# Outcomes after which the recipient counts as reached (done): a judged conversation, or a
+# transfer (even one the person did not pick up: the customer was on the line).
+REACHED_OUTCOMES = (Outcome.COMPLETED, Outcome.TRANSFERRED, Outcome.TRANSFER_FAILED)
 
 # successEvaluation is a string whatever the rubric (CONTRACT §4.5): "true", "8", "PASS", "A".
 _FALSE_WORDS = {"", "false", "no", "fail", "failed", "none", "null", "0"}
@@ -39,6 +46,21 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in _FALSE_WORDS
     return bool(value)
+
+
+def long_enough_q() -> Q:
+    """``reached_min_seconds`` as SQL over calls (the dashboard counts many calls at once): the
+    same rule as ``reached_shortfall``: talk time = duration, else end minus start (NULL: too short)."""
+    span = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+    talk = Coalesce(F("duration_seconds"), Extract(span, "epoch"))
+    return Q(campaign__reached_min_seconds=0) | Q(campaign__reached_min_seconds__lte=talk)
+
+
+def analysis_reached(*, campaign: Campaign, success_evaluation: str, field_value: Any) -> bool:
+    """The analysis part of the rule: a positive success evaluation and/or the structured field."""
+    if campaign.reached_requires_success and not success_positive(success_evaluation):
+        return False
+    return not campaign.reached_structured_field or _truthy(field_value)
 
 
 def reached_shortfall(*, call: Call, campaign: Campaign) -> str:

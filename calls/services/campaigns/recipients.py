@@ -43,6 +43,9 @@ class AcceptedRow:
     time_zone: str
     variables: dict[str, str]
     new_customer: bool
+    # What the row changes on a known customer (name, time zone): a non-empty value that differs.
+    # An inferred time zone is not the row's word and never overwrites the customer's.
+    customer_updates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     created_recipients: int = 0
     created_customers: int = 0
+    updated_customers: int = 0
 
     @property
     def ok(self) -> bool:
@@ -183,6 +187,7 @@ def recipients_import(*, campaign: Campaign, csv_text: str, dry_run: bool) -> Im
                 RejectedRow(line, raw, f"Unknown time zone '{tz}' (use e.g. America/New_York).")
             )
             continue
+        given_tz = tz
         if not tz:
             zones = time_zones_for_number(number)
             tz = zones[0] if len(zones) == 1 else ""
@@ -200,11 +205,25 @@ def recipients_import(*, campaign: Campaign, csv_text: str, dry_run: bool) -> Im
             k: v for k, v in row.items() if k and k.lower() not in RESERVED_COLUMNS and k != "__extra__"
         }
         seen.add(number)
-        report.accepted.append(AcceptedRow(line, number, name[:200], tz, variables, customer is None))
+        updates = customer_changes(customer, name=name[:200], time_zone=given_tz) if customer else {}
+        report.accepted.append(
+            AcceptedRow(line, number, name[:200], tz, variables, customer is None, updates)
+        )
 
     if not dry_run and report.accepted:
         _write(campaign=campaign, report=report, known=known)
     return report
+
+
+def customer_changes(customer: Customer, *, name: str, time_zone: str) -> dict[str, str]:
+    """The fields a row changes on a known customer. Do-not-call, consent and their sources are
+    never the import's to touch: a CSV is not evidence of an opt-out or an opt-in."""
+    changes = {}
+    if name and name != customer.name:
+        changes["name"] = name
+    if time_zone and time_zone != customer.time_zone:
+        changes["time_zone"] = time_zone
+    return changes
 
 
 def _write(*, campaign: Campaign, report: ImportReport, known: dict[str, Customer]) -> None:
@@ -216,14 +235,11 @@ def _write(*, campaign: Campaign, report: ImportReport, known: dict[str, Custome
                     number=row.number, defaults={"name": row.name, "time_zone": row.time_zone}
                 )
                 report.created_customers += int(created)
-            else:
-                changed: list[str] = []
-                if row.name and row.name != customer.name:
-                    customer.name, changed = row.name, [*changed, "name"]
-                if row.time_zone and row.time_zone != customer.time_zone:
-                    customer.time_zone, changed = row.time_zone, [*changed, "time_zone"]
-                if changed:
-                    customer.save(update_fields=[*changed, "updated_at"])
+            elif row.customer_updates:
+                for attr, value in row.customer_updates.items():
+                    setattr(customer, attr, value)
+                customer.save(update_fields=[*row.customer_updates, "updated_at"])
+                report.updated_customers += 1
             _, created = CampaignRecipient.objects.get_or_create(
                 campaign=campaign,
                 customer=customer,

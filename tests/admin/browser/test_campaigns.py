@@ -7,11 +7,12 @@ import pytest
 from calls.models import Campaign, OutboundSwitch
 from tests.admin.browser.conftest import assert_no_csp_violations, assert_nothing_cut_off, login, shot
 from tests.admin.conftest import PASSWORD, make_user
-from tests.factories import AssistantFactory, CampaignFactory, PhoneNumberFactory
+from tests.factories import AssistantFactory, CampaignFactory, CustomerFactory, PhoneNumberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CSV = b"number,name\n+12025550142,Dana Whitfield\nnot-a-number,Bob\n+12025550143,Eve Marsh\n"
+# Eve is already a customer (as "E. Marsh"): the import will update her name, and says so first.
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def campaign():
 
 
 def test_upload_recipients_start_and_pause(page, live_server, campaign):
+    eve = CustomerFactory(number="+12025550143", name="E. Marsh", consent=False)
     make_user("ops-manager", group="Ops manager")
     login(page, live_server, "ops-manager", PASSWORD)
     page.goto(f"{live_server.url}/admin/calls/campaign/")
@@ -42,6 +44,8 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     rejected.wait_for()
     assert "not-a-number" in rejected.inner_text() and "Invalid number" in rejected.inner_text()
     assert page.locator("#accepted-rows tbody tr").count() == 2
+    assert "1 known customer will be updated" in page.locator("#customer-updates").inner_text()
+    assert "Known; will set name to Eve Marsh" in page.locator("#accepted-rows").inner_text()
     assert campaign.recipients.count() == 0
     shot(page, "campaign-upload-preview")
     # Confirming hands the rows to a background worker; the page shows its progress bar.
@@ -50,6 +54,9 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     page.wait_for_function("document.getElementById('import-progress').value === 100")
     assert "Done" in page.locator("#import-state").inner_text()
     assert "2 recipients added" in page.locator("#import-state").inner_text()
+    assert "1 known customer updated" in page.locator("#import-state").inner_text()
+    eve.refresh_from_db()
+    assert eve.name == "Eve Marsh" and eve.consent is False
     assert "Invalid number" in page.locator("#rejected-rows").inner_text()
     shot(page, "campaign-import-done")
     assert_no_csp_violations(page)
@@ -74,6 +81,21 @@ def test_upload_recipients_start_and_pause(page, live_server, campaign):
     assert page.locator("#campaign-recipients tbody tr").count() == 2
     assert page.locator("input[name=retry_busy]").is_visible()
     assert page.locator("textarea[name=retry_policy]").count() == 0
+    # Per outcome, at most N attempts: a bad value is a form error, a good one shows in the room.
+    page.fill("input[name=retry_busy_max]", "0")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".errornote")
+    assert (
+        "greater than or equal to 1"
+        in page.locator(".field-retry_busy_max, .form-row:has(#id_retry_busy_max)").first.inner_text()
+    )
+    assert_nothing_cut_off(page)
+    page.fill("input[name=retry_busy_max]", "2")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist")
+    policy = page.locator("#retry-policy").inner_text()
+    assert "Busy\tYes\t30 min\t2 attempts ending this way" in policy
+    assert Campaign.objects.get(pk=campaign.pk).retry_policy["busy"]["max_attempts"] == 2
     # The global switch sits in its own box, apart from this campaign's buttons.
     assert page.locator("#campaign-control input[value='Pause ALL outbound']").count() == 0
     assert page.locator("#outbound-switch").inner_text().startswith("ALL OUTBOUND CALLING") or (

@@ -15,6 +15,7 @@
           document.getElementById("import-processed").textContent = s.processed_rows;
           document.getElementById("import-accepted").textContent = s.accepted_rows;
           document.getElementById("import-added").textContent = s.created_recipients;
+          document.getElementById("import-updated").textContent = s.updated_customers;
           if (s.state === "done" || s.state === "failed") { clearInterval(timer); window.location.reload(); }
         })
         .catch(function () { /* try again next tick */ });
