@@ -27,8 +27,8 @@ import functools
 from typing import Any
 
 import structlog
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber, RoutingDecision, RoutingRule
@@ -101,27 +101,46 @@ _CALL_MERGE = """
   updated_at = EXCLUDED.updated_at"""
 
 
+@functools.cache
+def _fields(model: type[Model]) -> list[tuple[Field[Any, Any], str, str, Any]]:
+    """Per model, once: each column with its typed placeholder and its prepared default."""
+    out = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        default = _AUTO if auto else field.get_db_prep_save(field.get_default(), connection)
+        out.append(
+            (
+                field,
+                connection.ops.quote_name(field.column),
+                f"CAST(%s AS {field.cast_db_type(connection)})",
+                default,
+            )
+        )
+    return out
+
+
+_AUTO = object()  # auto_now / auto_now_add: the request's "now"
+
+
 def _row(
     model: type[Model], values: dict[str, Any], now: dt.datetime, sql: dict[str, str] | None = None
 ) -> tuple[str, str, list[Any]]:
     """Columns, typed placeholders and parameters for one new row of ``model``: ``values``,
     else raw SQL from ``sql``, else the field's default (so a field added later is filled)."""
+    db = connections[DEFAULT_DB_ALIAS]  # once: each ``connection.x`` is a thread-local lookup
     columns, placeholders, params = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
+    for field, column, placeholder, default in _fields(model):
+        columns.append(column)
         if sql and field.attname in sql:
             placeholders.append(sql[field.attname])
             continue
+        placeholders.append(placeholder)
         if field.attname in values:
-            value = values[field.attname]
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now
+            params.append(field.get_db_prep_save(values[field.attname], db))
         else:
-            value = field.get_default()
-        placeholders.append(f"CAST(%s AS {field.cast_db_type(connection)})")
-        params.append(field.get_db_prep_save(value, connection))
+            params.append(field.get_db_prep_save(now, db) if default is _AUTO else default)
     return ", ".join(columns), ", ".join(placeholders), params
 
 
