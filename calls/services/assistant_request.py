@@ -113,7 +113,7 @@ def _fields(model: type[Model]) -> list[tuple[Field[Any, Any], str, str, Any]]:
         out.append(
             (
                 field,
-                connection.ops.quote_name(field.column),
+                connection.ops.quote_name(str(field.column)),
                 f"CAST(%s AS {field.cast_db_type(connection)})",
                 default,
             )
@@ -155,9 +155,9 @@ def _history_sql() -> str:
     for field in history._meta.concrete_fields:
         if field.primary_key:
             continue
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(connection.ops.quote_name(str(field.column)))
         if field.attname in own:
-            exprs.append(f"cust.{connection.ops.quote_name(field.column)}")
+            exprs.append(f"cust.{connection.ops.quote_name(str(field.column))}")
         elif field.attname in filled:
             exprs.append(filled[field.attname])
         elif field.null:
@@ -262,9 +262,11 @@ def _write(
     customer_id: Any = found.customer["id"] if found.customer else None
     customer_sql: dict[str, str] = {}
     if caller and found.customer is None:
-        columns, values, row = _row(Customer, {"number": caller, "name": customer_name_of(message)}, now)
+        columns, placeholders, row = _row(
+            Customer, {"number": caller, "name": customer_name_of(message)}, now
+        )
         parts.append(
-            f"cust AS (INSERT INTO {Customer._meta.db_table} ({columns}) SELECT {values}"  # noqa: S608
+            f"cust AS (INSERT INTO {Customer._meta.db_table} ({columns}) SELECT {placeholders}"  # noqa: S608
             " WHERE EXISTS (SELECT 1 FROM ev)"
             " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
             " RETURNING *, (xmax = 0) AS inserted)"
@@ -277,7 +279,7 @@ def _write(
         snapshot = as_dict(message.get("call"))
         call_type = snapshot.get("type")
         assistant = route.assistant
-        values = {
+        call = {
             "vapi_id": parsed.call_id,
             "direction": DIRECTION_BY_CALL_TYPE.get(call_type, Direction.INBOUND)
             if isinstance(call_type, str)
@@ -293,7 +295,7 @@ def _write(
             "vapi_call": json_safe(snapshot) if at is not None else {},
             "last_event_at": at or now,
         }
-        columns, placeholders, row = _row(Call, values, now, customer_sql)
+        columns, placeholders, row = _row(Call, call, now, customer_sql)
         parts.append(
             f"c AS (INSERT INTO {Call._meta.db_table} ({columns}) SELECT {placeholders}"  # noqa: S608
             f" WHERE EXISTS (SELECT 1 FROM ev) ON CONFLICT (vapi_id) DO UPDATE SET {_CALL_MERGE}"
