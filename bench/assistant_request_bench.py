@@ -61,6 +61,8 @@ def seed() -> None:
     django.setup()
     import datetime as dt
 
+    from django.db import connection
+
     from assistants.models import (
         Assistant,
         Closure,
@@ -71,7 +73,11 @@ def seed() -> None:
         RuleCaller,
         RuleWhen,
     )
-    from calls.models import Customer
+    from calls.models import Call, Customer
+
+    # Every run starts alike: no calls, only the known callers (so unknown callers are inserted).
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Call._meta.db_table}, {Customer._meta.db_table} CASCADE")
 
     def assistant(name: str, n: int) -> Assistant:
         return Assistant.objects.update_or_create(

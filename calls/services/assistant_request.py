@@ -44,6 +44,7 @@ from calls.services.events import ledger_row, webhook_event_record
 from calls.services.processors.calls import (
     DIRECTION_BY_CALL_TYPE,
     as_dict,
+    as_text,
     customer_name_of,
     customer_number_of,
     e164,
@@ -311,7 +312,9 @@ def _write(
             "phone_number_id": found.phone.pk,
             "assistant_id": assistant.pk if assistant else None,
             "assistant_version": assistant.pushed_version if assistant else None,
-            "vapi_assistant_id": (assistant.vapi_id if assistant else snapshot.get("assistantId")) or "",
+            "vapi_assistant_id": assistant.vapi_id
+            if assistant
+            else as_text(snapshot.get("assistantId"), max_length=64),
             "customer_id": customer_id,
             "customer_number": customer_number_of(message),
             "started_at": parse_iso(snapshot.get("startedAt")),

@@ -139,3 +139,15 @@ def test_an_unknown_number_is_refused_without_a_call(vapi_post):
     answer = ask(vapi_post)
     assert set(answer) == {"error"} and not Call.objects.exists()
     assert WebhookEvent.objects.get().response == answer
+
+
+def test_odd_call_fields_never_cost_the_caller_the_assistant(routed, vapi_post):  # noqa: F811
+    message = load_fixture("assistant-request.json")
+    message["message"]["call"].update({"assistantId": "x" * 500, "startedAt": "yesterday", "type": 7})
+    message["message"]["customer"]["name"] = "Ana\x00 " + "R" * 500
+    with time_machine.travel(TUESDAY_MORNING, tick=False):
+        answer = vapi_post(message).json()
+    assert answer["assistantId"] == routed["default"].vapi_id
+    call = Call.objects.get(vapi_id=INBOUND_CALL_ID)
+    assert call.started_at is None and call.direction == Direction.INBOUND
+    assert Customer.objects.get(number=CALLER).name.startswith("Ana RRR")
