@@ -1,6 +1,6 @@
 """Pick the answer for an inbound call on a number: ordered rules, first match wins.
 
-A pure function of what it is given: the caller (calls/services/assistant_request.py) loads the
+A pure function of what it is given: the caller (calls/services/assistant_request/) loads the
 number, its rules, assistants and closures in the same single query as the caller's customer row,
 because this runs while Vapi waits on assistant-request (7.5 s budget, our target 50 ms p99).
 """

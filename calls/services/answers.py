@@ -2,7 +2,7 @@
 
 Every function returns the unwrapped body Vapi expects and never raises for a payload
 problem: a caller is on the line, so the worst case is a sentence that can be spoken.
-assistant-request has its own module (calls/services/assistant_request.py): it is the one
+assistant-request has its own package (calls/services/assistant_request/): it is the one
 answer measured against a latency budget.
 """
 

@@ -1,4 +1,4 @@
-"""The assistant-request path (calls/services/assistant_request.py): two statements, a complete record.
+"""The assistant-request path (calls/services/assistant_request/): two statements, a complete record.
 
 The statement count is the performance guarantee that a test can hold (timings live in
 bench/assistant_request_bench.py): one read and one write, no transaction of our own around them.
