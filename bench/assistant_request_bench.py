@@ -6,14 +6,20 @@ What it does:
 1. makes the private bench database (``<your database>_bench``), migrates it and seeds a routed
    number with four rules (blocked prefix, VIP, after hours, known callers in hours), a closure,
    a default assistant and 200 known customers;
-2. starts gunicorn (``--workers 2 --threads 4`` as in the Procfile) with a Server-Timing
-   middleware (bench/django_bench/timing.py) on a free 127.0.0.1 port;
+2. starts the web server as it ships (``scripts/web``: granian, one process per core, 8
+   threads each) with a Server-Timing middleware (bench/django_bench/timing.py) on a free
+   127.0.0.1 port;
 3. sends distinct assistant-request messages (each a new call: Call row, Customer lookup or
    insert, rule evaluation, RoutingDecision row) from 32 keep-alive connections, callers mixed
    known / unknown / VIP / blocked, for ``--seconds`` after a warm-up;
 4. prints answers/s, the client-side p50/p99 and the server-side p50/p99 (Server-Timing).
 
-Run: ``.venv/bin/python bench/assistant_request_bench.py [--seconds 10] [--connections 32]``.
+Server-side time is measured inside Django (outermost middleware), so it includes waiting for
+the GIL behind the process's other busy threads but not granian's queue: the client-side figures
+show that part.
+
+Run: ``.venv/bin/python bench/assistant_request_bench.py [--seconds 10] [--connections 32]``
+(``--workers N --threads M`` override the defaults of scripts/web).
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ def seed() -> None:
     django.setup()
     import datetime as dt
 
+    from django.db import connection
+
     from assistants.models import (
         Assistant,
         Closure,
@@ -65,7 +73,11 @@ def seed() -> None:
         RuleCaller,
         RuleWhen,
     )
-    from calls.models import Customer
+    from calls.models import Call, Customer
+
+    # Every run starts alike: no calls, only the known callers (so unknown callers are inserted).
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Call._meta.db_table}, {Customer._meta.db_table} CASCADE")
 
     def assistant(name: str, n: int) -> Assistant:
         return Assistant.objects.update_or_create(
@@ -190,26 +202,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="web processes (default: one per core)")
+    parser.add_argument("--threads", type=int, help="threads per process (default: 8)")
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
         seed()
         return
 
+    load_before = os.getloadavg()[0]
     env = {**bench_env(), "DJANGO_SETTINGS_MODULE": "bench.django_bench.timed_settings"}
     prepare_database(env)
     subprocess.run([sys.executable, __file__, "--seed"], cwd=ROOT, env=env, check=True)
     port = free_port()
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    command = [
-        str(gunicorn if gunicorn.exists() else "gunicorn"), "voiceops.wsgi",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
-        "--keep-alive", "5", "--log-level", "warning",
-    ]  # fmt: skip
-    server_proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    server_env = {**env, "WEB_PORT": str(port), "WEB_LOG_LEVEL": "warning"}
+    if args.workers:
+        server_env["WEB_WORKERS"] = str(args.workers)
+    if args.threads:
+        server_env["WEB_THREADS"] = str(args.threads)
+    command = ["bash", str(ROOT / "scripts" / "web")]  # the server as the Procfile starts it
+    server_proc = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
     try:
         wait_for(port, server_proc)
         payloads = requests(int((args.seconds + args.warmup) * 1500))
@@ -224,10 +236,17 @@ def main() -> None:
             os.killpg(server_proc.pid, signal.SIGKILL)
     if not client:
         raise SystemExit("no answers (is the server up?)")
+    described = (
+        "scripts/web (granian"
+        + (f", WEB_WORKERS={args.workers}" if args.workers else "")
+        + (f", WEB_THREADS={args.threads}" if args.threads else "")
+        + ")"
+    )
     print(
         f"\nassistant-request on a routed number (4 rules, closures, 200 known callers): "
-        f"gunicorn --workers {args.workers} --threads {args.threads}, {args.connections} connections, "
-        f"{args.seconds:.0f}s, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"{described}, {args.connections} connections, "
+        f"{args.seconds:.0f}s, {os.cpu_count()} CPUs, "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     columns = ("answers/s", "client p50", "client p99", "server p50", "server p99")
     print(" ".join(f"{c:>11}" for c in columns) + f" {'errors':>7}")

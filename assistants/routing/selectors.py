@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from assistants.models import RoutingDecision
+import datetime as dt
+
+from assistants.models import PhoneNumber, RoutingDecision
+from assistants.routing.hours import zone_of
 from calls.models import Call
 
 
@@ -14,3 +17,13 @@ def routing_summary(*, call: Call) -> str:
     outcome = "Refused" if decision.refused else f"Assistant {decision.assistant or '(deleted)'}"
     rule = f"Rule {decision.rule_name!r}" if decision.rule_name else "No rule"
     return f"{rule} → {outcome}. {decision.reason} (decided {decision.decided_at:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+def closures_on(*, phone_number: PhoneNumber, at: dt.datetime) -> list[tuple[dt.date, dt.date, str]]:
+    """The number's closures covering ``at``'s date in the number's own time zone."""
+    day = at.astimezone(zone_of(phone_number.time_zone)).date()
+    return list(
+        phone_number.closures.filter(starts_on__lte=day, ends_on__gte=day).values_list(
+            "starts_on", "ends_on", "name"
+        )
+    )

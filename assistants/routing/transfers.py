@@ -9,7 +9,7 @@ from typing import Any
 
 from assistants.models import PhoneNumber, TransferDestination, TransferKind
 from assistants.routing.hours import open_state
-from assistants.routing.rules import _closures
+from assistants.routing.selectors import closures_on
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SIP = re.compile(r"^sips?:[^@\s]+@[^\s]+$")
@@ -85,7 +85,7 @@ def transfer_destination_choose(
         state = open_state(
             hours=phone_number.opening_hours,
             time_zone=phone_number.time_zone,
-            closures=_closures(phone_number, at),
+            closures=closures_on(phone_number=phone_number, at=at),
             at=at,
         )
     asked = _asked_text(message)

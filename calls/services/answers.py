@@ -2,6 +2,8 @@
 
 Every function returns the unwrapped body Vapi expects and never raises for a payload
 problem: a caller is on the line, so the worst case is a sentence that can be spoken.
+assistant-request has its own package (calls/services/assistant_request/): it is the one
+answer measured against a latency budget.
 """
 
 from __future__ import annotations
@@ -12,27 +14,15 @@ import structlog
 from django.utils import timezone
 
 from assistants.models import Assistant
-from assistants.routing.decisions import routing_decision_record
-from assistants.routing.rules import CallerFacts, Route, route_choose
 from assistants.routing.transfers import destination_body, transfer_destination_choose
-from calls.enums import CallStatus, Direction
-from calls.models import Customer
 from calls.models.transfers import TransferSource
-from calls.services.call_status import call_apply_status
 from calls.services.processors.calls import (
     as_dict,
-    call_link,
     call_lock,
-    call_save,
-    customer_for_number,
-    customer_name_of,
-    customer_number_of,
-    e164,
     from_epoch_ms,
     phone_number_for,
 )
 from calls.services.transfers import call_transfer_record
-from voiceops.logging import mask_number
 from voiceops.vapi.messages import ServerMessage, tool_call_ids
 
 log = structlog.get_logger(__name__)
@@ -43,83 +33,6 @@ NO_TRANSFER = "Sorry, I can't transfer your call right now."
 NO_HANDOFF = "Sorry, I can't hand your call over right now."
 TOOL_UNAVAILABLE = "Sorry, I can't do that right now."
 TRANSFER_MESSAGE = "Transferring you now, please hold."
-
-
-def _caller_facts(number: str, name: str) -> tuple[Customer | None, CallerFacts]:
-    """The caller's Customer (created when new) and what rules may ask about them.
-
-    "Known" means we knew who they are before this call (a row with a name, e-mail or
-    external id), not merely that an earlier call created a bare row for the number.
-    """
-    normalised = e164(number) if number else None
-    if normalised is None:
-        return None, CallerFacts(number="", known=False, vip=False)
-    existing = Customer.objects.filter(number=normalised).first()
-    known = existing is not None and bool(existing.name or existing.email or existing.external_id)
-    customer = existing or customer_for_number(number=normalised, name=name)
-    return customer, CallerFacts(number=normalised, known=known, vip=bool(existing and existing.vip))
-
-
-def _variables(customer: Customer | None) -> dict[str, str]:
-    variables: dict[str, str] = {"customerName": "there"}
-    if customer is not None and customer.name:
-        variables["customerName"] = customer.name
-    if customer is not None:
-        for key, value in (
-            ("customerEmail", customer.email),
-            ("customerExternalId", customer.external_id),
-            ("customerTimeZone", customer.time_zone),
-        ):
-            if value:
-                variables[key] = value
-    return variables
-
-
-def assistant_request_answer(*, parsed: ServerMessage) -> dict[str, Any]:
-    """Pick the assistant for the dialed number by its routing rules; a known caller's details
-    go in as variables. A refused caller gets Vapi's spoken ``error`` form and is never connected.
-
-    Also creates (or links) the inbound Call row and records the routing decision on it, so
-    everything later about this call finds its assistant, number, customer and why.
-    """
-    message = parsed.message
-    phone = phone_number_for(message)
-    number = customer_number_of(message)
-    log.info(
-        "webhook.assistant_request", caller=mask_number(number), phone_number_id=getattr(phone, "pk", None)
-    )
-    if phone is None:
-        return {"error": NUMBER_NOT_CONFIGURED}
-    customer, caller = _caller_facts(number, customer_name_of(message))
-    now = timezone.now()
-    route = route_choose(phone_number=phone, caller=caller, at=now)
-    assistant = route.assistant
-    if assistant is not None and not assistant.vapi_id:
-        route = Route(
-            None, route.rule, True, "", f"{route.reason}, but assistant {assistant.name!r} is not pushed"
-        )
-        assistant = None
-    if parsed.call_id:
-        call = call_lock(vapi_call_id=parsed.call_id, message=message, fallback_direction=Direction.INBOUND)
-        fields: list[str] = []
-        if call.phone_number_id is None:
-            call.phone_number = phone
-            fields.append("phone_number")
-        if assistant is not None and call.assistant_id is None:
-            call.assistant = assistant
-            call.assistant_version = assistant.pushed_version
-            call.vapi_assistant_id = assistant.vapi_id or ""
-            fields += ["assistant", "assistant_version", "vapi_assistant_id"]
-        if customer is not None and call.customer_id is None:
-            call.customer = customer
-            fields.append("customer")
-        fields += call_link(call=call, message=message, at=from_epoch_ms(parsed.timestamp))
-        call_apply_status(call=call, status=CallStatus.RINGING, at=from_epoch_ms(parsed.timestamp))
-        call_save(call=call, fields=fields)
-        routing_decision_record(call=call, phone_number=phone, route=route, at=now)
-    if assistant is None:
-        return {"error": route.message or NO_ASSISTANT}
-    return {"assistantId": assistant.vapi_id, "assistantOverrides": {"variableValues": _variables(customer)}}
 
 
 def transfer_destination_answer(*, parsed: ServerMessage) -> dict[str, Any]:
