@@ -302,7 +302,10 @@ class _ErrorLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.msg if isinstance(record.msg, dict) else {"event": record.getMessage()}
-        self.records.append(str(message.get("event", record.getMessage()))[:200])
+        text = str(message.get("event", record.getMessage()))[:200]
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {str(record.exc_info[1])[:300]})"
+        self.records.append(text)
 
 
 def fuzz(*, count: int, seed: int, client: Any, headers: dict[str, str], progress_every: int = 0) -> Tally:

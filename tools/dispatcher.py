@@ -23,6 +23,7 @@ from tools.execution import Answer, ToolRuntime, invocation_answer
 from tools.registry import get_spec
 from tools.speech import one_line
 from voiceops import metrics
+from voiceops.vapi.messages import reject_constant
 from voiceops.vapi.text import document_storable
 
 log = structlog.get_logger(__name__)
@@ -45,7 +46,7 @@ def _parse_arguments(raw: Any) -> tuple[dict[str, Any], str]:
     if isinstance(raw, str):
         try:
             # JSON inside the message: its strings never passed the envelope's cleaning.
-            raw = document_storable(json.loads(raw))
+            raw = document_storable(json.loads(raw, parse_constant=reject_constant))
         except (ValueError, RecursionError):
             return {"_raw": raw[:2000]}, "I couldn't read the details for that request. Please try again."
     if not isinstance(raw, dict):
@@ -100,8 +101,9 @@ def caller_number(message: dict[str, Any]) -> str:
     """
     candidates = []
     call = message.get("call")
-    if isinstance(call, dict) and call.get("type") in UNTRUSTED_CALL_TYPES:
-        return ""
+    call_type = call.get("type") if isinstance(call, dict) else None
+    if call_type is not None and (not isinstance(call_type, str) or call_type in UNTRUSTED_CALL_TYPES):
+        return ""  # a web call, or a type we cannot read: no line to act for
     for holder in (message.get("customer"), call.get("customer") if isinstance(call, dict) else None):
         if isinstance(holder, dict) and holder.get("number"):
             candidates.append(str(holder["number"]))

@@ -209,6 +209,15 @@ def test_caller_number_comes_from_customer_or_call(customer, call_customer, expe
     assert caller_number(message) == expected
 
 
+@pytest.mark.parametrize(
+    "call_type", ["webCall", "vapi.websocketCall", {"type": "inboundPhoneCall"}, ["x"], 7]
+)
+def test_a_web_call_or_an_unreadable_call_type_has_no_caller(call_type):
+    """Found by the fuzz: a dict or list here raised TypeError and the caller heard an apology."""
+    message = {"customer": {"number": "+14155550123"}, "call": {"type": call_type}}
+    assert caller_number(message) == ""
+
+
 # --- availability of tools -------------------------------------------------------------------
 
 

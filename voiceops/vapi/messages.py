@@ -70,7 +70,8 @@ class EnvelopeError(ValueError):
         self.code = code
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
+    """For json.loads: NaN and Infinity are not JSON, and Postgres refuses them in jsonb."""
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -166,7 +167,7 @@ def parse_server_message(body: bytes, *, max_depth: int) -> ServerMessage:
     except UnicodeDecodeError:
         raise EnvelopeError("The body is not UTF-8 text.", code="invalid_encoding")
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=reject_constant)
     except RecursionError:
         raise EnvelopeError(f"JSON nested deeper than {max_depth} levels.", code="too_deep")
     except ValueError as exc:
