@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +84,9 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
         "--org-limit", type=int, default=60, help="simulator: the org's concurrency (VAPI_CONCURRENCY_LIMIT)"
     )
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--web-threads", type=int, default=8, help="simulator: webhook server threads (WEB_THREADS)"
+    )
     parser.add_argument("--tick", type=float, default=3.0)
     parser.add_argument("--min-call", type=float, default=0.3)
     parser.add_argument("--max-call", type=float, default=0.9)
@@ -373,7 +377,6 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     The simulator's org concurrency limit is --org-limit (60): an overshoot would show up as refused calls.
     """
     import datetime as dt
-    import socketserver
     import tempfile
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -404,10 +407,31 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         def log_message(self, *a: object) -> None:
             return None
 
-    class Threaded(socketserver.ThreadingMixIn, WSGIServer):
-        daemon_threads = True
+    class Pooled(WSGIServer):
+        """A fixed pool of request threads, like granian's ``--blocking-threads`` (WEB_THREADS).
 
-    web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Threaded, handler_class=Quiet)
+        A thread per request (``ThreadingMixIn``) opens a Django connection per request thread that
+        outlives the thread until garbage collection: that is what held 85 of Postgres's 100
+        connections. A fixed pool holds at most ``--web-threads`` of them (docs/SCALING.md)."""
+
+        request_queue_size = 128
+
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, **kw)  # type: ignore[arg-type]
+            self.pool = ThreadPoolExecutor(max_workers=args.web_threads, thread_name_prefix="web")
+
+        def process_request(self, request: object, client_address: object) -> None:
+            self.pool.submit(self._serve, request, client_address)
+
+        def _serve(self, request: object, client_address: object) -> None:
+            try:
+                self.finish_request(request, client_address)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001
+                self.handle_error(request, client_address)  # type: ignore[arg-type]
+            finally:
+                self.shutdown_request(request)  # type: ignore[arg-type]
+
+    web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Pooled, handler_class=Quiet)
     threading.Thread(target=web.serve_forever, daemon=True).start()
     settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{web.server_address[1]}"
     settings.VAPI_WEBHOOK_SECRET = [secret]
@@ -529,14 +553,23 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
                 work.put(campaign.pk)
 
         vapi_live: list[int] = []
+        db_conns: list[int] = []
 
         def sampler() -> None:
             active = [RecipientState.DIALING, RecipientState.IN_CALL]
+            ticks = 0
             while not stop.wait(0.05):
                 n = CampaignRecipient.objects.filter(campaign=campaign, state__in=active).count()
                 with rec.lock:
                     rec.samples.append(n)
                     vapi_live.append(sim.live_calls())
+                ticks += 1
+                if ticks % 20 == 0:  # every second: connections this bench holds to its database
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        )
+                        db_conns.append(cursor.fetchone()[0])
             connection.close()
 
         threads = [threading.Thread(target=worker) for _ in range(args.workers)]
@@ -610,6 +643,10 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         f"p95 {_percentile(hook_refill, 95) * 1000:.0f} ms (on_call_ended called -> next POST /call)"
     )
     print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
+    print(
+        f"  Postgres connections: max {max(db_conns) if db_conns else 0} held by this bench "
+        f"({args.web_threads} web threads, {args.workers} dispatch workers, sampler, main)"
+    )
 
 
 if __name__ == "__main__":
