@@ -304,6 +304,8 @@ OUTBOUND_STALL_REPAIR_SECONDS = env.float("OUTBOUND_STALL_REPAIR_SECONDS", defau
 # can correct it before anyone is dialled again.
 OUTBOUND_REPORT_GRACE_SECONDS = env.float("OUTBOUND_REPORT_GRACE_SECONDS", default=120.0)
 CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
+# POST /call requests of one dispatch round in flight at once (HTTP-only threads: no DB connection).
+CAMPAIGN_DIAL_CONCURRENCY = env.int("CAMPAIGN_DIAL_CONCURRENCY", default=4)
 CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
     "task": "calls.campaigns_tick",
     "schedule": CAMPAIGN_TICK_SECONDS,
