@@ -21,13 +21,15 @@ from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make
 
 pytestmark = pytest.mark.django_db
 NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)  # noon in New York
-RATE_LIMITED = (429, {"Retry-After": "42"}, {"message": "Too Many Requests", "statusCode": 429})
+
+
+@pytest.fixture(autouse=True)
+def three_in_flight(settings):
+    settings.CAMPAIGN_DIAL_CONCURRENCY = 3
 
 
 @pytest.fixture
-def rsps(settings):
-    settings.VAPI_PHONE_NUMBER_ID = "pn-default"
-    settings.CAMPAIGN_DIAL_CONCURRENCY = 3
+def rsps():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
@@ -74,7 +76,8 @@ def test_a_refusal_seen_mid_round_stops_it_and_uses_no_attempt(rsps):
     campaign = make_campaign(max_concurrent_calls=6, max_attempts=1)
     recipients = [add_recipient(campaign) for _ in range(6)]
     vapi = FakeVapi(rsps)
-    vapi.script = [(201, {}, None), RATE_LIMITED]  # the probe is accepted, the next is refused
+    refusal = (429, {"Retry-After": "30"}, {"message": "Too Many Requests", "statusCode": 429})
+    vapi.script = [(201, {}, None), refusal]  # the probe is accepted, the next is refused
     with time_machine.travel(NOON, tick=False):
         result = campaign_dispatch_due(campaign=campaign)
     assert result.stopped_by == DecisionRule.VAPI_REFUSED and result.refused >= 1
