@@ -26,15 +26,18 @@ Usage: .venv/bin/python bench/campaign_bench.py [--vapi simulator|fake] [--recip
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,6 +103,13 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
     )
     parser.add_argument(
         "--time-factor", type=float, default=4.0, help="simulator: scenario seconds per second"
+    )
+    parser.add_argument(
+        "--stack",
+        choices=["inprocess", "processes"],
+        default="inprocess",
+        help="simulator: webhook server and dispatch workers as threads of this process, or the "
+        "shipped processes (scripts/web, the ledger worker, a Celery worker; notify + group commit)",
     )
     args = parser.parse_args()
 
@@ -395,6 +405,7 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     from voiceops.vapi import client as client_module
     from voiceops.vapi.simulator import phone_number_id_for, running_simulator
     from voiceops.vapi.simulator import player as player_module
+    from voiceops.vapi.simulator import runner as runner_module
     from voiceops.vapi.simulator.scenarios import SCENARIO_DIR
 
     rec = Recorder()
@@ -431,9 +442,12 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
             finally:
                 self.shutdown_request(request)  # type: ignore[arg-type]
 
-    web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Pooled, handler_class=Quiet)
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{web.server_address[1]}"
+    processes = args.stack == "processes"
+    web = None
+    if not processes:
+        web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Pooled, handler_class=Quiet)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{web.server_address[1]}"
     settings.VAPI_WEBHOOK_SECRET = [secret]
     settings.OUTBOUND_CUSTOMER_MAX_ATTEMPTS = 10
     settings.VAPI_CONCURRENCY_LIMIT = args.org_limit
@@ -476,20 +490,38 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         original_end(self, reason)  # type: ignore[arg-type]
 
     player_module.CallPlayer.end = timed_end  # type: ignore[method-assign]
-    client_module.VapiClient.call_create = timed_create  # type: ignore[method-assign]
-    hooks_module.on_call_ended = timed_hook
-    ended_module.campaign_dispatch_enqueue = lambda *, campaign_id: work.put(campaign_id)
+    if processes:  # POST /call is timed where it arrives: at the simulator, in this process
+        original_admit = runner_module.Simulator.admit
 
-    with running_simulator(
-        time_factor=args.time_factor,
-        seed=args.seed,
-        phone_numbers=[number],
-        mix=str(mix_file),
-        concurrency_limit=args.org_limit,
-        secret=secret,
-        keep_bodies=False,
-    ) as sim:
+        def timed_admit(self: object, add: object) -> object:
+            timed_create(None, {})
+            return original_admit(self, add)  # type: ignore[arg-type]
+
+        runner_module.Simulator.admit = timed_admit  # type: ignore[method-assign]
+        original_create = lambda self, payload: None  # noqa: E731 - only the timing above runs
+    else:
+        client_module.VapiClient.call_create = timed_create  # type: ignore[method-assign]
+        hooks_module.on_call_ended = timed_hook
+        ended_module.campaign_dispatch_enqueue = lambda *, campaign_id: work.put(campaign_id)
+
+    with (
+        running_simulator(
+            time_factor=args.time_factor,
+            seed=args.seed,
+            phone_numbers=[number],
+            mix=str(mix_file),
+            concurrency_limit=args.org_limit,
+            secret=secret,
+            keep_bodies=False,
+        ) as sim,
+        contextlib.ExitStack() as stack,
+    ):
         settings.VAPI_BASE_URL = sim.base_url
+        queue_name = f"bench-campaign-{os.getpid()}"
+        if processes:
+            settings.PUBLIC_BASE_URL = stack.enter_context(
+                _shipped_stack(args, sim.base_url, secret, queue_name)
+            )
         assistant = Assistant.objects.create(
             name="Bench",
             first_message="Hi {{n}}.",
@@ -550,6 +582,16 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
 
         def beat() -> None:
             while not stop.wait(args.tick):
+                kick()
+
+        def kick() -> None:
+            if processes:  # what beat's campaigns_tick enqueues, on the stack's own queue
+                from voiceops.celery import app as celery_app
+
+                with warnings.catch_warnings():  # send_task ignores this process's eager setting
+                    warnings.simplefilter("ignore")
+                    celery_app.send_task("calls.campaign_dispatch", args=(campaign.pk,), queue=queue_name)
+            else:
                 work.put(campaign.pk)
 
         vapi_live: list[int] = []
@@ -572,12 +614,12 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
                         db_conns.append(cursor.fetchone()[0])
             connection.close()
 
-        threads = [threading.Thread(target=worker) for _ in range(args.workers)]
+        threads = [] if processes else [threading.Thread(target=worker) for _ in range(args.workers)]
         side = [threading.Thread(target=beat), threading.Thread(target=sampler)]
         for t in threads + side:
             t.start()
         started = time.monotonic()
-        work.put(campaign.pk)
+        kick()
         open_states = [
             RecipientState.PENDING,
             RecipientState.RETRY,
@@ -590,14 +632,15 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
             time.sleep(0.2)
         finished = time.monotonic()
         stop.set()
-        for _ in range(args.workers):
+        for _ in threads:
             work.put(None)
         for t in threads + side:
             t.join(timeout=30)
         sim.wait_for_calls(timeout=30)
         durations = [c.duration_seconds for c in Call.objects.filter(campaign=campaign) if c.duration_seconds]
         over_at_vapi = Call.objects.filter(campaign=campaign, ended_reason__contains="concurrency").count()
-    web.shutdown()
+    if web is not None:
+        web.shutdown()
 
     progress = campaign_progress(campaign=campaign)
     with rec.lock:
@@ -609,10 +652,15 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     busy_live = vapi_live[: max(1, int(len(vapi_live) * busy_share))]
     attempts = DialAttempt.objects.filter(campaign=campaign).count()
     span = (posts[-1] - posts[0]) if len(posts) > 1 else float("nan")
+    stack_label = (
+        f"shipped processes: scripts/web 1x{args.web_threads}, ledger worker, Celery -c {args.workers}"
+        if processes
+        else f"in-process: {args.web_threads} web threads, {args.workers} dispatch worker threads"
+    )
     print(
         f"campaign bench (Vapi simulator, time factor {args.time_factor:g}, webhook over HTTP): "
         f"{args.recipients} recipients, cap {args.cap} in an org limit of {args.org_limit}, "
-        f"{args.workers} dispatch workers, beat {args.tick} s"
+        f"{stack_label}, beat {args.tick} s"
     )
     print(
         f"  finished:            {progress['remaining'] == 0} in {finished - started:.1f} s "
@@ -645,8 +693,69 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
     print(
         f"  Postgres connections: max {max(db_conns) if db_conns else 0} held by this bench "
-        f"({args.web_threads} web threads, {args.workers} dispatch workers, sampler, main)"
+        f"and the processes it started ({stack_label}; sampler, main)"
     )
+
+
+@contextlib.contextmanager
+def _shipped_stack(args: argparse.Namespace, vapi_url: str, secret: str, queue_name: str):  # noqa: ANN202
+    """Start the web server (scripts/web, one process), the ledger worker and a Celery worker on
+    this bench's database and a queue of its own, with the settings that ship (notify dispatch,
+    group commit: tests/faults/child_settings.py). Yields the web server's URL; stops them after."""
+    from django.db import connection
+
+    from tests.faults.proxy import free_port
+
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.faults.child_settings",
+        "DATABASE_URL": f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
+        f"{db.get('PORT') or 5432}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "FAULT_QUEUE": queue_name,
+        "VAPI_BASE_URL": vapi_url,
+        "VAPI_WEBHOOK_SECRET": secret,
+        "VAPI_CONCURRENCY_LIMIT": str(args.org_limit),
+        "OUTBOUND_CUSTOMER_MAX_ATTEMPTS": "10",
+        "OUTBOUND_REPORT_GRACE_SECONDS": "0",
+        "CAMPAIGN_TICK_SECONDS": str(args.tick),
+        "LOG_LEVEL": "WARNING",
+        "WEB_PORT": str(port),
+        "WEB_WORKERS": "1",
+        "WEB_THREADS": str(args.web_threads),
+        "WEB_LOG_LEVEL": "warning",
+    }
+    python = sys.executable
+    commands = [
+        ["bash", "scripts/web"],
+        [python, "manage.py", "webhook_worker"],
+        [python, "-m", "celery", "-A", "voiceops", "worker", "-Q", queue_name, "-c", str(args.workers),
+         "-l", "WARNING", "-n", f"{queue_name}@%h", "--without-gossip", "--without-mingle"],
+    ]  # fmt: skip
+    procs = [
+        subprocess.Popen(c, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        for c in commands
+    ]
+    try:
+        import requests
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.3)
+        time.sleep(3)  # the Celery worker's start-up
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 15)
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=15)
 
 
 if __name__ == "__main__":

@@ -268,22 +268,43 @@ def webhook_events_sweep(
     return processed
 
 
-def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
-    """Process received events in arrival order, up to ``limit`` (the ledger worker's batch).
+# Claimed first: status changes are cheap and time-critical (an ``ended`` frees a campaign slot
+# and the org's budget); reports, transcripts and the rest follow.
+FIRST_TYPES = ("status-update",)
+PICK = 16  # events per look at the queue, so a status change waits behind at most this many
 
-    Rows another worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so
-    any number of ledger workers and the sweeper can run side by side. ``stop`` is asked
-    between events, so a worker told to shut down does not finish a whole batch first.
-    """
+
+def webhook_events_pending_ids(*, limit: int) -> list[int]:
+    """Unprocessed events, status changes first, each group in arrival order."""
+    pending = WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's
     ids = list(
-        WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's job
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
+        pending.filter(message_type__in=FIRST_TYPES).order_by("id").values_list("id", flat=True)[:limit]
     )
+    if len(ids) < limit:
+        rest = pending.exclude(message_type__in=FIRST_TYPES).order_by("id").values_list("id", flat=True)
+        ids += list(rest[: limit - len(ids)])
+    return ids
+
+
+def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
+    """Process received events, up to ``limit`` (the ledger worker's batch): status changes first.
+
+    The queue is looked at again every PICK events, so an ``ended`` status arriving behind a
+    backlog of reports waits for at most PICK of them, not for the whole batch. Rows another
+    worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so any number of ledger
+    workers and the sweeper can run side by side. ``stop`` is asked between events, so a worker
+    told to shut down does not finish a whole batch first.
+    """
     processed = 0
-    for event_id in ids:
-        if stop is not None and stop():
+    looked = 0
+    while looked < limit:
+        ids = webhook_events_pending_ids(limit=min(PICK, limit - looked))
+        if not ids:
             break
-        if webhook_event_process(event_id=event_id) is not None:
-            processed += 1
+        looked += len(ids)
+        for event_id in ids:
+            if stop is not None and stop():
+                return processed
+            if webhook_event_process(event_id=event_id) is not None:
+                processed += 1
     return processed
