@@ -105,6 +105,9 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
         "--time-factor", type=float, default=4.0, help="simulator: scenario seconds per second"
     )
     parser.add_argument(
+        "--ledger-workers", type=int, default=1, help="--stack processes: ledger worker processes"
+    )
+    parser.add_argument(
         "--stack",
         choices=["inprocess", "processes"],
         default="inprocess",
@@ -653,7 +656,8 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     attempts = DialAttempt.objects.filter(campaign=campaign).count()
     span = (posts[-1] - posts[0]) if len(posts) > 1 else float("nan")
     stack_label = (
-        f"shipped processes: scripts/web 1x{args.web_threads}, ledger worker, Celery -c {args.workers}"
+        f"shipped processes: scripts/web 1x{args.web_threads}, {args.ledger_workers} ledger worker(s), "
+        f"Celery -c {args.workers}"
         if processes
         else f"in-process: {args.web_threads} web threads, {args.workers} dispatch worker threads"
     )
@@ -730,7 +734,7 @@ def _shipped_stack(args: argparse.Namespace, vapi_url: str, secret: str, queue_n
     python = sys.executable
     commands = [
         ["bash", "scripts/web"],
-        [python, "manage.py", "webhook_worker"],
+        *[[python, "manage.py", "webhook_worker"]] * args.ledger_workers,
         [python, "-m", "celery", "-A", "voiceops", "worker", "-Q", queue_name, "-c", str(args.workers),
          "-l", "WARNING", "-n", f"{queue_name}@%h", "--without-gossip", "--without-mingle"],
     ]  # fmt: skip
