@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -268,21 +269,25 @@ def webhook_events_sweep(
     return processed
 
 
-# Claimed first: status changes are cheap and time-critical (an ``ended`` frees a campaign slot
-# and the org's budget); reports, transcripts and the rest follow.
-FIRST_TYPES = ("status-update",)
-PICK = 16  # events per look at the queue, so a status change waits behind at most this many
+# Claimed first: a call's ``ended`` status (it frees a campaign slot and the org's budget), then
+# the other status changes (cheap), then reports, transcripts and the rest. The ``ended`` look reads
+# the raw body (compact or spaced JSON) of recent rows only, so a large backlog stays cheap to order.
+STATUS_UPDATE = "status-update"
+ENDED_BODY = Q(body__contains='"status":"ended"') | Q(body__contains='"status": "ended"')
+ENDED_LOOKBACK = dt.timedelta(seconds=60)
+PICK = 16  # events per look at the queue, so an ended status waits behind at most this many
 
 
 def webhook_events_pending_ids(*, limit: int) -> list[int]:
-    """Unprocessed events, status changes first, each group in arrival order."""
+    """Unprocessed events: recent ``ended`` statuses, other statuses, the rest; each in arrival order."""
     pending = WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's
-    ids = list(
-        pending.filter(message_type__in=FIRST_TYPES).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    if len(ids) < limit:
-        rest = pending.exclude(message_type__in=FIRST_TYPES).order_by("id").values_list("id", flat=True)
-        ids += list(rest[: limit - len(ids)])
+    statuses = pending.filter(message_type=STATUS_UPDATE)
+    ended = statuses.filter(ENDED_BODY, received_at__gte=timezone.now() - ENDED_LOOKBACK)
+    ids: list[int] = []
+    for group in (ended, statuses, pending.exclude(message_type=STATUS_UPDATE)):
+        if len(ids) >= limit:
+            break
+        ids += group.exclude(pk__in=ids).order_by("id").values_list("id", flat=True)[: limit - len(ids)]
     return ids
 
 

@@ -1,6 +1,6 @@
 """A round's POSTs overlap (CAMPAIGN_DIAL_CONCURRENCY) on HTTP-only threads, each attempt sent once,
 after a first request sent alone; a refusal seen mid-round stops it; a report after the ended
-status enqueues no second dispatch; the ledger takes status changes first."""
+status enqueues no second dispatch; the ledger takes ended statuses first."""
 
 from __future__ import annotations
 
@@ -109,14 +109,16 @@ def test_a_report_after_the_ended_status_enqueues_no_second_dispatch(
     assert len(enqueued) == 1
 
 
-def test_the_ledger_takes_status_changes_before_reports_and_transcripts():
-    """An ``ended`` status frees a slot: it is not processed behind a backlog of reports."""
+def test_the_ledger_takes_ended_statuses_then_status_changes_before_reports():
+    """An ``ended`` status frees a slot: it is not processed behind a backlog of other events."""
     from calls.services.events import webhook_events_pending_ids
     from tests.factories import WebhookEventFactory
 
     report = WebhookEventFactory(message_type="end-of-call-report")
     transcript = WebhookEventFactory(message_type="transcript")
-    ended = WebhookEventFactory(message_type="status-update")
-    later = WebhookEventFactory(message_type="status-update")
-    assert webhook_events_pending_ids(limit=10) == [ended.pk, later.pk, report.pk, transcript.pk]
-    assert webhook_events_pending_ids(limit=3) == [ended.pk, later.pk, report.pk]
+    ringing = WebhookEventFactory(message_type="status-update")
+    compact = WebhookEventFactory(body='{"message":{"type":"status-update","status":"ended"}}')
+    spaced = WebhookEventFactory(body='{"message": {"type": "status-update", "status": "ended"}}')
+    order = [compact.pk, spaced.pk, ringing.pk, report.pk, transcript.pk]
+    assert webhook_events_pending_ids(limit=10) == order
+    assert webhook_events_pending_ids(limit=3) == order[:3]
