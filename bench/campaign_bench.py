@@ -19,8 +19,14 @@ Two Vapi stand-ins (``--vapi``): ``simulator`` (default; voiceops's Vapi simulat
 call back through the real webhook endpoint, see ``_run_simulator``) and ``fake`` (the bare
 in-process POST /call server described above, which isolates the dispatcher from webhook cost).
 
-Usage: .venv/bin/python bench/campaign_bench.py [--vapi simulator|fake] [--recipients 2000] [--cap 50]
-       [--org-limit 60]
+With ``--vapi simulator``, ``--stack processes`` (default) runs the webhook side as it ships:
+scripts/web (granian, one process of --web-threads), --ledger-workers ledger workers and a Celery
+worker of --workers children on a queue of its own, with notify dispatch and group commit; the
+bench process holds the simulator, the sampler and a 3 s beat. ``--stack inprocess`` runs a
+pooled WSGI server and dispatch threads inside this process instead (one GIL for everything).
+
+Usage: .venv/bin/python bench/campaign_bench.py [--vapi simulator|fake] [--stack processes|inprocess]
+       [--recipients 2000] [--cap 50] [--org-limit 60] [--ledger-workers 1]
 """
 
 from __future__ import annotations
@@ -110,7 +116,7 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
     parser.add_argument(
         "--stack",
         choices=["inprocess", "processes"],
-        default="inprocess",
+        default="processes",
         help="simulator: webhook server and dispatch workers as threads of this process, or the "
         "shipped processes (scripts/web, the ledger worker, a Celery worker; notify + group commit)",
     )
