@@ -17,7 +17,8 @@ bind = (
     or f"{os.environ.get('WEB_HOST', '127.0.0.1')}:{os.environ.get('WEB_PORT', '8000')}"
 )
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_WORKERS") or multiprocessing.cpu_count())
+# One per core, at most 4 by default: each holds `threads` + 1 Postgres connections (SCALING.md).
+workers = int(os.environ.get("WEB_WORKERS") or min(multiprocessing.cpu_count(), 4))
 threads = int(os.environ.get("WEB_THREADS") or 8)
 # Vapi and load balancers reuse connections; an idle one is closed after this.
 keepalive = int(os.environ.get("WEB_KEEPALIVE") or 5)

@@ -19,22 +19,32 @@ Two Vapi stand-ins (``--vapi``): ``simulator`` (default; voiceops's Vapi simulat
 call back through the real webhook endpoint, see ``_run_simulator``) and ``fake`` (the bare
 in-process POST /call server described above, which isolates the dispatcher from webhook cost).
 
-Usage: .venv/bin/python bench/campaign_bench.py [--vapi simulator|fake] [--recipients 2000] [--cap 50]
-       [--org-limit 60]
+With ``--vapi simulator``, ``--stack processes`` (default) runs the webhook side as it ships:
+scripts/web (granian, one process of --web-threads), --ledger-workers ledger workers and a Celery
+worker of --workers children on a queue of its own, with notify dispatch and group commit; the
+bench process holds the simulator, the sampler and a 3 s beat. ``--stack inprocess`` runs a
+pooled WSGI server and dispatch threads inside this process instead (one GIL for everything).
+
+Usage: .venv/bin/python bench/campaign_bench.py [--vapi simulator|fake] [--stack processes|inprocess]
+       [--recipients 2000] [--cap 50] [--org-limit 60] [--ledger-workers 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
 import uuid
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +93,9 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
         "--org-limit", type=int, default=60, help="simulator: the org's concurrency (VAPI_CONCURRENCY_LIMIT)"
     )
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--web-threads", type=int, default=8, help="simulator: webhook server threads (WEB_THREADS)"
+    )
     parser.add_argument("--tick", type=float, default=3.0)
     parser.add_argument("--min-call", type=float, default=0.3)
     parser.add_argument("--max-call", type=float, default=0.9)
@@ -96,6 +109,16 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
     )
     parser.add_argument(
         "--time-factor", type=float, default=4.0, help="simulator: scenario seconds per second"
+    )
+    parser.add_argument(
+        "--ledger-workers", type=int, default=1, help="--stack processes: ledger worker processes"
+    )
+    parser.add_argument(
+        "--stack",
+        choices=["inprocess", "processes"],
+        default="processes",
+        help="simulator: webhook server and dispatch workers as threads of this process, or the "
+        "shipped processes (scripts/web, the ledger worker, a Celery worker; notify + group commit)",
     )
     args = parser.parse_args()
 
@@ -373,7 +396,6 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     The simulator's org concurrency limit is --org-limit (60): an overshoot would show up as refused calls.
     """
     import datetime as dt
-    import socketserver
     import tempfile
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -392,6 +414,7 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     from voiceops.vapi import client as client_module
     from voiceops.vapi.simulator import phone_number_id_for, running_simulator
     from voiceops.vapi.simulator import player as player_module
+    from voiceops.vapi.simulator import runner as runner_module
     from voiceops.vapi.simulator.scenarios import SCENARIO_DIR
 
     rec = Recorder()
@@ -404,12 +427,36 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         def log_message(self, *a: object) -> None:
             return None
 
-    class Threaded(socketserver.ThreadingMixIn, WSGIServer):
-        daemon_threads = True
+    class Pooled(WSGIServer):
+        """A fixed pool of request threads, like granian's ``--blocking-threads`` (WEB_THREADS).
 
-    web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Threaded, handler_class=Quiet)
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{web.server_address[1]}"
+        A thread per request (``ThreadingMixIn``) opens a Django connection per request thread that
+        outlives the thread until garbage collection: that is what held 85 of Postgres's 100
+        connections. A fixed pool holds at most ``--web-threads`` of them (docs/SCALING.md)."""
+
+        request_queue_size = 128
+
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, **kw)  # type: ignore[arg-type]
+            self.pool = ThreadPoolExecutor(max_workers=args.web_threads, thread_name_prefix="web")
+
+        def process_request(self, request: object, client_address: object) -> None:
+            self.pool.submit(self._serve, request, client_address)
+
+        def _serve(self, request: object, client_address: object) -> None:
+            try:
+                self.finish_request(request, client_address)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001
+                self.handle_error(request, client_address)  # type: ignore[arg-type]
+            finally:
+                self.shutdown_request(request)  # type: ignore[arg-type]
+
+    processes = args.stack == "processes"
+    web = None
+    if not processes:
+        web = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Pooled, handler_class=Quiet)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{web.server_address[1]}"
     settings.VAPI_WEBHOOK_SECRET = [secret]
     settings.OUTBOUND_CUSTOMER_MAX_ATTEMPTS = 10
     settings.VAPI_CONCURRENCY_LIMIT = args.org_limit
@@ -452,20 +499,38 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         original_end(self, reason)  # type: ignore[arg-type]
 
     player_module.CallPlayer.end = timed_end  # type: ignore[method-assign]
-    client_module.VapiClient.call_create = timed_create  # type: ignore[method-assign]
-    hooks_module.on_call_ended = timed_hook
-    ended_module.campaign_dispatch_enqueue = lambda *, campaign_id: work.put(campaign_id)
+    if processes:  # POST /call is timed where it arrives: at the simulator, in this process
+        original_admit = runner_module.Simulator.admit
 
-    with running_simulator(
-        time_factor=args.time_factor,
-        seed=args.seed,
-        phone_numbers=[number],
-        mix=str(mix_file),
-        concurrency_limit=args.org_limit,
-        secret=secret,
-        keep_bodies=False,
-    ) as sim:
+        def timed_admit(self: object, add: object) -> object:
+            timed_create(None, {})
+            return original_admit(self, add)  # type: ignore[arg-type]
+
+        runner_module.Simulator.admit = timed_admit  # type: ignore[method-assign]
+        original_create = lambda self, payload: None  # noqa: E731 - only the timing above runs
+    else:
+        client_module.VapiClient.call_create = timed_create  # type: ignore[method-assign]
+        hooks_module.on_call_ended = timed_hook
+        ended_module.campaign_dispatch_enqueue = lambda *, campaign_id: work.put(campaign_id)
+
+    with (
+        running_simulator(
+            time_factor=args.time_factor,
+            seed=args.seed,
+            phone_numbers=[number],
+            mix=str(mix_file),
+            concurrency_limit=args.org_limit,
+            secret=secret,
+            keep_bodies=False,
+        ) as sim,
+        contextlib.ExitStack() as stack,
+    ):
         settings.VAPI_BASE_URL = sim.base_url
+        queue_name = f"bench-campaign-{os.getpid()}"
+        if processes:
+            settings.PUBLIC_BASE_URL = stack.enter_context(
+                _shipped_stack(args, sim.base_url, secret, queue_name)
+            )
         assistant = Assistant.objects.create(
             name="Bench",
             first_message="Hi {{n}}.",
@@ -526,25 +591,44 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
 
         def beat() -> None:
             while not stop.wait(args.tick):
+                kick()
+
+        def kick() -> None:
+            if processes:  # what beat's campaigns_tick enqueues, on the stack's own queue
+                from voiceops.celery import app as celery_app
+
+                with warnings.catch_warnings():  # send_task ignores this process's eager setting
+                    warnings.simplefilter("ignore")
+                    celery_app.send_task("calls.campaign_dispatch", args=(campaign.pk,), queue=queue_name)
+            else:
                 work.put(campaign.pk)
 
         vapi_live: list[int] = []
+        db_conns: list[int] = []
 
         def sampler() -> None:
             active = [RecipientState.DIALING, RecipientState.IN_CALL]
+            ticks = 0
             while not stop.wait(0.05):
                 n = CampaignRecipient.objects.filter(campaign=campaign, state__in=active).count()
                 with rec.lock:
                     rec.samples.append(n)
                     vapi_live.append(sim.live_calls())
+                ticks += 1
+                if ticks % 20 == 0:  # every second: connections this bench holds to its database
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        )
+                        db_conns.append(cursor.fetchone()[0])
             connection.close()
 
-        threads = [threading.Thread(target=worker) for _ in range(args.workers)]
+        threads = [] if processes else [threading.Thread(target=worker) for _ in range(args.workers)]
         side = [threading.Thread(target=beat), threading.Thread(target=sampler)]
         for t in threads + side:
             t.start()
         started = time.monotonic()
-        work.put(campaign.pk)
+        kick()
         open_states = [
             RecipientState.PENDING,
             RecipientState.RETRY,
@@ -557,14 +641,15 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
             time.sleep(0.2)
         finished = time.monotonic()
         stop.set()
-        for _ in range(args.workers):
+        for _ in threads:
             work.put(None)
         for t in threads + side:
             t.join(timeout=30)
         sim.wait_for_calls(timeout=30)
         durations = [c.duration_seconds for c in Call.objects.filter(campaign=campaign) if c.duration_seconds]
         over_at_vapi = Call.objects.filter(campaign=campaign, ended_reason__contains="concurrency").count()
-    web.shutdown()
+    if web is not None:
+        web.shutdown()
 
     progress = campaign_progress(campaign=campaign)
     with rec.lock:
@@ -576,10 +661,16 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     busy_live = vapi_live[: max(1, int(len(vapi_live) * busy_share))]
     attempts = DialAttempt.objects.filter(campaign=campaign).count()
     span = (posts[-1] - posts[0]) if len(posts) > 1 else float("nan")
+    stack_label = (
+        f"shipped processes: scripts/web 1x{args.web_threads}, {args.ledger_workers} ledger worker(s), "
+        f"Celery -c {args.workers}"
+        if processes
+        else f"in-process: {args.web_threads} web threads, {args.workers} dispatch worker threads"
+    )
     print(
         f"campaign bench (Vapi simulator, time factor {args.time_factor:g}, webhook over HTTP): "
         f"{args.recipients} recipients, cap {args.cap} in an org limit of {args.org_limit}, "
-        f"{args.workers} dispatch workers, beat {args.tick} s"
+        f"{stack_label}, beat {args.tick} s"
     )
     print(
         f"  finished:            {progress['remaining'] == 0} in {finished - started:.1f} s "
@@ -610,6 +701,71 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         f"p95 {_percentile(hook_refill, 95) * 1000:.0f} ms (on_call_ended called -> next POST /call)"
     )
     print(f"  dispatch rate:       {len(posts) / span:.1f} dials/s sustained over {span:.1f} s")
+    print(
+        f"  Postgres connections: max {max(db_conns) if db_conns else 0} held by this bench "
+        f"and the processes it started ({stack_label}; sampler, main)"
+    )
+
+
+@contextlib.contextmanager
+def _shipped_stack(args: argparse.Namespace, vapi_url: str, secret: str, queue_name: str):  # noqa: ANN202
+    """Start the web server (scripts/web, one process), the ledger worker and a Celery worker on
+    this bench's database and a queue of its own, with the settings that ship (notify dispatch,
+    group commit: tests/faults/child_settings.py). Yields the web server's URL; stops them after."""
+    from django.db import connection
+
+    from tests.faults.proxy import free_port
+
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.faults.child_settings",
+        "DATABASE_URL": f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
+        f"{db.get('PORT') or 5432}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "FAULT_QUEUE": queue_name,
+        "VAPI_BASE_URL": vapi_url,
+        "VAPI_WEBHOOK_SECRET": secret,
+        "VAPI_CONCURRENCY_LIMIT": str(args.org_limit),
+        "OUTBOUND_CUSTOMER_MAX_ATTEMPTS": "10",
+        "OUTBOUND_REPORT_GRACE_SECONDS": "0",
+        "CAMPAIGN_TICK_SECONDS": str(args.tick),
+        "LOG_LEVEL": "WARNING",
+        "WEB_PORT": str(port),
+        "WEB_WORKERS": "1",
+        "WEB_THREADS": str(args.web_threads),
+        "WEB_LOG_LEVEL": "warning",
+    }
+    python = sys.executable
+    commands = [
+        ["bash", "scripts/web"],
+        *[[python, "manage.py", "webhook_worker"]] * args.ledger_workers,
+        [python, "-m", "celery", "-A", "voiceops", "worker", "-Q", queue_name, "-c", str(args.workers),
+         "-l", "WARNING", "-n", f"{queue_name}@%h", "--without-gossip", "--without-mingle"],
+    ]  # fmt: skip
+    procs = [
+        subprocess.Popen(c, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        for c in commands
+    ]
+    try:
+        import requests
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.3)
+        time.sleep(3)  # the Celery worker's start-up
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 15)
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=15)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Defaults are safe for production (DEBUG off, secure cookies when not DEBUG);
 """
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,19 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# --- the Postgres connection budget (voiceops/connections.py, docs/SCALING.md) ----------------
+# Each DB-touching thread holds one connection, so these pool sizes fix the total. The processes
+# read the same names: scripts/web and gunicorn.conf.py (WEB_*), the Celery worker (its
+# concurrency comes from CELERY_WORKER_CONCURRENCY below), Procfile/compose (one ledger, one beat).
+WEB_WORKERS_DEFAULT_MAX = 4  # one process per core, at most 4 unless WEB_WORKERS says otherwise
+WEB_WORKERS = env.int("WEB_WORKERS", default=min(os.cpu_count() or 1, WEB_WORKERS_DEFAULT_MAX))
+WEB_THREADS = env.int("WEB_THREADS", default=8)
+LEDGER_WORKERS = env.int("LEDGER_WORKERS", default=1)
+CELERY_WORKERS = env.int("CELERY_WORKERS", default=1)  # worker processes (hosts/replicas) you run
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
+DB_MAX_CONNECTIONS = env.int("DB_MAX_CONNECTIONS", default=100)  # Postgres's max_connections
+# Kept free: superuser slots (3), shells, migrations, monitoring, a second deploy's start-up.
+DB_RESERVED_CONNECTIONS = env.int("DB_RESERVED_CONNECTIONS", default=10)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # A dead database must fail fast (webhook answers 503) rather than hang a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -304,6 +318,8 @@ OUTBOUND_STALL_REPAIR_SECONDS = env.float("OUTBOUND_STALL_REPAIR_SECONDS", defau
 # can correct it before anyone is dialled again.
 OUTBOUND_REPORT_GRACE_SECONDS = env.float("OUTBOUND_REPORT_GRACE_SECONDS", default=120.0)
 CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=3.0)
+# POST /call requests of one dispatch round in flight at once (HTTP-only threads: no DB connection).
+CAMPAIGN_DIAL_CONCURRENCY = env.int("CAMPAIGN_DIAL_CONCURRENCY", default=4)
 CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
     "task": "calls.campaigns_tick",
     "schedule": CAMPAIGN_TICK_SECONDS,

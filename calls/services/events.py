@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -268,22 +269,47 @@ def webhook_events_sweep(
     return processed
 
 
-def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
-    """Process received events in arrival order, up to ``limit`` (the ledger worker's batch).
+# Claimed first: a call's ``ended`` status (it frees a campaign slot and the org's budget), then
+# the other status changes (cheap), then reports, transcripts and the rest. The ``ended`` look reads
+# the raw body (compact or spaced JSON) of recent rows only, so a large backlog stays cheap to order.
+STATUS_UPDATE = "status-update"
+ENDED_BODY = Q(body__contains='"status":"ended"') | Q(body__contains='"status": "ended"')
+ENDED_LOOKBACK = dt.timedelta(seconds=60)
+PICK = 16  # events per look at the queue, so an ended status waits behind at most this many
 
-    Rows another worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so
-    any number of ledger workers and the sweeper can run side by side. ``stop`` is asked
-    between events, so a worker told to shut down does not finish a whole batch first.
-    """
-    ids = list(
-        WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's job
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    processed = 0
-    for event_id in ids:
-        if stop is not None and stop():
+
+def webhook_events_pending_ids(*, limit: int) -> list[int]:
+    """Unprocessed events: recent ``ended`` statuses, other statuses, the rest; each in arrival order."""
+    pending = WebhookEvent.objects.filter(state=EventState.RECEIVED, attempts=0)  # retries: the sweeper's
+    statuses = pending.filter(message_type=STATUS_UPDATE)
+    ended = statuses.filter(ENDED_BODY, received_at__gte=timezone.now() - ENDED_LOOKBACK)
+    ids: list[int] = []
+    for group in (ended, statuses, pending.exclude(message_type=STATUS_UPDATE)):
+        if len(ids) >= limit:
             break
-        if webhook_event_process(event_id=event_id) is not None:
-            processed += 1
+        ids += group.exclude(pk__in=ids).order_by("id").values_list("id", flat=True)[: limit - len(ids)]
+    return ids
+
+
+def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
+    """Process received events, up to ``limit`` (the ledger worker's batch): status changes first.
+
+    The queue is looked at again every PICK events, so an ``ended`` status arriving behind a
+    backlog of reports waits for at most PICK of them, not for the whole batch. Rows another
+    worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so any number of ledger
+    workers and the sweeper can run side by side. ``stop`` is asked between events, so a worker
+    told to shut down does not finish a whole batch first.
+    """
+    processed = 0
+    looked = 0
+    while looked < limit:
+        ids = webhook_events_pending_ids(limit=min(PICK, limit - looked))
+        if not ids:
+            break
+        looked += len(ids)
+        for event_id in ids:
+            if stop is not None and stop():
+                return processed
+            if webhook_event_process(event_id=event_id) is not None:
+                processed += 1
     return processed

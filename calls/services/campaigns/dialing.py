@@ -10,6 +10,7 @@ matching the ``name`` label we sent — never by sending again.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -28,7 +29,7 @@ from calls.enums import (
     Outcome,
     RecipientState,
 )
-from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
+from calls.models import Call, Campaign, CampaignRecipient, DialAttempt
 from calls.services.campaigns.budget import budget_report_limits
 from calls.services.campaigns.checks import (
     ALLOW,
@@ -115,19 +116,46 @@ def attempt_abandon(
 
 
 def _campaign_share_lock(*, campaign_id: int) -> str | None:
-    """The campaign's state, with a FOR SHARE lock until commit: a pause or cancel (FOR UPDATE)
-    waits for this dial's ``requesting`` commit, and every dial after it sees the new state."""
+    """The campaign's state, with a FOR KEY SHARE lock until commit: a pause or cancel (FOR UPDATE)
+    waits for this dial's ``requesting`` commit, and every dial after it sees the new state. KEY
+    SHARE, not SHARE, so a dial does not wait for another round's reservation (FOR NO KEY UPDATE)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT state FROM {Campaign._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608 - table name
+            f"SELECT state FROM {Campaign._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608 - table name
             [campaign_id],
         )
         row = cursor.fetchone()
     return row[0] if row else None
 
 
+@dataclass(frozen=True)
+class PostResult:
+    """What POST /call gave for one attempt: the answer, or the error (never both)."""
+
+    response: Any = None
+    error: VapiError | None = None
+
+    @property
+    def refused(self) -> bool:
+        """Vapi refused for concurrency or rate: the round should stop dialling."""
+        if self.error is not None:
+            return self.error.status == 429
+        limits = self.response.get("subscriptionLimits") if isinstance(self.response, dict) else None
+        return isinstance(limits, dict) and limits.get("concurrencyBlocked") is True
+
+
 def attempt_dial(*, attempt_id: int) -> DialAttempt:
     """Send one reserved attempt to Vapi. Safe to call twice: only one caller gets to send."""
+    attempt, mine = attempt_prepare(attempt_id=attempt_id)
+    if not mine:
+        return attempt
+    return attempt_record(attempt=attempt, result=attempt_post(attempt=attempt))
+
+
+def attempt_prepare(*, attempt_id: int) -> tuple[DialAttempt, bool]:
+    """The last checks, then ``requesting`` committed: True when this caller must send it now.
+
+    Only a ``reserved`` row moves (under its row lock), so of any number of callers one sends."""
     now = timezone.now()
     campaign_id = DialAttempt.objects.filter(pk=attempt_id).values_list("campaign_id", flat=True).first()
     with transaction.atomic():
@@ -139,7 +167,7 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
             .get(pk=attempt_id)
         )
         if attempt.state != AttemptState.RESERVED:
-            return attempt
+            return attempt, False
         # The last checks, at the last moment: a pause, a kill switch or an opt-out seconds ago wins.
         blocked = ALLOW
         if campaign_id and campaign_state != CampaignState.RUNNING:
@@ -149,7 +177,7 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
         if blocked.allowed:
             blocked = check_kill_switch()
         if blocked.allowed and attempt.customer_id:
-            blocked = check_do_not_call(customer=Customer.objects.get(pk=attempt.customer_id))
+            blocked = check_do_not_call(customer=attempt.customer)  # read with the row lock above
         if not blocked.allowed:
             decision_record(
                 verdict=blocked,
@@ -166,7 +194,7 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
                 cancelled=campaign_state == CampaignState.CANCELLED,
             )
             attempt.refresh_from_db()
-            return attempt
+            return attempt, False
         attempt.state = AttemptState.REQUESTING
         attempt.requested_at = now
         attempt.save(update_fields=["state", "requested_at", "updated_at"])
@@ -176,7 +204,11 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
             CampaignRecipient.objects.filter(pk=attempt.recipient_id).update(
                 attempts=F("attempts") + 1, updated_at=now
             )
+    return attempt, True
 
+
+def attempt_post(*, attempt: DialAttempt) -> PostResult:
+    """POST /call for a prepared attempt. HTTP only, no database: a round runs several at once."""
     log.info(
         "outbound.dial",
         attempt_id=attempt.pk,
@@ -184,8 +216,16 @@ def attempt_dial(*, attempt_id: int) -> DialAttempt:
         campaign_id=attempt.campaign_id,
     )
     try:
-        response = get_client().call_create(attempt_payload(attempt=attempt))
+        return PostResult(response=get_client().call_create(attempt_payload(attempt=attempt)))
     except VapiError as exc:
+        return PostResult(error=exc)
+
+
+def attempt_record(*, attempt: DialAttempt, result: PostResult) -> DialAttempt:
+    """Record what POST /call gave for a ``requesting`` attempt (accepted, refused, rejected, unknown)."""
+    response = result.response
+    exc = result.error
+    if exc is not None:
         if exc.status == 429:
             # Rate limited: certainly not placed, and not the recipient's fault. Not an attempt.
             attempt_refuse(

@@ -2,7 +2,7 @@
 
 Two phases, so no lock is held while waiting on Vapi:
 
-1. Reserve (one short transaction). ``SELECT ... FOR UPDATE`` on the campaign row serialises
+1. Reserve (one short transaction). ``SELECT ... FOR NO KEY UPDATE`` on the campaign row serialises
    dispatchers of one campaign (beat ticks, end-of-call refills, several workers), so counting
    active calls and then reserving can never overshoot the cap. Active calls are counted from
    the database (recipients ``dialing`` or ``in-call``), the per-minute budget from attempts
@@ -12,9 +12,10 @@ Two phases, so no lock is held while waiting on Vapi:
    (``reserved``) and move to ``dialing`` -- the slot is taken from this commit on.
    Slots are also taken from the org's outbound budget (``budget``): the budget's advisory lock
    is held from the count to the commit, so campaigns and single calls together never exceed it.
-2. Dial (outside the lock): each reserved attempt goes through ``attempt_dial``. The round stops
-   at the first refusal (429, concurrency): the attempts not yet sent are released, due again
-   when Vapi's Retry-After has passed.
+2. Dial (outside the lock): the reserved attempts are sent by ``sending.attempts_send`` -- each
+   moved to ``requesting`` in order, the POSTs overlapping (``CAMPAIGN_DIAL_CONCURRENCY``). The
+   round stops at the first refusal (429, concurrency): the attempts not yet sent are released,
+   due again when Vapi's Retry-After has passed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
-from calls.services.campaigns.dialing import attempt_abandon, attempt_dial
+from calls.services.campaigns.dialing import attempt_abandon
+from calls.services.campaigns.sending import attempts_send
 
 log = structlog.get_logger(__name__)
 
@@ -79,16 +81,21 @@ def _campaign_block_once(
         decision_record(verdict=verdict, at=now, campaign=campaign)
 
 
-def _campaign_gate(*, campaign: Campaign, now: dt.datetime, result: DispatchResult) -> bool:
-    """Campaign-wide rules, under the campaign lock. False: dial nobody this round."""
+def _set_state(*, campaign: Campaign, state: str, reason: str, now: dt.datetime) -> None:
+    """Change the state from inside a reservation: first take the row FOR UPDATE, which waits for
+    dials holding FOR KEY SHARE (``dialing._campaign_share_lock``) and makes later ones see it."""
     from calls.services.campaigns.control import campaign_set_state
 
+    Campaign.objects.select_for_update(of=("self",)).filter(pk=campaign.pk).values_list("pk").first()
+    campaign_set_state(campaign=campaign, state=state, reason=reason, now=now)
+
+
+def _campaign_gate(*, campaign: Campaign, now: dt.datetime, result: DispatchResult) -> bool:
+    """Campaign-wide rules, under the campaign lock. False: dial nobody this round."""
     if campaign.state == CampaignState.SCHEDULED and (
         campaign.starts_at is None or campaign.starts_at <= now
     ):
-        campaign_set_state(
-            campaign=campaign, state=CampaignState.RUNNING, reason="Start time reached.", now=now
-        )
+        _set_state(campaign=campaign, state=CampaignState.RUNNING, reason="Start time reached.", now=now)
     if campaign.state != CampaignState.RUNNING:
         result.stopped_by = DecisionRule.CAMPAIGN_STATE
         return False
@@ -103,7 +110,7 @@ def _campaign_gate(*, campaign: Campaign, now: dt.datetime, result: DispatchResu
             last_error="Campaign end time passed.",
             updated_at=now,
         )
-        campaign_set_state(campaign=campaign, state=CampaignState.COMPLETED, reason=verdict.detail, now=now)
+        _set_state(campaign=campaign, state=CampaignState.COMPLETED, reason=verdict.detail, now=now)
         result.stopped_by = verdict.rule
         return False
     kill = check_kill_switch()
@@ -123,7 +130,7 @@ def _campaign_gate(*, campaign: Campaign, now: dt.datetime, result: DispatchResu
                 DecisionRule.SPEND_LIMIT, False, f"Spent {spent:.2f} of {campaign.spend_limit}."
             )
             decision_record(verdict=verdict, at=now, campaign=campaign)
-            campaign_set_state(campaign=campaign, state=CampaignState.PAUSED, reason=verdict.detail, now=now)
+            _set_state(campaign=campaign, state=CampaignState.PAUSED, reason=verdict.detail, now=now)
             result.stopped_by = verdict.rule
             return False
     if not campaign.assistant.vapi_id or not _pool(campaign):
@@ -133,7 +140,7 @@ def _campaign_gate(*, campaign: Campaign, now: dt.datetime, result: DispatchResu
             "The assistant has no Vapi id (push it) or no phone number with a Vapi id is set.",
         )
         decision_record(verdict=verdict, at=now, campaign=campaign)
-        campaign_set_state(campaign=campaign, state=CampaignState.PAUSED, reason=verdict.detail, now=now)
+        _set_state(campaign=campaign, state=CampaignState.PAUSED, reason=verdict.detail, now=now)
         result.stopped_by = verdict.rule
         return False
     return True
@@ -149,10 +156,8 @@ def _pool(campaign: Campaign) -> list:
 def _maybe_complete(*, campaign: Campaign, now: dt.datetime) -> None:
     open_states = DUE_STATES + ACTIVE_RECIPIENT_STATES
     if not CampaignRecipient.objects.filter(campaign=campaign, state__in=open_states).exists():
-        from calls.services.campaigns.control import campaign_set_state
-
         if CampaignRecipient.objects.filter(campaign=campaign).exists():
-            campaign_set_state(
+            _set_state(
                 campaign=campaign,
                 state=CampaignState.COMPLETED,
                 reason="Every recipient is finished.",
@@ -191,8 +196,10 @@ def _check_recipient(*, campaign: Campaign, recipient: CampaignRecipient, now: d
 
 def _reserve(*, campaign_id: int, now: dt.datetime, result: DispatchResult) -> None:
     with transaction.atomic():
+        # FOR NO KEY UPDATE: serialises dispatchers of this campaign without blocking the dials of
+        # earlier rounds (FOR KEY SHARE); a pause or cancel (FOR UPDATE) still waits for both.
         campaign = (
-            Campaign.objects.select_for_update(of=("self",))
+            Campaign.objects.select_for_update(of=("self",), no_key=True)
             .select_related("assistant", "phone_number")
             .get(pk=campaign_id)
         )
@@ -297,15 +304,15 @@ def campaign_dispatch_due(*, campaign: Campaign, now: dt.datetime | None = None)
     now = now or timezone.now()
     result = DispatchResult(campaign_id=campaign.pk)
     _reserve(campaign_id=campaign.pk, now=now, result=result)
-    for index, attempt_id in enumerate(result.reserved):
-        attempt = attempt_dial(attempt_id=attempt_id)
+    sent = attempts_send(attempt_ids=result.reserved)
+    for attempt in sent.done:
         if attempt.state in (AttemptState.ACCEPTED, AttemptState.ENDED):
             result.dialed += 1
         elif attempt.state == AttemptState.REFUSED:
             result.refused += 1
-            result.stopped_by = DecisionRule.VAPI_REFUSED
-            result.released = _release_rest(attempt_ids=result.reserved[index + 1 :])
-            break
+    if sent.refused:
+        result.stopped_by = DecisionRule.VAPI_REFUSED
+        result.released = _release_rest(attempt_ids=sent.unsent)
     if result.reserved or result.blocked:
         log.info(
             "campaign.dispatch",

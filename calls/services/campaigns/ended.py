@@ -93,6 +93,7 @@ def call_ended_apply(*, call: Call) -> None:
     now = timezone.now()
     campaign_id: int | None = None
     refused_attempt: int | None = None
+    freed = False  # this event gave a slot back (a later report for the same call does not)
     with transaction.atomic():
         attempt = (
             DialAttempt.objects.select_for_update(of=("self",))
@@ -108,6 +109,7 @@ def call_ended_apply(*, call: Call) -> None:
         if attempt.state == AttemptState.ACCEPTED and outcome == Outcome.REFUSED:
             refused_attempt = attempt.pk
         elif attempt.state == AttemptState.ACCEPTED:
+            freed = True
             attempt.state = AttemptState.ENDED
             attempt.outcome = outcome
             attempt.outcome_final = call.has_final_report
@@ -137,7 +139,10 @@ def call_ended_apply(*, call: Call) -> None:
     from calls.services.campaigns.control import campaign_check_spend
 
     campaign_check_spend(campaign_id=campaign_id)
-    transaction.on_commit(lambda: campaign_dispatch_enqueue(campaign_id=campaign_id))
+    if freed or refused_attempt is not None:
+        # Refill the freed slot now, not at the next beat tick. A report arriving after the ended
+        # status frees nothing: a dispatch for it would only queue behind the campaign lock.
+        transaction.on_commit(lambda: campaign_dispatch_enqueue(campaign_id=campaign_id))
 
 
 def campaign_dispatch_enqueue(*, campaign_id: int) -> None:
