@@ -54,18 +54,21 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     types.HANDOFF_DESTINATION_REQUEST: lambda parsed, event_id: answers.handoff_destination_answer(
         parsed=parsed
     ),
-    types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
-    types.FUNCTION_CALL: lambda parsed, event_id: answers.function_call_answer(
-        parsed=parsed, event_id=event_id
-    ),
     types.CAMPAIGN_PREDIAL: lambda parsed, event_id: campaign_predial_answer(message=parsed.message),
 }
 
-
-# Answerers that run every statement in savepoints of their own and catch what fails there
-# (tools.execution.invocation_answer): wrapping them in one more savepoint would only add two
-# round trips to the path a caller waits on.
-_OWN_SAVEPOINTS = frozenset({types.TOOL_CALLS})
+# The tool dispatcher (tools.execution) opens the savepoints it needs within its own
+# statements and catches what fails there: wrapping it in one more savepoint would only add
+# two round trips to the path a caller waits on. Its last statements (the recorded answer)
+# come back as ``tail`` and travel with the stored answer.
+_TOOL_ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
+    types.TOOL_CALLS: lambda parsed, event_id, tail: answers.tool_calls_answer(
+        parsed=parsed, event_id=event_id, tail=tail
+    ),
+    types.FUNCTION_CALL: lambda parsed, event_id, tail: answers.function_call_answer(
+        parsed=parsed, event_id=event_id, tail=tail
+    ),
+}
 
 
 def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
@@ -113,7 +116,7 @@ def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, st
 
 
 def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
-    answer_for = _ANSWERS[parsed.type]
+    tail: list[str] = []
     with transaction.atomic():
         event_id = webhook_event_record(parsed=parsed, body=body, headers=headers, wake_worker=False)
         if event_id is None:
@@ -127,11 +130,11 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
                 return Receipt(stored[1], "duplicate")
             event_id = stored[0] if stored else None
         try:
-            if parsed.type in _OWN_SAVEPOINTS:
-                answer = answer_for(parsed, event_id)
+            if parsed.type in _TOOL_ANSWERS:
+                answer = _TOOL_ANSWERS[parsed.type](parsed, event_id, tail)
             else:
                 with transaction.atomic():
-                    answer = answer_for(parsed, event_id)
+                    answer = _ANSWERS[parsed.type](parsed, event_id)
             if not isinstance(answer, dict):
                 raise TypeError(f"answer is a {type(answer).__name__}, not an object")
             answer = json_safe(answer)
@@ -142,6 +145,5 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
             outcome = "answer_failed"
         else:
             outcome = "answered"
-        if event_id is not None:
-            webhook_event_answered(event_id=event_id, answer=answer)
+        webhook_event_answered(event_id=event_id, answer=answer, before=tail)
         return Receipt(answer, outcome)
