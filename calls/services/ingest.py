@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from calls.enums import EventState
 from calls.models import WebhookEvent
@@ -95,7 +95,7 @@ def _is_high_volume(parsed: ServerMessage) -> bool:
 def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
     """Store ``parsed`` and return what to answer. Raises DatabaseError if storing fails."""
     if parsed.is_request_response:
-        return _answer_in_request(parsed=parsed, body=body, headers=headers)
+        return _answer_checking_the_connection(parsed=parsed, body=body, headers=headers)
     if _is_high_volume(parsed):
         if settings.VAPI_WEBHOOK_HIGH_VOLUME_MODE == "count":
             webhook_event_count(message_type=parsed.volume_type)
@@ -113,6 +113,32 @@ def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, st
         return Receipt(EMPTY, "duplicate")
     webhook_event_enqueue(event_id=event_id)
     return Receipt(EMPTY, "stored")
+
+
+def _answer_checking_the_connection(
+    *, parsed: ServerMessage, body: bytes, headers: dict[str, str]
+) -> Receipt:
+    """Answer without Django's per-request health check, retrying once on a lost connection.
+
+    ``CONN_HEALTH_CHECKS`` costs a ``SELECT 1`` round trip per request, on the path a caller
+    waits on; here the first statement is the check instead. A persistent connection that
+    died since the last request (Postgres restarted) fails it; nothing was committed then,
+    so the connection is replaced and the message answered again (a commit whose
+    acknowledgement was lost makes the second attempt a duplicate: answered the same).
+    """
+    reused = connection.connection
+    connection.health_check_done = True
+    try:
+        return _answer_in_request(parsed=parsed, body=body, headers=headers)
+    except (OperationalError, InterfaceError):
+        # Django's rollback of the failed block has already closed a broken connection (and
+        # opened a new one); anything else is a real failure, for the caller to answer.
+        if reused is None or connection.in_atomic_block:
+            raise
+        if connection.connection is reused and connection.is_usable():
+            raise
+        log.info("webhook.connection_replaced")
+        return _answer_in_request(parsed=parsed, body=body, headers=headers)
 
 
 def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:

@@ -8,10 +8,12 @@ webhook's BEGIN and COMMIT are part of the count). Django's connection health ch
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from calls.models import WebhookEvent
 from tests.calls.conftest import post
 from tests.factories import AppointmentFactory, CustomerFactory
 from tests.tools.conftest import CALLER, tool_call, tool_message
@@ -71,3 +73,25 @@ def test_a_redelivery_is_answered_from_the_ledger(client):
     assert again == first
     assert len(sql) == 4, sql  # BEGIN, the INSERT that finds the row, the stored answer, COMMIT
     assert ToolInvocation.objects.count() == 1
+
+
+def test_a_connection_that_died_since_the_last_request_is_replaced_not_a_failed_answer(client):
+    """No health check round trip: a dead persistent connection fails the first statement,
+    and the message is answered again on a new one (nothing was committed)."""
+    statements(client, tool_message(tool_call("get_customer_info")))  # the connection now persists
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with psycopg.connect(_dsn(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    message = tool_message(tool_call("get_customer_info"))
+    result, _ = statements(client, message)
+    assert "new caller" in result["result"]
+    assert WebhookEvent.objects.filter(vapi_call_id=message["call"]["id"]).count() == 1
+
+
+def _dsn() -> str:
+    s = connection.settings_dict
+    return f"host={s['HOST'] or '127.0.0.1'} port={s['PORT'] or 5432} dbname={s['NAME']} user={s['USER']}" + (
+        f" password={s['PASSWORD']}" if s["PASSWORD"] else ""
+    )
