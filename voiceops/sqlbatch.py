@@ -14,6 +14,7 @@ error stops the batch at the failing statement; the ones before it have run.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,13 +24,24 @@ from psycopg import ClientCursor
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 
+_quoting = threading.local()
+
+
+def _quoting_cursor() -> ClientCursor[Any]:
+    """A cursor used only to quote values (never executes), one per thread and connection."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(_quoting, "connection", None) is not raw:
+        _quoting.connection, _quoting.cursor = raw, ClientCursor(raw)
+    return _quoting.cursor
+
+
 def sql_text(sql: str, params: Params = None) -> str:
     """``sql`` with ``params`` merged in, quoted by psycopg exactly as an execute would."""
     if params is None:
         return sql
-    connection.ensure_connection()
     with connection.wrap_database_errors:  # e.g. a NUL in a value: a DataError, as from execute
-        return ClientCursor(connection.connection).mogrify(sql, params)
+        return _quoting_cursor().mogrify(sql, params)
 
 
 class SqlBatch:
