@@ -22,7 +22,6 @@ import phonenumbers
 import structlog
 from django.db import connection, transaction
 
-from calls.services.events import LedgerLead
 from tools.execution import Answer, ToolRuntime, invocation_answer
 from tools.registry import get_spec
 from tools.speech import one_line
@@ -119,7 +118,7 @@ def caller_number(message: dict[str, Any]) -> str:
     return ""
 
 
-def _runtime(message: dict[str, Any], event_id: int | None, lead: LedgerLead | None = None) -> ToolRuntime:
+def _runtime(message: dict[str, Any], event_id: int | None) -> ToolRuntime:
     """The message's shared facts; its clock starts here, once for all its tool calls."""
     raw_call = message.get("call")
     call: dict[str, Any] = raw_call if isinstance(raw_call, dict) else {}
@@ -127,7 +126,6 @@ def _runtime(message: dict[str, Any], event_id: int | None, lead: LedgerLead | N
         vapi_call_id=str(call.get("id") or "")[:64],
         caller_number=caller_number(message),
         event_id=event_id,
-        lead=lead,
     )
 
 
@@ -153,11 +151,7 @@ def _spoken(text: str) -> str:
 
 
 def tool_calls_answer(
-    *,
-    message: dict[str, Any],
-    event_id: int | None = None,
-    tail: list[str] | None = None,
-    lead: LedgerLead | None = None,
+    *, message: dict[str, Any], event_id: int | None = None, tail: list[str] | None = None
 ) -> dict[str, Any]:
     """The body to return for one tool-calls message: ``{"results": [...]}``, in call order.
 
@@ -165,13 +159,12 @@ def tool_calls_answer(
     transaction (the webhook's, or one of their own). With ``tail``, the last recorded
     answer is not sent but appended there as SQL, for the caller to send with its own next
     statement in the same transaction (the webhook stores its answer that way: one round
-    trip for both). ``lead``: the webhook's ledger row, sent with the first claim; raises
-    LedgerDuplicate when the ledger already holds this delivery.
+    trip for both).
     """
     if not isinstance(message, dict):
         return {"results": []}
     parsed = [parse_tool_call(item) for item in _tool_calls(message)]
-    runtime = _runtime(message, event_id, lead)
+    runtime = _runtime(message, event_id)
     results: list[dict[str, str]] = []
     tail = _tail_if_nested(tail)
     with transaction.atomic(savepoint=False):
@@ -224,18 +217,14 @@ def legacy_call_id(message: dict[str, Any], function_call: dict[str, Any]) -> st
 
 
 def function_call_answer(
-    *,
-    message: dict[str, Any],
-    event_id: int | None = None,
-    tail: list[str] | None = None,
-    lead: LedgerLead | None = None,
+    *, message: dict[str, Any], event_id: int | None = None, tail: list[str] | None = None
 ) -> dict[str, str]:
     """The body for a legacy ``function-call`` message: ``{"result": "..."}`` (CONTRACT §4.11).
 
     Older assistants (``model.functions``) send ``functionCall`` {``name``, ``parameters``},
     ``parameters`` as an object or a JSON string. It runs through the same registry,
     per-call idempotency and deadline as ``tool-calls``; an error is spoken in the same
-    shape, since this message type has no ``error`` field. ``tail``, ``lead`` as in ``tool_calls_answer``.
+    shape, since this message type has no ``error`` field. ``tail`` as in ``tool_calls_answer``.
     """
     raw = message.get("functionCall") if isinstance(message, dict) else None
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
@@ -243,7 +232,7 @@ def function_call_answer(
     item = parse_tool_call(
         {"id": legacy_call_id(message, raw), "name": raw["name"], "parameters": raw.get("parameters")}
     )
-    runtime = _runtime(message, event_id, lead)
+    runtime = _runtime(message, event_id)
     tail = _tail_if_nested(tail)
     with transaction.atomic(savepoint=False):
         answer = _answer_one(runtime, item)

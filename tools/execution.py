@@ -44,7 +44,6 @@ from django.utils import timezone
 from psycopg import errors as pg_errors
 
 from calls.models import Customer
-from calls.services.events import LedgerDuplicate, LedgerLead
 from tools.models import InvocationState, ToolInvocation, ToolOutcome
 from tools.registry import DEFAULT_TIMEOUT_SECONDS, DeadlineExceeded, ToolContext, ToolSpec, get_spec
 from tools.speech import encode_result, one_line, validation_sentence
@@ -77,8 +76,6 @@ class ToolRuntime:
     batch: str = field(default_factory=lambda: uuid.uuid4().hex)
     # What the next round trip carries: savepoint releases, recorded answers, timeout resets.
     sql: SqlBatch = field(default_factory=SqlBatch, repr=False)
-    # The webhook's ledger row, to send with the first claim (calls.services.events).
-    lead: LedgerLead | None = None
 
 
 @dataclass
@@ -110,12 +107,7 @@ WITH cfg AS (
 INSERT INTO tools_toolinvocation
     (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, outcome, context, created_at)
 SELECT %(tcid)s, (SELECT c.id FROM calls_call c WHERE c.vapi_id = %(vid)s AND %(vid)s <> ''),
-       %(vid)s, %(name)s, %(args)s::jsonb, %(state)s, '', '', '',
-       CASE WHEN %(lead)s  -- the ledger row went in just before, in this round trip
-            THEN jsonb_set(%(ctx)s::jsonb, '{{event_id}}',
-                           to_jsonb(currval(pg_get_serial_sequence('calls_webhookevent', 'id'))))
-            ELSE %(ctx)s::jsonb END,
-       now()
+       %(vid)s, %(name)s, %(args)s::jsonb, %(state)s, '', '', '', %(ctx)s::jsonb, now()
 FROM cfg
 WHERE cfg.st IS NOT NULL AND cfg.lt IS NOT NULL
 ON CONFLICT (vapi_call_id, tool_call_id) WHERE vapi_call_id <> '' DO NOTHING
@@ -197,7 +189,6 @@ def _claim(
     (``tools_sync`` not run) counts as enabled with the deadline declared in code.
     """
     load_caller = bool(runtime.caller_number)
-    lead = runtime.lead if runtime.lead is not None and not runtime.lead.sent else None
     params: dict[str, Any] = {
         "default": default_timeout,
         "elapsed": max(0.0, time.monotonic() - runtime.started),
@@ -213,30 +204,24 @@ def _claim(
         ),
         "load_caller": load_caller,
         "caller": runtime.caller_number,
-        "lead": lead is not None,
     }
     statement = sql_text(_CLAIM_SQL, params)  # a value Postgres refuses fails here, before anything is sent
     # The claim's failure is told apart from the statements before it only when it goes alone.
     runtime.sql.flush()
-    statements: list[tuple[str, Any]] = [
-        (f"SAVEPOINT {_CLAIM_SAVEPOINT}", None),
-        (statement, None),
-        (f"SAVEPOINT {_HANDLER_SAVEPOINT}", None),
-    ]
-    if lead is not None:  # its failure fails the message: no savepoint is open yet to undo it
-        statements.insert(0, (lead.sql, None))
     try:
-        *stored, rows = runtime.sql.fetch(statements, results=(0, 2) if lead else (1,))
+        rows = runtime.sql.fetch(
+            [
+                (f"SAVEPOINT {_CLAIM_SAVEPOINT}", None),
+                (statement, None),
+                (f"SAVEPOINT {_HANDLER_SAVEPOINT}", None),
+            ],
+            result=1,
+        )
     except DatabaseError:
         # Undo the claim and its timeouts; the ledger row and the message's earlier answers stay.
         with connection.cursor() as cursor:
             cursor.execute(f"ROLLBACK TO SAVEPOINT {_CLAIM_SAVEPOINT}; RELEASE SAVEPOINT {_CLAIM_SAVEPOINT}")
         raise
-    if lead is not None:
-        lead.sent = True
-        if not stored[0]:
-            raise LedgerDuplicate()  # the webhook's transaction rolls back, claim included
-        lead.event_id = runtime.event_id = stored[0][0][0]
     if not rows:
         return None
     row = rows[0]
@@ -264,7 +249,7 @@ _RECORDED_SQL = (
 def _recorded_answer(*, runtime: ToolRuntime, tool_call_id: str) -> Answer:
     """The answer already given to this (call, toolCallId): never another call's."""
     params = {"vid": runtime.vapi_call_id, "tcid": invocation_key(tool_call_id)}
-    [rows] = runtime.sql.fetch([(_RECORDED_SQL, params)], results=(0,))
+    rows = runtime.sql.fetch([(_RECORDED_SQL, params)], result=0)
     if not rows or rows[0][0] in (InvocationState.RUNNING, InvocationState.DEFERRED):
         return Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
     return Answer(result=rows[0][1], error=rows[0][2], outcome=rows[0][3])

@@ -66,20 +66,12 @@ class SqlBatch:
             with connection.cursor() as cursor:
                 cursor.execute("; ".join(self.take()))
 
-    def fetch(
-        self, statements: Sequence[tuple[str, Params]], *, results: Sequence[int]
-    ) -> list[list[tuple[Any, ...]]]:
-        """Send the pending statements, then ``statements``; return the rows of each
-        ``statements[i]`` for i in ``results`` (ascending)."""
+    def fetch(self, statements: Sequence[tuple[str, Params]], *, result: int) -> list[tuple[Any, ...]]:
+        """Send the pending statements and then ``statements``; return the rows of ``statements[result]``."""
         texts = self.take() + [sql_text(sql, params) for sql, params in statements]
-        offset = len(texts) - len(statements)
-        out: list[list[tuple[Any, ...]]] = []
+        index = len(texts) - len(statements) + result
         with connection.cursor() as cursor:
             cursor.execute("; ".join(texts))
-            at = 0
-            for wanted in sorted(results):
-                for _ in range(offset + wanted - at):
-                    cursor.nextset()
-                at = offset + wanted
-                out.append(cursor.fetchall())
-        return out
+            for _ in range(index):
+                cursor.nextset()
+            return cursor.fetchall()

@@ -189,15 +189,18 @@ def tool_calls_fallback(*, parsed: ServerMessage) -> dict[str, Any]:
     return {"results": results}
 
 
-def tool_calls_answer(*, parsed: ServerMessage, event_id: int | None, **ledger: Any) -> dict[str, Any]:
-    """``ledger``: ``tail`` and ``lead``, see ``tools.dispatcher.tool_calls_answer``."""
+def tool_calls_answer(
+    *, parsed: ServerMessage, event_id: int | None, tail: list[str] | None = None
+) -> dict[str, Any]:
     from tools import dispatcher
 
-    return dispatcher.tool_calls_answer(message=parsed.message, event_id=event_id, **ledger)
+    return dispatcher.tool_calls_answer(message=parsed.message, event_id=event_id, tail=tail)
 
 
-def function_call_answer(*, parsed: ServerMessage, event_id: int | None, **ledger: Any) -> dict[str, Any]:
+def function_call_answer(
+    *, parsed: ServerMessage, event_id: int | None, tail: list[str] | None = None
+) -> dict[str, Any]:
     """Legacy ``function-call``: the same tools, answered as ``{"result": "..."}``."""
     from tools import dispatcher
 
-    return dispatcher.function_call_answer(message=parsed.message, event_id=event_id, **ledger)
+    return dispatcher.function_call_answer(message=parsed.message, event_id=event_id, tail=tail)

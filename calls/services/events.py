@@ -23,7 +23,6 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -81,30 +80,6 @@ def ledger_row(
         None if response is None else json.dumps(response),
         now if state != EventState.RECEIVED else None,
     ]
-
-
-class LedgerDuplicate(Exception):  # noqa: N818 - a fact about the delivery, not a failure
-    """The ledger already holds this delivery: answer it from there."""
-
-
-@dataclass
-class LedgerLead:
-    """A request/response message's ledger row, sent ahead of its answerer's first statement.
-
-    The tool dispatcher sends it in the round trip of its first claim (one round trip less
-    per tool call); ``sent`` says whether that happened, ``event_id`` is the row's id.
-    """
-
-    sql: str
-    sent: bool = False
-    event_id: int | None = None
-
-
-def ledger_lead(*, parsed: ServerMessage, body: bytes, headers: dict[str, str], state: str) -> LedgerLead:
-    """The INSERT of ``webhook_event_record``, as SQL text for someone else's round trip."""
-    return LedgerLead(
-        sql_text(_INSERT_SQL, ledger_row(parsed=parsed, body=body, headers=headers, state=state))
-    )
 
 
 def webhook_event_record(

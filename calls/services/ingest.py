@@ -23,8 +23,6 @@ from calls.models import WebhookEvent
 from calls.services import answers
 from calls.services.campaigns.predial import campaign_predial_answer
 from calls.services.events import (
-    LedgerDuplicate,
-    ledger_lead,
     webhook_event_answered,
     webhook_event_count,
     webhook_event_enqueue,
@@ -64,8 +62,12 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
 # two round trips to the path a caller waits on. Its last statements (the recorded answer)
 # come back as ``tail`` and travel with the stored answer.
 _TOOL_ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
-    types.TOOL_CALLS: answers.tool_calls_answer,
-    types.FUNCTION_CALL: answers.function_call_answer,
+    types.TOOL_CALLS: lambda parsed, event_id, tail: answers.tool_calls_answer(
+        parsed=parsed, event_id=event_id, tail=tail
+    ),
+    types.FUNCTION_CALL: lambda parsed, event_id, tail: answers.function_call_answer(
+        parsed=parsed, event_id=event_id, tail=tail
+    ),
 }
 
 
@@ -140,59 +142,6 @@ def _answer_checking_the_connection(
 
 
 def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
-    if parsed.type in _TOOL_ANSWERS:
-        try:
-            return _answer_tools(parsed=parsed, body=body, headers=headers)
-        except LedgerDuplicate:
-            pass  # stored before: answered from the ledger, below, like any other type
-    return _answer_after_ledger(parsed=parsed, body=body, headers=headers)
-
-
-def _answer_tools(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
-    """Tool calls: the ledger row travels with the first claim (see ``_answer_after_ledger``
-    for the rest); a delivery the ledger already holds raises LedgerDuplicate, having
-    committed nothing."""
-    lead = ledger_lead(parsed=parsed, body=body, headers=headers, state=EventState.PROCESSED)
-    tail: list[str] = []
-    with transaction.atomic():
-        answer, outcome = _checked_answer(
-            parsed, lambda: _TOOL_ANSWERS[parsed.type](parsed=parsed, event_id=None, tail=tail, lead=lead)
-        )
-        if not lead.sent:  # no tool call was claimed (none had an id): store the row now
-            lead.event_id = webhook_event_record(
-                parsed=parsed, body=body, headers=headers, state=EventState.PROCESSED, wake_worker=False
-            )
-            if lead.event_id is None:
-                raise LedgerDuplicate()
-        webhook_event_answered(event_id=lead.event_id, answer=answer, before=tail)
-        return Receipt(answer, outcome)
-
-
-def _answer_for(parsed: ServerMessage, event_id: int | None, tail: list[str]) -> Any:
-    if parsed.type in _TOOL_ANSWERS:
-        return _TOOL_ANSWERS[parsed.type](parsed=parsed, event_id=event_id, tail=tail)
-    with transaction.atomic():
-        return _ANSWERS[parsed.type](parsed, event_id)
-
-
-def _checked_answer(parsed: ServerMessage, compute: Callable[[], Any]) -> tuple[dict[str, Any], str]:
-    """What ``compute`` answers, made storable and sendable, with the metrics' outcome; a
-    speakable fallback when it fails: a caller is waiting, never a 500."""
-    try:
-        answer = compute()
-        if not isinstance(answer, dict):
-            raise TypeError(f"answer is a {type(answer).__name__}, not an object")
-        answer = json_safe(answer)
-        json.dumps(answer)  # the view must be able to send it
-    except LedgerDuplicate:
-        raise
-    except Exception:  # noqa: BLE001 - see the docstring
-        log.exception("webhook.answer_failed")
-        return fallback_answer(parsed=parsed), "answer_failed"
-    return answer, "answered"
-
-
-def _answer_after_ledger(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
     tail: list[str] = []
     with transaction.atomic():
         # Stored as processed at once: it commits only with its answer, so nobody sees it
@@ -211,6 +160,21 @@ def _answer_after_ledger(*, parsed: ServerMessage, body: bytes, headers: dict[st
                 log.info("webhook.duplicate", answered_from="ledger")
                 return Receipt(stored[1], "duplicate")
             event_id = stored[0] if stored else None
-        answer, outcome = _checked_answer(parsed, lambda: _answer_for(parsed, event_id, tail))
+        try:
+            if parsed.type in _TOOL_ANSWERS:
+                answer = _TOOL_ANSWERS[parsed.type](parsed, event_id, tail)
+            else:
+                with transaction.atomic():
+                    answer = _ANSWERS[parsed.type](parsed, event_id)
+            if not isinstance(answer, dict):
+                raise TypeError(f"answer is a {type(answer).__name__}, not an object")
+            answer = json_safe(answer)
+            json.dumps(answer)  # the view must be able to send it
+        except Exception:  # noqa: BLE001 - a caller is waiting: answer with a sentence, never a 500
+            log.exception("webhook.answer_failed")
+            answer = fallback_answer(parsed=parsed)
+            outcome = "answer_failed"
+        else:
+            outcome = "answered"
         webhook_event_answered(event_id=event_id, answer=answer, before=tail)
         return Receipt(answer, outcome)

@@ -84,21 +84,3 @@ def install_web_hooks() -> None:
         return result
 
     ingest.webhook_event_record = paused
-
-    # Tool calls store their ledger row with the first claim's round trip (tools.execution).
-    from tools import execution
-
-    original_claim = execution._claim
-
-    def paused_claim(*, runtime, **kwargs):
-        leading = runtime.lead is not None and not runtime.lead.sent
-        if leading:
-            _mark(marker, "before-store")
-            time.sleep(pause)
-        result = original_claim(runtime=runtime, **kwargs)
-        if leading:
-            _mark(marker, "after-store")
-            time.sleep(pause)
-        return result
-
-    execution._claim = paused_claim
