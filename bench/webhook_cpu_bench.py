@@ -16,7 +16,7 @@ process (getrusage) and of the Postgres backends serving it (/proc/<pid>/stat, s
 must run on this machine) before and after, and prints CPU ms per request and what one core
 serves.
 
-Run: ``.venv/bin/python bench/webhook_cpu_bench.py [--requests 3000] [--threads 16]``
+Run: ``.venv/bin/python bench/webhook_cpu_bench.py [--requests 3000] [--threads 16] [--scenario tool-calls]``
 """
 
 from __future__ import annotations
@@ -209,6 +209,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--scenario", action="append", choices=list(SCENARIOS), help="only these scenarios (repeatable)"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -219,6 +222,8 @@ def main() -> None:
     prepare_database(env)
     print(f"{'scenario':38} {'app ms':>7} {'db ms':>7} {'total':>7} {'req/s per core':>15} {'errors':>7}")
     for kind, (dispatch, group_commit) in SCENARIOS.items():
+        if args.scenario and kind not in args.scenario:
+            continue
         child_env = {**env, "VAPI_WEBHOOK_DISPATCH": dispatch, "VAPI_WEBHOOK_GROUP_COMMIT": group_commit}
         out = subprocess.run(
             [sys.executable, __file__, "--measure", kind, "--requests", str(args.requests)]

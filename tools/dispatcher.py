@@ -1,9 +1,11 @@
 """Answering a ``tool-calls`` message: one result per toolCallId, in order (CONTRACT §4.2).
 
 The webhook view calls :func:`tool_calls_answer` inside the request while the caller waits,
-so this path stays lean: per tool call one transaction with the claim (one statement that
-also reads the Tool row and sets the deadline), the tool's own writes and the recorded
-answer. No call to Vapi, nothing that waits on Redis (a deferred tool enqueues after commit).
+so this path stays lean: one transaction per message; per tool call one round trip for the
+claim (one statement that also reads the Tool row, sets the deadline and, once per message,
+reads the caller), the tool's own statements, and the recorded answer, which travels with
+the next round trip (the webhook's stored answer). No call to Vapi, nothing that waits on
+Redis (a deferred tool enqueues after commit).
 
 Bad input never raises: every toolCallList entry gets a ``result`` or an ``error`` string.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 import phonenumbers
 import structlog
+from django.db import connection, transaction
 
 from tools.execution import Answer, ToolRuntime, invocation_answer
 from tools.registry import get_spec
@@ -149,28 +152,50 @@ def _spoken(text: str) -> str:
     return one_line(text) if not text.startswith(("{", "[")) else text
 
 
-def tool_calls_answer(*, message: dict[str, Any], event_id: int | None = None) -> dict[str, Any]:
+def tool_calls_answer(
+    *, message: dict[str, Any], event_id: int | None = None, tail: list[str] | None = None
+) -> dict[str, Any]:
     """The body to return for one tool-calls message: ``{"results": [...]}``, in call order.
 
-    The tool calls share one deadline measured from now (see ``tools.execution``).
+    The tool calls share one deadline measured from now (see ``tools.execution``) and one
+    transaction (the webhook's, or one of their own). With ``tail``, the last recorded
+    answer is not sent but appended there as SQL, for the caller to send with its own next
+    statement in the same transaction (the webhook stores its answer that way: one round
+    trip for both).
     """
     if not isinstance(message, dict):
         return {"results": []}
     parsed = [parse_tool_call(item) for item in _tool_calls(message)]
     runtime = _runtime(message, event_id)
     results: list[dict[str, str]] = []
-    for item in parsed:
-        if not item.tool_call_id:
-            results.append({"toolCallId": "", "name": item.name, "error": MISSING_ID_ERROR})
-            continue
-        answer = _answer_one(runtime, item)
-        entry = {"toolCallId": item.tool_call_id, "name": item.name}
-        if answer.error:
-            entry["error"] = one_line(answer.error)
-        else:
-            entry["result"] = _spoken(answer.result)
-        results.append(entry)
+    tail = _tail_if_nested(tail)
+    with transaction.atomic(savepoint=False):
+        for item in parsed:
+            if not item.tool_call_id:
+                results.append({"toolCallId": "", "name": item.name, "error": MISSING_ID_ERROR})
+                continue
+            answer = _answer_one(runtime, item)
+            entry = {"toolCallId": item.tool_call_id, "name": item.name}
+            if answer.error:
+                entry["error"] = one_line(answer.error)
+            else:
+                entry["result"] = _spoken(answer.result)
+            results.append(entry)
+        _hand_over(runtime, tail)
     return {"results": results}
+
+
+def _tail_if_nested(tail: list[str] | None) -> list[str] | None:
+    """A tail only means something inside the caller's transaction; otherwise send it ourselves."""
+    return tail if connection.in_atomic_block else None
+
+
+def _hand_over(runtime: ToolRuntime, tail: list[str] | None) -> None:
+    """Send the message's last statements, or leave them to the caller's next round trip."""
+    if tail is None:
+        runtime.sql.flush()
+    else:
+        tail.extend(runtime.sql.take())
 
 
 LEGACY_ID_PREFIX = "function-call:"
@@ -193,13 +218,15 @@ def legacy_call_id(message: dict[str, Any], function_call: dict[str, Any]) -> st
     return f"{LEGACY_ID_PREFIX}{digest}"
 
 
-def function_call_answer(*, message: dict[str, Any], event_id: int | None = None) -> dict[str, str]:
+def function_call_answer(
+    *, message: dict[str, Any], event_id: int | None = None, tail: list[str] | None = None
+) -> dict[str, str]:
     """The body for a legacy ``function-call`` message: ``{"result": "..."}`` (CONTRACT §4.11).
 
     Older assistants (``model.functions``) send ``functionCall`` {``name``, ``parameters``},
     ``parameters`` as an object or a JSON string. It runs through the same registry,
     per-call idempotency and deadline as ``tool-calls``; an error is spoken in the same
-    shape, since this message type has no ``error`` field.
+    shape, since this message type has no ``error`` field. ``tail`` as in ``tool_calls_answer``.
     """
     raw = message.get("functionCall") if isinstance(message, dict) else None
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
@@ -207,5 +234,9 @@ def function_call_answer(*, message: dict[str, Any], event_id: int | None = None
     item = parse_tool_call(
         {"id": legacy_call_id(message, raw), "name": raw["name"], "parameters": raw.get("parameters")}
     )
-    answer = _answer_one(_runtime(message, event_id), item)
+    runtime = _runtime(message, event_id)
+    tail = _tail_if_nested(tail)
+    with transaction.atomic(savepoint=False):
+        answer = _answer_one(runtime, item)
+        _hand_over(runtime, tail)
     return {"result": one_line(answer.error) if answer.error else _spoken(answer.result)}

@@ -43,11 +43,13 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
+from calls.models import Customer
 from tools.models import InvocationState, ToolInvocation, ToolOutcome
 from tools.registry import DEFAULT_TIMEOUT_SECONDS, DeadlineExceeded, ToolContext, ToolSpec, get_spec
 from tools.speech import encode_result, one_line, validation_sentence
 from voiceops.errors import DomainError, NotFound
 from voiceops.logging import mask_number
+from voiceops.sqlbatch import SqlBatch, sql_text
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +74,8 @@ class ToolRuntime:
     started: float = field(default_factory=time.monotonic)
     # Groups this message's invocations: parallel calls are never follow-ups of each other.
     batch: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # What the next round trip carries: savepoint releases, recorded answers, timeout resets.
+    sql: SqlBatch = field(default_factory=SqlBatch, repr=False)
 
 
 @dataclass
@@ -83,9 +87,11 @@ class Answer:
 
 # One round trip: read the Tool row, bound this transaction's statements and lock waits by
 # what is left of the tool's deadline on the message's clock, claim (Vapi call id,
-# toolCallId), link the Call, and find the deferred invocation this one follows up: a
+# toolCallId), link the Call, find the deferred invocation this one follows up (a
 # deferred, undelivered run of this tool in this call, from an earlier message, after which
-# the call did nothing but ask about it again (no other tool call from a later message).
+# the call did nothing but ask about it again: no other tool call from a later message),
+# and read the caller's Customer by the line's number (``ToolContext.caller``; read again
+# for each tool call, since the one before may have created or changed it).
 # ``cfg`` is evaluated before the INSERT touches the unique index, so a duplicate
 # delivery's wait on the first one's claim is already bounded.
 _CLAIM_SQL = """
@@ -97,7 +103,7 @@ WITH cfg AS (
     LATERAL (SELECT COALESCE(t.timeout_seconds, %(default)s) AS seconds) AS d,
     LATERAL (SELECT ceil(GREATEST(d.seconds - %(elapsed)s, LEAST(d.seconds, %(floor)s)) * 1000)::bigint
              AS ms) AS b
-)
+), ins AS (
 INSERT INTO tools_toolinvocation
     (tool_call_id, call_id, vapi_call_id, name, arguments, state, result, error, outcome, context, created_at)
 SELECT %(tcid)s, (SELECT c.id FROM calls_call c WHERE c.vapi_id = %(vid)s AND %(vid)s <> ''),
@@ -119,10 +125,21 @@ RETURNING id, call_id, (
       )
     -- Several deferred calls of the tool re-asked together: pair each with its own request.
     ORDER BY prior.arguments = %(args)s::jsonb DESC, prior.id DESC LIMIT 1
-), (SELECT enabled FROM cfg), (SELECT timeout_seconds FROM cfg)
+) AS prior_id
+)
+SELECT ins.id, ins.call_id, ins.prior_id, cfg.enabled, cfg.timeout_seconds, {customer}
+FROM ins CROSS JOIN cfg
+LEFT JOIN calls_customer cu ON %(load_caller)s AND cu.number = %(caller)s
 """
+_CUSTOMER_FIELDS = Customer._meta.concrete_fields
+_CLAIM_SQL = _CLAIM_SQL.format(customer=", ".join(f"cu.{f.column}" for f in _CUSTOMER_FIELDS))
 # The claim itself must be able to run even when the message's time is spent.
 _CLAIM_FLOOR_SECONDS = 0.25
+# Opened by the claim's round trip, closed by the record's: no round trip of their own.
+# ``tool_claim`` lets a claim that waited past the deadline fail without losing the ledger
+# row or the message's other answers; ``tool_handler`` undoes what a failed handler wrote.
+_CLAIM_SAVEPOINT = "tool_claim"
+_HANDLER_SAVEPOINT = "tool_handler"
 
 
 @dataclass
@@ -132,6 +149,8 @@ class Claim:
     prior_deferred_id: int | None
     enabled: bool
     timeout_seconds: float
+    # ``ToolContext.caller_cache``: the caller, when the line has a number.
+    caller_cache: dict[str, Any]
 
 
 def invocation_key(tool_call_id: str) -> str:
@@ -149,14 +168,27 @@ def _jsonb_text(value: Any) -> str:
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
+def _customer(values: tuple[Any, ...]) -> Customer | None:
+    """The claim's caller columns as a Customer (None: no customer has the line's number)."""
+    if values[0] is None:
+        return None
+    converted = []
+    for model_field, value in zip(_CUSTOMER_FIELDS, values, strict=True):
+        for converter in model_field.get_db_converters(connection):
+            value = converter(value, None, connection)
+        converted.append(value)
+    return Customer.from_db(connection.alias, [f.attname for f in _CUSTOMER_FIELDS], converted)
+
+
 def _claim(
     *, runtime: ToolRuntime, tool_call_id: str, name: str, arguments: dict[str, Any], default_timeout: float
 ) -> Claim | None:
     """Insert the invocation row, or None when this toolCallId already has one.
 
-    A tool with no ``Tool`` row yet (``tools_sync`` not run) counts as enabled with the
-    deadline declared in code.
+    Sent with the savepoints around it, in one round trip. A tool with no ``Tool`` row yet
+    (``tools_sync`` not run) counts as enabled with the deadline declared in code.
     """
+    load_caller = bool(runtime.caller_number)
     params: dict[str, Any] = {
         "default": default_timeout,
         "elapsed": max(0.0, time.monotonic() - runtime.started),
@@ -170,18 +202,36 @@ def _claim(
         "ctx": json.dumps(
             {"caller_number": runtime.caller_number, "event_id": runtime.event_id, "batch": runtime.batch}
         ),
+        "load_caller": load_caller,
+        "caller": runtime.caller_number,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
+    statement = sql_text(_CLAIM_SQL, params)  # a value Postgres refuses fails here, before anything is sent
+    # The claim's failure is told apart from the statements before it only when it goes alone.
+    runtime.sql.flush()
+    try:
+        rows = runtime.sql.fetch(
+            [
+                (f"SAVEPOINT {_CLAIM_SAVEPOINT}", None),
+                (statement, None),
+                (f"SAVEPOINT {_HANDLER_SAVEPOINT}", None),
+            ],
+            result=1,
+        )
+    except DatabaseError:
+        # Undo the claim and its timeouts; the ledger row and the message's earlier answers stay.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_CLAIM_SAVEPOINT}; RELEASE SAVEPOINT {_CLAIM_SAVEPOINT}")
+        raise
+    if not rows:
         return None
+    row = rows[0]
     return Claim(
         invocation_id=row[0],
         call_id=row[1],
         prior_deferred_id=row[2],
         enabled=row[3] is not False,
         timeout_seconds=row[4] if row[4] is not None else default_timeout,
+        caller_cache={"caller": _customer(row[5:])} if load_caller else {},
     )
 
 
@@ -190,16 +240,19 @@ def _is_timeout(error: BaseException) -> bool:
     return isinstance(cause, pg_errors.QueryCanceled | pg_errors.LockNotAvailable)
 
 
-def _recorded_answer(*, vapi_call_id: str, tool_call_id: str) -> Answer:
+_RECORDED_SQL = (
+    "SELECT state, result, error, outcome FROM tools_toolinvocation"
+    " WHERE vapi_call_id = %(vid)s AND tool_call_id = %(tcid)s"
+)
+
+
+def _recorded_answer(*, runtime: ToolRuntime, tool_call_id: str) -> Answer:
     """The answer already given to this (call, toolCallId): never another call's."""
-    row = (
-        ToolInvocation.objects.filter(vapi_call_id=vapi_call_id, tool_call_id=invocation_key(tool_call_id))
-        .values("state", "result", "error", "outcome")
-        .first()
-    )
-    if row is None or row["state"] in (InvocationState.RUNNING, InvocationState.DEFERRED):
+    params = {"vid": runtime.vapi_call_id, "tcid": invocation_key(tool_call_id)}
+    rows = runtime.sql.fetch([(_RECORDED_SQL, params)], result=0)
+    if not rows or rows[0][0] in (InvocationState.RUNNING, InvocationState.DEFERRED):
         return Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
-    return Answer(result=row["result"], error=row["error"], outcome=row["outcome"])
+    return Answer(result=rows[0][1], error=rows[0][2], outcome=rows[0][3])
 
 
 _RECORD_SQL = """
@@ -210,26 +263,29 @@ UPDATE tools_toolinvocation
  WHERE id = %(id)s
 """
 # A follow-up that read the deferred run's final answer out: that answer is spent.
-_DELIVERED_SQL = "; UPDATE tools_toolinvocation SET delivered_at = %(completed)s WHERE id = %(follows)s"
-# Inside the caller's transaction (the webhook's), hand back its own timeouts afterwards.
-_RESET_SQL = "; SET LOCAL statement_timeout TO DEFAULT; SET LOCAL lock_timeout TO DEFAULT"
+_DELIVERED_SQL = "UPDATE tools_toolinvocation SET delivered_at = %(completed)s WHERE id = %(follows)s"
+# The claim's timeouts were for this tool: the rest of the transaction gets its own back.
+_RESET_SQL = ("SET LOCAL statement_timeout TO DEFAULT", "SET LOCAL lock_timeout TO DEFAULT")
 
 
-def _reset_timeouts() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_RESET_SQL.lstrip("; "))
+def _claim_closed(sql: SqlBatch) -> None:
+    """Leave the claim's savepoints (keeping what they hold) and its timeouts, with the next round trip."""
+    sql.add(f"RELEASE SAVEPOINT {_CLAIM_SAVEPOINT}")
+    for statement in _RESET_SQL:
+        sql.add(statement)
 
 
 def _record(
-    invocation_id: int, answer: Answer, *, state: str, started: float, reset: bool, follow: Follow | None
+    sql: SqlBatch, invocation_id: int, answer: Answer, *, state: str, started: float, follow: Follow | None
 ) -> None:
-    """Store the answer (the follow-up's delivery, and nested, restore the timeouts) in one round trip."""
+    """Store the answer (and the follow-up's delivery) with the message's next round trip."""
     now = timezone.now()
     deferred = state == InvocationState.DEFERRED
     params: dict[str, Any] = {
         "state": state,
-        "result": answer.result,
-        "error": answer.error,
+        # Postgres text refuses NUL, which a handler may echo from what the caller said.
+        "result": answer.result.replace("\x00", "\ufffd"),
+        "error": answer.error.replace("\x00", "\ufffd"),
         "outcome": answer.outcome,
         "latency": round((time.monotonic() - started) * 1000, 3),
         "completed": None if deferred else now,
@@ -237,11 +293,10 @@ def _record(
         "follows": follow.prior_id if follow else None,
         "id": invocation_id,
     }
-    sql = _RECORD_SQL
+    sql.add(_RECORD_SQL, params)
     if follow is not None and follow.delivered:
-        sql += _DELIVERED_SQL
-    with connection.cursor() as cursor:
-        cursor.execute(sql + (_RESET_SQL if reset else ""), params)
+        sql.add(_DELIVERED_SQL, params)
+    _claim_closed(sql)
 
 
 def _validate(spec: ToolSpec, arguments: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -252,30 +307,56 @@ def _validate(spec: ToolSpec, arguments: dict[str, Any]) -> tuple[dict[str, Any]
     return None, validation_sentence(serializer.errors, labels)
 
 
+def _failure_answer(error: Exception, ctx: ToolContext, *, log_kw: dict[str, Any]) -> Answer:
+    """What the caller hears when the handler raised; DeadlineExceeded when time stopped it."""
+    if isinstance(error, DeadlineExceeded):
+        raise error
+    if isinstance(error, DomainError):
+        fallback = ToolOutcome.NOT_FOUND if isinstance(error, NotFound) else ToolOutcome.REFUSED
+        return Answer(error=one_line(error.message), outcome=ctx.outcome or fallback)
+    if isinstance(error, DatabaseError) and ctx.deadline is not None and _is_timeout(error):
+        raise DeadlineExceeded() from error
+    log.exception("tool_handler_failed", exc_info=error, **log_kw)
+    return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
+
+
 def _run_handler(
     spec: ToolSpec, ctx: ToolContext, values: dict[str, Any], *, log_kw: dict[str, Any]
 ) -> Answer:
-    """The handler in a savepoint: its writes vanish if it fails or runs out of time.
-
-    Raises DeadlineExceeded when the deadline stopped it (the caller defers).
-    """
+    """In a worker: the handler in a savepoint of its own, so its writes vanish if it fails."""
     try:
         with transaction.atomic():
             value = spec.handler(ctx, values)
         return Answer(result=encode_result(value), outcome=ctx.outcome)
-    except DeadlineExceeded:
-        raise
-    except DomainError as error:
-        fallback = ToolOutcome.NOT_FOUND if isinstance(error, NotFound) else ToolOutcome.REFUSED
-        return Answer(error=one_line(error.message), outcome=ctx.outcome or fallback)
-    except DatabaseError as error:
-        if ctx.deadline is not None and _is_timeout(error):
-            raise DeadlineExceeded() from error
-        log.exception("tool_handler_failed", **log_kw)
-        return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
-    except Exception:  # noqa: BLE001 - any handler bug becomes an apology, never a 500
-        log.exception("tool_handler_failed", **log_kw)
-        return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
+    except Exception as error:  # noqa: BLE001 - any handler bug becomes an apology, never a 500
+        return _failure_answer(error, ctx, log_kw=log_kw)
+
+
+def _run_handler_in_request(
+    spec: ToolSpec, ctx: ToolContext, values: dict[str, Any], *, sql: SqlBatch, log_kw: dict[str, Any]
+) -> Answer:
+    """In a request: the handler inside the ``tool_handler`` savepoint the claim opened.
+
+    On failure that savepoint is rolled back: at once after a database error (the
+    transaction refuses every statement until then), otherwise with the next round trip.
+    Raises DeadlineExceeded when the deadline stopped it (the caller defers).
+    """
+    callbacks = len(connection.run_on_commit)
+    try:
+        value = spec.handler(ctx, values)
+        return Answer(result=encode_result(value), outcome=ctx.outcome)
+    except Exception as error:  # noqa: BLE001 - any handler bug becomes an apology, never a 500
+        # What the handler asked to run after commit goes with what it wrote.
+        del connection.run_on_commit[callbacks:]
+        if connection.needs_rollback:  # set by a failed ORM write: the savepoint rollback undoes it
+            transaction.set_rollback(False)
+        rollback = f"ROLLBACK TO SAVEPOINT {_HANDLER_SAVEPOINT}"
+        if isinstance(error, DatabaseError):
+            with connection.cursor() as cursor:
+                cursor.execute(rollback)
+        else:
+            sql.add(rollback)
+        return _failure_answer(error, ctx, log_kw=log_kw)
 
 
 def invocation_answer(
@@ -287,7 +368,11 @@ def invocation_answer(
     arguments_error: str,
     spec: ToolSpec | None,
 ) -> Answer:
-    """Claim, run and record one tool call; a repeat returns what was recorded."""
+    """Claim, run and record one tool call; a repeat returns what was recorded.
+
+    Runs in the message's transaction (see ``tools.dispatcher``). The recorded answer waits
+    in ``runtime.sql`` for the message's next round trip; it commits with everything else.
+    """
     started = time.monotonic()
     log_kw = {
         "tool": name,
@@ -296,47 +381,15 @@ def invocation_answer(
         "event_id": runtime.event_id,
         "caller": mask_number(runtime.caller_number),
     }
-    nested = connection.in_atomic_block
-    deferred_id: int | None = None
     default_timeout = spec.timeout_seconds if spec else DEFAULT_TIMEOUT_SECONDS
     try:
-        with transaction.atomic():
-            claim = _claim(
-                runtime=runtime,
-                tool_call_id=tool_call_id,
-                name=name,
-                arguments=arguments,
-                default_timeout=default_timeout,
-            )
-            if claim is None:
-                answer = _recorded_answer(vapi_call_id=runtime.vapi_call_id, tool_call_id=tool_call_id)
-                if nested:
-                    _reset_timeouts()
-                log.info("tool_call_repeat", **log_kw)
-            else:
-                answer, state, follow = _answer_claimed(
-                    spec=spec if claim.enabled else None,
-                    known=spec is not None,
-                    name=name,
-                    arguments=arguments,
-                    arguments_error=arguments_error,
-                    prior_deferred=claim.prior_deferred_id,
-                    ctx=ToolContext(
-                        tool_call_id=tool_call_id,
-                        vapi_call_id=runtime.vapi_call_id,
-                        caller_number=runtime.caller_number,
-                        invocation_id=claim.invocation_id,
-                        call_id=claim.call_id,
-                        deadline=runtime.started + claim.timeout_seconds,
-                    ),
-                    log_kw=log_kw,
-                )
-                _record(
-                    claim.invocation_id, answer, state=state, started=started, reset=nested, follow=follow
-                )
-                if state == InvocationState.DEFERRED:
-                    deferred_id = invocation_id = claim.invocation_id
-                    transaction.on_commit(lambda: _enqueue_finish(invocation_id))
+        claim = _claim(
+            runtime=runtime,
+            tool_call_id=tool_call_id,
+            name=name,
+            arguments=arguments,
+            default_timeout=default_timeout,
+        )
     except DatabaseError as error:
         # Most often: a duplicate delivery waited on the first one past the deadline.
         if _is_timeout(error):
@@ -344,8 +397,34 @@ def invocation_answer(
             return Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
         log.exception("tool_call_record_failed", **log_kw)
         return Answer(error=APOLOGY, outcome=ToolOutcome.ERROR)
-    if deferred_id is not None:
-        log.warning("tool_call_deferred", invocation_id=deferred_id, **log_kw)
+    if claim is None:
+        _claim_closed(runtime.sql)
+        log.info("tool_call_repeat", **log_kw)
+        return _recorded_answer(runtime=runtime, tool_call_id=tool_call_id)
+    answer, state, follow = _answer_claimed(
+        spec=spec if claim.enabled else None,
+        known=spec is not None,
+        name=name,
+        arguments=arguments,
+        arguments_error=arguments_error,
+        prior_deferred=claim.prior_deferred_id,
+        sql=runtime.sql,
+        ctx=ToolContext(
+            tool_call_id=tool_call_id,
+            vapi_call_id=runtime.vapi_call_id,
+            caller_number=runtime.caller_number,
+            invocation_id=claim.invocation_id,
+            call_id=claim.call_id,
+            deadline=runtime.started + claim.timeout_seconds,
+            caller_cache=claim.caller_cache,
+        ),
+        log_kw=log_kw,
+    )
+    _record(runtime.sql, claim.invocation_id, answer, state=state, started=started, follow=follow)
+    if state == InvocationState.DEFERRED:
+        invocation_id = claim.invocation_id
+        transaction.on_commit(lambda: _enqueue_finish(invocation_id))
+        log.warning("tool_call_deferred", invocation_id=invocation_id, **log_kw)
     return answer
 
 
@@ -365,6 +444,7 @@ def _answer_claimed(
     arguments: dict[str, Any],
     arguments_error: str,
     prior_deferred: int | None,
+    sql: SqlBatch,
     ctx: ToolContext,
     log_kw: dict[str, Any],
 ) -> tuple[Answer, str, Follow | None]:
@@ -388,7 +468,7 @@ def _answer_claimed(
         # The message's time went to the tool calls before this one: run it in a worker.
         return pending, InvocationState.DEFERRED, None
     try:
-        answer = _run_handler(spec, ctx, values, log_kw=log_kw)
+        answer = _run_handler_in_request(spec, ctx, values, sql=sql, log_kw=log_kw)
     except DeadlineExceeded:
         return pending, InvocationState.DEFERRED, None
     return answer, (failed if answer.error else InvocationState.SUCCEEDED), None

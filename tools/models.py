@@ -75,7 +75,9 @@ class ToolInvocation(models.Model):
     call = models.ForeignKey(
         "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="tool_invocations"
     )
-    vapi_call_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # No index of its own: every claim writes each index, and lookups by call go through the
+    # unique (vapi_call_id, tool_call_id) index below (db_index would add two, one a LIKE twin).
+    vapi_call_id = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=80)
     arguments = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=InvocationState.choices, default=InvocationState.RUNNING)
@@ -105,7 +107,17 @@ class ToolInvocation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["name", "created_at"], name="toolinv_name_created")]
+        indexes = [
+            models.Index(fields=["name", "created_at"], name="toolinv_name_created"),
+            # Every claim looks for a deferred, undelivered run in its call (the lineage): a
+            # handful of rows at any time, so this index stays tiny and is rarely written,
+            # where the planner would otherwise AND the whole per-tool name index into it.
+            models.Index(
+                fields=["vapi_call_id"],
+                condition=Q(deferred_at__isnull=False, delivered_at__isnull=True),
+                name="toolinv_deferred_open",
+            ),
+        ]
         constraints = [
             # Calls with a Vapi id dedupe per call; an id-less message is never matched to another.
             models.UniqueConstraint(

@@ -43,7 +43,8 @@ class ToolContext:
     deadline: float | None = None  # time.monotonic() value; None = no deadline (background run)
     # The business result the handler reports (a ``ToolOutcome`` value): "booked", "slot_taken"...
     outcome: str = ""
-    _customer_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Filled by the dispatcher's claim, which reads the caller in the same statement.
+    caller_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def remaining(self) -> float | None:
         """Seconds left before the holding answer; handlers doing I/O pass this as their timeout."""
@@ -61,14 +62,14 @@ class ToolContext:
         The only identity a tool may act for without a further verification step: never
         an id or a name the model passes in. None on a web call (no trusted number).
         """
-        if "caller" not in self._customer_cache:
+        if "caller" not in self.caller_cache:
             from calls.models import Customer
 
             customer = None
             if self.caller_number:
                 customer = Customer.objects.filter(number=self.caller_number).first()
-            self._customer_cache["caller"] = customer
-        return self._customer_cache["caller"]
+            self.caller_cache["caller"] = customer
+        return self.caller_cache["caller"]
 
 
 Handler = Callable[[ToolContext, dict[str, Any]], "str | dict[str, Any] | list[Any]"]

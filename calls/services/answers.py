@@ -102,14 +102,18 @@ def tool_calls_fallback(*, parsed: ServerMessage) -> dict[str, Any]:
     return {"results": results}
 
 
-def tool_calls_answer(*, parsed: ServerMessage, event_id: int | None) -> dict[str, Any]:
+def tool_calls_answer(
+    *, parsed: ServerMessage, event_id: int | None, tail: list[str] | None = None
+) -> dict[str, Any]:
     from tools import dispatcher
 
-    return dispatcher.tool_calls_answer(message=parsed.message, event_id=event_id)
+    return dispatcher.tool_calls_answer(message=parsed.message, event_id=event_id, tail=tail)
 
 
-def function_call_answer(*, parsed: ServerMessage, event_id: int | None) -> dict[str, Any]:
+def function_call_answer(
+    *, parsed: ServerMessage, event_id: int | None, tail: list[str] | None = None
+) -> dict[str, Any]:
     """Legacy ``function-call``: the same tools, answered as ``{"result": "..."}``."""
     from tools import dispatcher
 
-    return dispatcher.function_call_answer(message=parsed.message, event_id=event_id)
+    return dispatcher.function_call_answer(message=parsed.message, event_id=event_id, tail=tail)

@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -36,6 +36,7 @@ from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services.processors import has_processor, message_process
 from voiceops import metrics
+from voiceops.sqlbatch import sql_text
 from voiceops.vapi.messages import EnvelopeError, ServerMessage, parse_server_message
 
 log = structlog.get_logger(__name__)
@@ -116,14 +117,22 @@ _ANSWERED_SQL = (
 )
 
 
-def webhook_event_answered(*, event_id: int, answer: dict[str, Any]) -> None:
+def webhook_event_answered(
+    *, event_id: int | None, answer: dict[str, Any], before: Sequence[str] = ()
+) -> None:
     """Keep what a request/response message was answered, so a duplicate gets the same answer.
 
     One plain UPDATE: it runs on the path a caller waits on, where the ORM's compile step
-    costs more than the statement.
+    costs more than the statement. ``before``: SQL the answerer left to send first, in the
+    same round trip (the tool dispatcher's recorded answers). No ``event_id``: only those.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_ANSWERED_SQL, [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id])
+    statements = list(before)
+    if event_id is not None:
+        params = [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id]
+        statements.append(sql_text(_ANSWERED_SQL, params))
+    if statements:
+        with connection.cursor() as cursor:
+            cursor.execute("; ".join(statements))
 
 
 def webhook_event_count(*, message_type: str) -> None:

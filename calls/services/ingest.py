@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from calls.enums import EventState
 from calls.models import WebhookEvent
@@ -54,18 +54,21 @@ _ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
     types.HANDOFF_DESTINATION_REQUEST: lambda parsed, event_id: answers.handoff_destination_answer(
         parsed=parsed
     ),
-    types.TOOL_CALLS: lambda parsed, event_id: answers.tool_calls_answer(parsed=parsed, event_id=event_id),
-    types.FUNCTION_CALL: lambda parsed, event_id: answers.function_call_answer(
-        parsed=parsed, event_id=event_id
-    ),
     types.CAMPAIGN_PREDIAL: lambda parsed, event_id: campaign_predial_answer(message=parsed.message),
 }
 
-
-# Answerers that run every statement in savepoints of their own and catch what fails there
-# (tools.execution.invocation_answer): wrapping them in one more savepoint would only add two
-# round trips to the path a caller waits on.
-_OWN_SAVEPOINTS = frozenset({types.TOOL_CALLS})
+# The tool dispatcher (tools.execution) opens the savepoints it needs within its own
+# statements and catches what fails there: wrapping it in one more savepoint would only add
+# two round trips to the path a caller waits on. Its last statements (the recorded answer)
+# come back as ``tail`` and travel with the stored answer.
+_TOOL_ANSWERS: dict[str, Callable[..., dict[str, Any]]] = {
+    types.TOOL_CALLS: lambda parsed, event_id, tail: answers.tool_calls_answer(
+        parsed=parsed, event_id=event_id, tail=tail
+    ),
+    types.FUNCTION_CALL: lambda parsed, event_id, tail: answers.function_call_answer(
+        parsed=parsed, event_id=event_id, tail=tail
+    ),
+}
 
 
 def fallback_answer(*, parsed: ServerMessage) -> dict[str, Any]:
@@ -94,7 +97,7 @@ def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, st
     if parsed.type == types.ASSISTANT_REQUEST:  # its own two-round-trip path (measured)
         return Receipt(*assistant_request_receive(parsed=parsed, body=body, headers=headers))
     if parsed.is_request_response:
-        return _answer_in_request(parsed=parsed, body=body, headers=headers)
+        return _answer_checking_the_connection(parsed=parsed, body=body, headers=headers)
     if _is_high_volume(parsed):
         if settings.VAPI_WEBHOOK_HIGH_VOLUME_MODE == "count":
             webhook_event_count(message_type=parsed.volume_type)
@@ -114,10 +117,41 @@ def webhook_receive(*, parsed: ServerMessage, body: bytes, headers: dict[str, st
     return Receipt(EMPTY, "stored")
 
 
+def _answer_checking_the_connection(
+    *, parsed: ServerMessage, body: bytes, headers: dict[str, str]
+) -> Receipt:
+    """Answer without Django's per-request health check, retrying once on a lost connection.
+
+    ``CONN_HEALTH_CHECKS`` costs a ``SELECT 1`` round trip per request, on the path a caller
+    waits on; here the first statement is the check instead. A persistent connection that
+    died since the last request (Postgres restarted) fails it; nothing was committed then,
+    so the connection is replaced and the message answered again (a commit whose
+    acknowledgement was lost makes the second attempt a duplicate: answered the same).
+    """
+    reused = connection.connection
+    connection.health_check_done = True
+    try:
+        return _answer_in_request(parsed=parsed, body=body, headers=headers)
+    except (OperationalError, InterfaceError):
+        # Django's rollback of the failed block has already closed a broken connection (and
+        # opened a new one); anything else is a real failure, for the caller to answer.
+        if reused is None or connection.in_atomic_block:
+            raise
+        if connection.connection is reused and connection.is_usable():
+            raise
+        log.info("webhook.connection_replaced")
+        return _answer_in_request(parsed=parsed, body=body, headers=headers)
+
+
 def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
-    answer_for = _ANSWERS[parsed.type]
+    tail: list[str] = []
     with transaction.atomic():
-        event_id = webhook_event_record(parsed=parsed, body=body, headers=headers, wake_worker=False)
+        # Stored as processed at once: it commits only with its answer, so nobody sees it
+        # otherwise, and the UPDATE that adds the answer then changes no indexed column
+        # (a HOT update: no index entries written twice).
+        event_id = webhook_event_record(
+            parsed=parsed, body=body, headers=headers, state=EventState.PROCESSED, wake_worker=False
+        )
         if event_id is None:
             stored = (
                 WebhookEvent.objects.filter(dedupe_key=parsed.dedupe_key(body))
@@ -129,11 +163,11 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
                 return Receipt(stored[1], "duplicate")
             event_id = stored[0] if stored else None
         try:
-            if parsed.type in _OWN_SAVEPOINTS:
-                answer = answer_for(parsed, event_id)
+            if parsed.type in _TOOL_ANSWERS:
+                answer = _TOOL_ANSWERS[parsed.type](parsed, event_id, tail)
             else:
                 with transaction.atomic():
-                    answer = answer_for(parsed, event_id)
+                    answer = _ANSWERS[parsed.type](parsed, event_id)
             if not isinstance(answer, dict):
                 raise TypeError(f"answer is a {type(answer).__name__}, not an object")
             answer = json_safe(answer)
@@ -144,6 +178,5 @@ def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str,
             outcome = "answer_failed"
         else:
             outcome = "answered"
-        if event_id is not None:
-            webhook_event_answered(event_id=event_id, answer=answer)
+        webhook_event_answered(event_id=event_id, answer=answer, before=tail)
         return Receipt(answer, outcome)

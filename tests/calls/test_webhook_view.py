@@ -194,9 +194,9 @@ def test_a_repeated_tool_call_delivery_is_answered_from_the_ledger_without_runni
     calls: list[int | None] = []
     real = dispatcher.tool_calls_answer
 
-    def counting(*, message, event_id=None):
+    def counting(*, message, event_id=None, **kwargs):
         calls.append(event_id)
-        return real(message=message, event_id=event_id)
+        return real(message=message, event_id=event_id, **kwargs)
 
     monkeypatch.setattr(dispatcher, "tool_calls_answer", counting)
     first = post(client, load_fixture("tool-calls.json"))

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from calls.models import WebhookEvent
+from calls.services.answers import TOOL_UNAVAILABLE
 from tests.faults.lifecycle import URL, auth_headers, lifecycle_bodies
 from tests.faults.proxy import TcpProxy
 from tests.faults.servers import WebServer, child_env, children_database_url
@@ -82,6 +83,11 @@ def test_webhook_on_a_real_server_with_postgres_down_then_back(fault_dir):
         proxy.start()
         again_id, response, _ = post("status-update-ringing.json")
         assert response.status_code == 200
+        # A caller waiting on a tool gets the real answer at once: a connection that died
+        # with Postgres is replaced by the request itself (no per-request health check).
+        tool_id, tool, _ = post("tool-calls.json")
+        assert tool.status_code == 200 and TOOL_UNAVAILABLE not in tool.text
+        assert WebhookEvent.objects.filter(vapi_call_id=tool_id, message_type="tool-calls").exists()
         assert requests.get(f"{web.url}/readyz", timeout=30).status_code == 200
         assert WebhookEvent.objects.filter(vapi_call_id__in=[up_id, again_id]).count() == 2
         assert not WebhookEvent.objects.filter(vapi_call_id=down_id).exists()  # refused, so Vapi retries

@@ -41,8 +41,9 @@ NOT_VERIFIED = "I couldn't find an appointment with that code and that phone num
 def caller_or_refuse(ctx: ToolContext, *, action: str) -> Customer | None:
     """The caller's customer record (None for a new caller); refuses on a line without a number."""
     if not ctx.caller_number:
+        # No log line: the invocation row records the refusal (outcome, error), and this is
+        # every tool call of a web call, on the path the caller waits on.
         ctx.outcome = ToolOutcome.REFUSED
-        log.info("tool_refused_no_line", tool_call_id=ctx.tool_call_id, vapi_call_id=ctx.vapi_call_id)
         raise DomainError(NO_LINE.format(action=action), code="no_line")
     return ctx.caller()
 
