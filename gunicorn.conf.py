@@ -19,7 +19,7 @@ bind = (
 worker_class = "gthread"
 # One per core, at most 4 by default: each holds `threads` + 1 Postgres connections (SCALING.md).
 workers = int(os.environ.get("WEB_WORKERS") or min(multiprocessing.cpu_count(), 4))
-threads = int(os.environ.get("WEB_THREADS") or 8)
+threads = int(os.environ.get("WEB_THREADS") or 4)
 # Vapi and load balancers reuse connections; an idle one is closed after this.
 keepalive = int(os.environ.get("WEB_KEEPALIVE") or 5)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)

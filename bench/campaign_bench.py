@@ -94,7 +94,7 @@ def main() -> None:  # noqa: C901 - a linear script reads best in one piece
     )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
-        "--web-threads", type=int, default=8, help="simulator: webhook server threads (WEB_THREADS)"
+        "--web-threads", type=int, default=4, help="simulator: webhook server threads (WEB_THREADS)"
     )
     parser.add_argument("--tick", type=float, default=3.0)
     parser.add_argument("--min-call", type=float, default=0.3)

@@ -90,7 +90,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # concurrency comes from CELERY_WORKER_CONCURRENCY below), Procfile/compose (one ledger, one beat).
 WEB_WORKERS_DEFAULT_MAX = 4  # one process per core, at most 4 unless WEB_WORKERS says otherwise
 WEB_WORKERS = env.int("WEB_WORKERS", default=min(os.cpu_count() or 1, WEB_WORKERS_DEFAULT_MAX))
-WEB_THREADS = env.int("WEB_THREADS", default=8)
+WEB_THREADS = env.int("WEB_THREADS", default=4)
 LEDGER_WORKERS = env.int("LEDGER_WORKERS", default=1)
 CELERY_WORKERS = env.int("CELERY_WORKERS", default=1)  # worker processes (hosts/replicas) you run
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)

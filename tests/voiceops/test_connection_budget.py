@@ -35,8 +35,8 @@ def _shipped(**overrides: object) -> types.SimpleNamespace:
 def test_the_shipped_defaults_fit_a_default_postgres_twice_over():
     budget = connection_budget(_shipped())
     counts = {kind.name: kind.connections for kind in budget.kinds}
-    assert counts == {"web": 4 * (8 + 1), "ledger": 1, "worker": 4 + 1, "beat": 1}
-    assert budget.needed == 43 and budget.max_connections == 100
+    assert counts == {"web": 4 * (4 + 1), "ledger": 1, "worker": 4 + 1, "beat": 1}
+    assert budget.needed == 27 and budget.max_connections == 100
     # Old and new processes side by side during a rolling restart still fit, with 10 kept free.
     assert budget.fits_twice and budget.available == 90
 
@@ -47,7 +47,8 @@ def test_the_processes_read_the_budgeted_sizes(monkeypatch):
     monkeypatch.setattr("multiprocessing.cpu_count", lambda: 64)
     gunicorn = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert (gunicorn["workers"], gunicorn["threads"]) == (4, settings.WEB_THREADS)
-    assert "cores < 4 ? cores : 4" in (ROOT / "scripts" / "web").read_text()
+    web = (ROOT / "scripts" / "web").read_text()
+    assert "cores < 4 ? cores : 4" in web and f"WEB_THREADS:-{settings.WEB_THREADS}" in web
     # The Celery worker's concurrency is the setting, not a flag pinned in Procfile/compose.
     assert celery_app.conf.worker_concurrency == settings.CELERY_WORKER_CONCURRENCY
     for launcher in ("Procfile", "docker-compose.yml"):
@@ -56,6 +57,6 @@ def test_the_processes_read_the_budgeted_sizes(monkeypatch):
 
 def test_a_budget_over_the_limit_is_a_system_check_warning(settings):
     assert check_connection_budget() == []
-    settings.WEB_WORKERS = 16
+    settings.WEB_WORKERS = 24
     (warning,) = check_connection_budget()
     assert warning.id == "voiceops.W010" and "PgBouncer" in warning.hint
