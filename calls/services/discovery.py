@@ -45,15 +45,20 @@ def vapi_time(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _lease(*, now: dt.datetime) -> CallDiscoveryCursor | None:
-    """The cursor, leased to this tick; None while another tick holds it."""
-    CallDiscoveryCursor.objects.get_or_create(name=CURSOR_NAME)
+def _lease_seconds() -> float:
+    """Long enough for one page with the client's retries; renewed before every page, so a
+    worker killed mid-run holds discovery up for about two minutes, not a whole run."""
     timeouts = settings.VAPI_TIMEOUT_CONNECT + settings.VAPI_TIMEOUT_READ
-    until = now + dt.timedelta(seconds=60 + settings.VAPI_DISCOVER_MAX_PAGES * timeouts * 3)
+    return timeouts * (settings.VAPI_RETRIES + 1) + 30
+
+
+def _lease(*, now: dt.datetime) -> CallDiscoveryCursor | None:
+    """The cursor, leased to this run; None while another run holds it."""
+    CallDiscoveryCursor.objects.get_or_create(name=CURSOR_NAME)
     taken = (
         CallDiscoveryCursor.objects.filter(name=CURSOR_NAME)
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-        .update(leased_until=until)
+        .update(leased_until=now + dt.timedelta(seconds=_lease_seconds()))
     )
     return CallDiscoveryCursor.objects.get(name=CURSOR_NAME) if taken else None
 
@@ -199,6 +204,8 @@ def calls_discover(*, now: dt.datetime | None = None) -> int:
                 if not _open_window(cursor, now=now):
                     break
                 cursor.save()  # the window is kept whatever happens to its first page
+            cursor.leased_until = timezone.now() + dt.timedelta(seconds=_lease_seconds())
+            cursor.save(update_fields=["leased_until"])
             count, page = _list(_page_params(cursor, limit=limit))
             recovered += _discover_page(cursor, page, now=now)
             cursor.pages_scanned += 1
