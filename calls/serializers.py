@@ -83,6 +83,7 @@ CALL_EXAMPLE = {
     "phone_number": 1,
     "assistant_version": 3,
     "has_final_report": True,
+    "recovered_at": None,
     "transcript": [
         {"role": "assistant", "text": "Hi, this is Riley from Example Dental.", "seconds_from_start": 0.4},
         {"role": "user", "text": "I'd like to book a cleaning.", "seconds_from_start": 3.1},
@@ -189,6 +190,7 @@ class CallSerializer(serializers.ModelSerializer):
             "phone_number",
             "assistant_version",
             "has_final_report",
+            "recovered_at",
             "transcript",
             "tool_invocations",
             "transfers",

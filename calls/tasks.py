@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from calls.services.discovery import calls_discover
 from calls.services.events import webhook_event_process, webhook_events_sweep
 from calls.services.reconciliation import calls_reconcile
 
@@ -25,4 +26,6 @@ def sweep_webhook_events() -> None:
 
 @shared_task(name="calls.reconcile_calls", ignore_result=True)
 def reconcile_calls() -> None:
+    """Complete the calls we know, then discover the ones no webhook ever recorded."""
     calls_reconcile()
+    calls_discover()

@@ -202,6 +202,13 @@ VAPI_WEBHOOK_MAX_ATTEMPTS = env.int("VAPI_WEBHOOK_MAX_ATTEMPTS", default=5)
 # Reconciliation: a call not ended this many minutes after it should have is fetched from Vapi.
 VAPI_RECONCILE_GRACE_MINUTES = env.int("VAPI_RECONCILE_GRACE_MINUTES", default=10)
 VAPI_RECONCILE_LOOKBACK_HOURS = env.int("VAPI_RECONCILE_LOOKBACK_HOURS", default=48)
+# Discovery: list Vapi's calls (GET /call) and record those no webhook ever stored here. Windows
+# end VAPI_RECONCILE_GRACE_MINUTES ago, start VAPI_DISCOVER_OVERLAP_MINUTES before the last one
+# ended, and are read at most VAPI_DISCOVER_MAX_PAGES pages of VAPI_DISCOVER_PAGE_SIZE per tick.
+VAPI_DISCOVER_ENABLED = env.bool("VAPI_DISCOVER_ENABLED", default=True)
+VAPI_DISCOVER_PAGE_SIZE = min(max(env.int("VAPI_DISCOVER_PAGE_SIZE", default=100), 1), 1000)
+VAPI_DISCOVER_MAX_PAGES = max(env.int("VAPI_DISCOVER_MAX_PAGES", default=10), 1)
+VAPI_DISCOVER_OVERLAP_MINUTES = env.float("VAPI_DISCOVER_OVERLAP_MINUTES", default=5.0)
 VAPI_DEFAULT_MAX_DURATION_SECONDS = env.int("VAPI_DEFAULT_MAX_DURATION_SECONDS", default=600)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

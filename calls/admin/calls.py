@@ -68,6 +68,7 @@ class CallAdmin(LiveControlAdminMixin, CsvExportMixin, FastChangelistMixin, admi
         "outcome",
         "direction",
         "has_final_report",
+        ("recovered_at", admin.EmptyFieldListFilter),
         "assistant",
         "campaign",
         "created_at",
@@ -87,6 +88,7 @@ class CallAdmin(LiveControlAdminMixin, CsvExportMixin, FastChangelistMixin, admi
                     ("started_at", "ended_at"),
                     ("duration_display", "cost_display"),
                     "ended_message",
+                    "recovered_at",
                 )
             },
         ),
@@ -129,6 +131,7 @@ class CallAdmin(LiveControlAdminMixin, CsvExportMixin, FastChangelistMixin, admi
         "duration_display",
         "cost_display",
         "ended_message",
+        "recovered_at",
         "customer",
         "customer_number",
         "assistant",

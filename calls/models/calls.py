@@ -74,6 +74,12 @@ class Call(models.Model):
 
     vapi_call = models.JSONField(default=dict, blank=True, help_text="Last known Vapi Call object.")
     last_event_at = models.DateTimeField(null=True, blank=True)
+    recovered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When reconciliation found this call in Vapi's call list with no record of it here "
+        "(every webhook for it was lost); empty for calls the webhooks recorded.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

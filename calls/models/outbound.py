@@ -11,6 +11,8 @@ from django.db import models
 
 from calls.enums import AttemptState, DecisionRule
 
+VAPI_NAME_PREFIX = "voiceops-attempt-"
+
 
 class DialAttempt(models.Model):
     """One dial of one number, recorded before the Vapi request.
@@ -101,7 +103,15 @@ class DialAttempt(models.Model):
     def vapi_name(self) -> str:
         """The ``name`` sent on POST /call: Vapi has no idempotency key, so reconciliation finds the
         call by this label (short: Vapi limits call names to 40 characters)."""
-        return f"voiceops-attempt-{self.pk}"
+        return f"{VAPI_NAME_PREFIX}{self.pk}"
+
+    @staticmethod
+    def id_from_vapi_name(name: object) -> int | None:
+        """The attempt id a Vapi call's ``name`` carries, when it is one of our labels."""
+        if not isinstance(name, str) or not name.startswith(VAPI_NAME_PREFIX):
+            return None
+        digits = name[len(VAPI_NAME_PREFIX) :]
+        return int(digits) if digits.isdigit() and len(digits) < 19 else None
 
 
 class DispatchDecision(models.Model):

@@ -112,17 +112,23 @@ def call_reconcile(*, call: Call) -> bool:
                     call_ended_notify(call=locked)
                 log.warning("call.reconciled_not_found")
                 return True
-            data = as_dict(data)
-            at = parse_iso(data.get("updatedAt")) or now
-            fields = call_link(call=locked, message={"call": data}, at=at)
-            status = data.get("status")
-            if status == CallStatus.ENDED:
-                fields += call_apply_report(call=locked, report=report_from_vapi_call(data), at=at)
-            elif isinstance(status, str):
-                call_apply_status(call=locked, status=status, at=at)
-            call_save(call=locked, fields=[*fields, "last_event_at"])
+            status = call_apply_vapi(call=locked, data=as_dict(data), now=now)
             log.info("call.reconciled", vapi_status=str(status)[:20])
             return locked.status == CallStatus.ENDED
+
+
+def call_apply_vapi(*, call: Call, data: dict[str, Any], now: dt.datetime) -> Any:
+    """Apply a Vapi Call object to a locked call, as a late end-of-call report would (an ended
+    call) or as a status-update would (a live one). Returns Vapi's status."""
+    at = parse_iso(data.get("updatedAt")) or now
+    fields = call_link(call=call, message={"call": data}, at=at)
+    status = data.get("status")
+    if status == CallStatus.ENDED:
+        fields += call_apply_report(call=call, report=report_from_vapi_call(data), at=at)
+    elif isinstance(status, str):
+        call_apply_status(call=call, status=status, at=at)
+    call_save(call=call, fields=[*fields, "last_event_at"])
+    return status
 
 
 def calls_reconcile(*, now: dt.datetime | None = None, limit: int = 100) -> int:

@@ -37,6 +37,7 @@ def make_call(
 def test_a_call_stuck_in_progress_past_max_duration_is_completed_from_vapi():
     call = make_call(minutes_ago=25)  # 10 min max duration + 10 min grace passed
     responses.get(f"{VAPI}/call/{CALL_ID}", json=load_fixture("rest/call-ended.json"))
+    responses.get(f"{VAPI}/call", json=[])  # discovery, after the known calls: nothing unknown
     reconcile_calls.delay()
     call.refresh_from_db()
     assert (call.status, call.ended_reason, call.outcome) == (

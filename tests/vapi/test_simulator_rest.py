@@ -218,6 +218,23 @@ def test_list_filters_and_limit(client: VapiClient, sim: Simulator) -> None:
     assert status == 400 and "limit" in body["message"][0]
 
 
+def test_call_list_is_newest_first_filtered_limited_and_refuses_unknown_keys(
+    client: VapiClient, sim: Simulator
+) -> None:
+    stamps = ["2026-11-25T16:00:00.000Z", "2026-11-25T16:10:00.000Z", "2026-11-25T16:20:00.000Z"]
+    for number, stamp in enumerate(stamps):
+        call = sim.store.add("calls", {"type": "inboundPhoneCall", "status": "ended", "name": f"c{number}"})
+        sim.store.calls[call["id"]]["createdAt"] = stamp
+    assert [c["name"] for c in client.call_list()] == ["c2", "c1", "c0"]
+    assert [c["name"] for c in client.call_list(limit=2)] == ["c2", "c1"]
+    window = {"createdAtGe": stamps[0], "createdAtLt": stamps[2]}
+    assert [c["name"] for c in client.call_list(**window)] == ["c1", "c0"]
+    assert [c["name"] for c in client.call_list(createdAtGt=stamps[0], createdAtLe=stamps[1])] == ["c1"]
+    status, body = raw(sim, "GET", "/call?sortOrder=ASC")
+    assert status == 400 and body["message"] == ["property sortOrder should not exist"]
+    assert raw(sim, "GET", "/call?limit=1001")[0] == 400
+
+
 def test_credentials_tools_and_phone_numbers(client: VapiClient) -> None:
     credential = client.credential_create(
         {"provider": "webhook", "name": "voiceops", "authenticationPlan": {"type": "hmac", "secretKey": "k1"}}

@@ -38,8 +38,13 @@ NAMES = {
 
 
 def filtered(items: list[JSON], query: dict[str, str], *, exact: tuple[str, ...] = ()) -> list[JSON]:
-    """Vapi's list query: exact-match fields, createdAt/updatedAt bounds, ``limit`` (default 100)."""
-    errors: list[str] = []
+    """Vapi's list query: exact-match fields, createdAt/updatedAt bounds, ``limit`` (default 100,
+    0 to 1000), newest first (``items`` come sorted). Other query keys are refused, as Vapi's
+    validation refuses properties it does not define (CONTRACT §13), so a misspelt bound
+    fails here instead of silently listing everything."""
+    errors: list[str] = [
+        f"property {key} should not exist" for key in query if key not in ("limit", *LIST_FILTERS, *exact)
+    ]
     limit = 100
     if "limit" in query:
         try:
