@@ -194,3 +194,45 @@ def test_parallel_dispatchers_of_two_campaigns_and_single_calls_never_exceed_the
     left = CampaignRecipient.objects.exclude(state=RecipientState.DONE)
     assert not left.exists(), list(left.values_list("state", "last_error"))
     assert DialAttempt.objects.filter(campaign=None).exists()  # single calls took part
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispatcher_that_finds_the_campaign_taken_leaves_at_once():
+    """No convoy: every call end triggers a dispatch, and each one queueing on the campaign row
+    held a Postgres connection (96 of 100 in the 500-call e2e test)."""
+    campaign = make_campaign(
+        max_concurrent_calls=CAP, max_calls_per_minute=10_000,
+        window_start=dt.time(0, 0), window_end=dt.time(23, 59, 59),
+    )  # fmt: skip
+    for _ in range(CAP + 1):
+        add_recipient(campaign, time_zone="UTC")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        from django.db import transaction
+
+        from calls.models import Campaign
+
+        with transaction.atomic():
+            Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            vapi = FakeVapi(rsps)
+            busy = campaign_dispatch_due(campaign=campaign)
+        assert busy.busy and busy.reserved == [] and not vapi.created
+        assert holder.is_alive() and not release.is_set()  # it returned while the row was still held
+    finally:
+        release.set()
+        holder.join()
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        vapi = FakeVapi(rsps)
+        after = campaign_dispatch_due(campaign=campaign)
+    assert not after.busy and len(after.reserved) == CAP == len(vapi.created)
