@@ -50,8 +50,9 @@ class SqlBatch:
     One statement per ``add``: ``fetch`` finds its result by counting them.
     """
 
-    def __init__(self) -> None:
-        self.pending: list[str] = []
+    def __init__(self, pending: Sequence[str] = ()) -> None:
+        """``pending``: statements already rendered (another batch's ``take``) to send first."""
+        self.pending: list[str] = list(pending)
 
     def add(self, sql: str, params: Params = None) -> None:
         self.pending.append(sql_text(sql, params))

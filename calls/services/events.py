@@ -36,7 +36,7 @@ from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services.processors import has_processor, message_process
 from voiceops import metrics
-from voiceops.sqlbatch import sql_text
+from voiceops.sqlbatch import SqlBatch
 from voiceops.vapi.messages import EnvelopeError, ServerMessage, parse_server_message
 
 log = structlog.get_logger(__name__)
@@ -126,13 +126,10 @@ def webhook_event_answered(
     costs more than the statement. ``before``: SQL the answerer left to send first, in the
     same round trip (the tool dispatcher's recorded answers). No ``event_id``: only those.
     """
-    statements = list(before)
+    batch = SqlBatch(before)
     if event_id is not None:
-        params = [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id]
-        statements.append(sql_text(_ANSWERED_SQL, params))
-    if statements:
-        with connection.cursor() as cursor:
-            cursor.execute("; ".join(statements))
+        batch.add(_ANSWERED_SQL, [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id])
+    batch.flush()
 
 
 def webhook_event_count(*, message_type: str) -> None:
