@@ -81,6 +81,7 @@ class Recorder:
         self.pending_ends: list[float] = []  # Vapi ends whose freed slot is not refilled yet (FIFO)
         self.pending_hooks: list[float] = []  # the same, timed from when on_call_ended was called
         self.refill_delays: list[float] = []
+        self.ended_wall: dict[str, float] = {}  # call id -> wall time Vapi ended it (stages)
         self.hook_refill_delays: list[float] = []
         self.samples: list[int] = []
 
@@ -496,6 +497,7 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     def timed_end(self: object, reason: str) -> None:
         with rec.lock:  # the moment Vapi ends the call: its slot at Vapi is free from here
             rec.pending_ends.append(time.monotonic())
+            rec.ended_wall[str(self.call_id)] = time.time()  # type: ignore[attr-defined]
         original_end(self, reason)  # type: ignore[arg-type]
 
     player_module.CallPlayer.end = timed_end  # type: ignore[method-assign]
@@ -647,6 +649,7 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
             t.join(timeout=30)
         sim.wait_for_calls(timeout=30)
         durations = [c.duration_seconds for c in Call.objects.filter(campaign=campaign) if c.duration_seconds]
+        stages = _refill_stages(dict(rec.ended_wall))
         over_at_vapi = Call.objects.filter(campaign=campaign, ended_reason__contains="concurrency").count()
     if web is not None:
         web.shutdown()
@@ -705,6 +708,47 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
         f"  Postgres connections: max {max(db_conns) if db_conns else 0} held by this bench "
         f"and the processes it started ({stack_label}; sampler, main)"
     )
+    for name, values in stages.items():
+        print(
+            f"  refill stage:        {name:<38} p50 {_percentile(values, 50) * 1000:4.0f} ms, "
+            f"p95 {_percentile(values, 95) * 1000:4.0f} ms (n={len(values)})"
+        )
+
+
+def _refill_stages(ended_wall: dict[str, float]) -> dict[str, list[float]]:
+    """Where a refill's time goes, from Vapi's end of each call (wall clock, this process) to the
+    webhook row's arrival, to its processing, to the next reservation (a DialAttempt row) after."""
+    import bisect
+
+    from calls.models import DialAttempt, WebhookEvent
+
+    first: dict[str, tuple[float, float]] = {}
+    events = WebhookEvent.objects.filter(vapi_call_id__in=list(ended_wall)).values_list(
+        "vapi_call_id", "message_type", "body", "received_at", "processed_at"
+    )
+    for call_id, kind, body, received, processed in events:
+        ended = kind == "end-of-call-report" or (kind == "status-update" and '"ended"' in body)
+        if not ended or processed is None:
+            continue
+        seen = first.get(call_id)
+        if seen is None or processed.timestamp() < seen[1]:
+            first[call_id] = (received.timestamp(), processed.timestamp())
+    reserved = sorted(t.timestamp() for t in DialAttempt.objects.values_list("created_at", flat=True))
+    stages: dict[str, list[float]] = {
+        "Vapi end -> end event stored": [],
+        "stored -> processed (on_call_ended)": [],
+        "processed -> next reservation": [],
+    }
+    for call_id, end in ended_wall.items():
+        if call_id not in first:
+            continue
+        received, processed = first[call_id]
+        stages["Vapi end -> end event stored"].append(max(0.0, received - end))
+        stages["stored -> processed (on_call_ended)"].append(max(0.0, processed - received))
+        i = bisect.bisect_left(reserved, processed)
+        if i < len(reserved):
+            stages["processed -> next reservation"].append(reserved[i] - processed)
+    return stages
 
 
 @contextlib.contextmanager
