@@ -733,11 +733,20 @@ def _refill_stages(ended_wall: dict[str, float]) -> dict[str, list[float]]:
         seen = first.get(call_id)
         if seen is None or processed.timestamp() < seen[1]:
             first[call_id] = (received.timestamp(), processed.timestamp())
-    reserved = sorted(t.timestamp() for t in DialAttempt.objects.values_list("created_at", flat=True))
+    attempts = list(DialAttempt.objects.values_list("created_at", "requested_at", "accepted_at"))
+    reserved = sorted(created.timestamp() for created, _, _ in attempts)
     stages: dict[str, list[float]] = {
         "Vapi end -> end event stored": [],
         "stored -> processed (on_call_ended)": [],
         "processed -> next reservation": [],
+        "reservation -> sent (requesting)": [
+            (requested - created).total_seconds() for created, requested, _ in attempts if requested
+        ],
+        "sent -> Vapi accepted the call": [
+            (accepted - requested).total_seconds()
+            for _, requested, accepted in attempts
+            if requested and accepted
+        ],
     }
     for call_id, end in ended_wall.items():
         if call_id not in first:

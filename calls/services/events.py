@@ -49,8 +49,12 @@ _INSERT_SQL = (
     " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
 )
 NOTIFY_CHANNEL = "voiceops_webhook_events"
+# The NOTIFY's payload is "ended" for a call's ended status, "" otherwise: a ledger worker in the
+# middle of a backlog looks at the queue again after the event in hand (``ended_arrived``), so
+# the status that frees a campaign's slot waits behind one event, not PICK of them.
+NOTIFY_ENDED = "ended"
 # Same statement, plus a NOTIFY that Postgres delivers on commit: still one round trip.
-_INSERT_NOTIFY_SQL = f"WITH ins AS ({_INSERT_SQL}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', '') FROM ins"  # noqa: S608
+_INSERT_NOTIFY_SQL = f"WITH ins AS ({_INSERT_SQL}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', %s) FROM ins"  # noqa: S608
 
 _broker_lock = threading.Lock()
 _broker_paused_until = 0.0
@@ -83,6 +87,12 @@ def ledger_row(
     ]
 
 
+def notify_payload(parsed: ServerMessage) -> str:
+    """What the INSERT's NOTIFY says about the row: ``NOTIFY_ENDED`` for a call's ended status."""
+    ended = parsed.type == STATUS_UPDATE and parsed.message.get("status") == "ended"
+    return NOTIFY_ENDED if ended else ""
+
+
 def webhook_event_record(
     *,
     parsed: ServerMessage,
@@ -101,12 +111,16 @@ def webhook_event_record(
     """
     row = ledger_row(parsed=parsed, body=body, headers=headers, state=state, response=response)
     notify = wake_worker and state == EventState.RECEIVED and settings.VAPI_WEBHOOK_DISPATCH == "notify"
+    payload = notify_payload(parsed) if notify else None
     if settings.VAPI_WEBHOOK_GROUP_COMMIT and not connection.in_atomic_block:
         from calls.services.group_commit import group_insert
 
-        return group_insert(row=row, notify=notify)
+        return group_insert(row=row, notify=payload)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_NOTIFY_SQL if notify else _INSERT_SQL, row)
+        if payload is None:
+            cursor.execute(_INSERT_SQL, row)
+        else:
+            cursor.execute(_INSERT_NOTIFY_SQL, [*row, payload])
         fetched = cursor.fetchone()
     return fetched[0] if fetched else None
 
@@ -297,11 +311,18 @@ def webhook_events_pending_ids(*, limit: int) -> list[int]:
     return ids
 
 
-def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool] | None = None) -> int:
+def webhook_events_process_pending(
+    *,
+    limit: int = 200,
+    stop: Callable[[], bool] | None = None,
+    ended_arrived: Callable[[], bool] | None = None,
+) -> int:
     """Process received events, up to ``limit`` (the ledger worker's batch): status changes first.
 
     The queue is looked at again every PICK events, so an ``ended`` status arriving behind a
-    backlog of reports waits for at most PICK of them, not for the whole batch. Rows another
+    backlog of reports waits for at most PICK of them, not for the whole batch; and at once after
+    the event in hand when ``ended_arrived()`` (asked between events: the ledger worker reads the
+    NOTIFY payloads that came in meanwhile) says one was stored. Rows another
     worker holds are skipped (SKIP LOCKED in ``webhook_event_process``), so any number of ledger
     workers and the sweeper can run side by side. ``stop`` is asked between events, so a worker
     told to shut down does not finish a whole batch first.
@@ -312,10 +333,12 @@ def webhook_events_process_pending(*, limit: int = 200, stop: Callable[[], bool]
         ids = webhook_events_pending_ids(limit=min(PICK, limit - looked))
         if not ids:
             break
-        looked += len(ids)
         for event_id in ids:
             if stop is not None and stop():
                 return processed
+            looked += 1
             if webhook_event_process(event_id=event_id) is not None:
                 processed += 1
+            if ended_arrived is not None and ended_arrived():
+                break  # an ended status arrived meanwhile: look again, it goes first
     return processed

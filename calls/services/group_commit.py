@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from calls.models import WebhookEvent
-from calls.services.events import NOTIFY_CHANNEL
+from calls.services.events import NOTIFY_CHANNEL, NOTIFY_ENDED
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,7 @@ _ROW = "(%s, %s, %s, %s::jsonb, %s, %s, %s, %s, 0, '', '', %s::jsonb, %s)"
 _DEDUPE_KEY_INDEX = 6
 _WAIT_SECONDS = 10.0
 
-_Item = tuple[list[Any], bool, Future]
+_Item = tuple[list[Any], str | None, Future]  # row, NOTIFY payload (None: no NOTIFY), waiter
 _STOP = None
 
 
@@ -46,7 +46,7 @@ class _GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, row: list[Any], notify: bool) -> int | None:
+    def submit(self, row: list[Any], notify: str | None) -> int | None:
         future: Future = Future()
         self._queue.put((row, notify, future))
         self._ensure_thread()
@@ -112,11 +112,14 @@ class _GroupCommitter:
             + ", ".join([_ROW] * len(rows))
             + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
         )
-        if any(notify for _, notify, _ in batch):
-            sql = f"WITH ins AS ({sql}) SELECT id, dedupe_key, pg_notify('{NOTIFY_CHANNEL}', '') FROM ins"  # noqa: S608
+        params = [value for row in rows for value in row]
+        payloads = {notify for _, notify, _ in batch if notify is not None}
+        if payloads:  # one NOTIFY per commit (Postgres folds equal ones): "ended" if any row is
+            sql = f"WITH ins AS ({sql}) SELECT id, dedupe_key, pg_notify('{NOTIFY_CHANNEL}', %s) FROM ins"  # noqa: S608
+            params.append(NOTIFY_ENDED if NOTIFY_ENDED in payloads else "")
         connection.ensure_connection()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [value for row in rows for value in row])
+            cursor.execute(sql, params)
             inserted = {key: event_id for event_id, key, *_ in cursor.fetchall()}
         for row, _, future in batch:
             # The first request with a key gets the id; a duplicate in the same batch gets None.
@@ -126,8 +129,9 @@ class _GroupCommitter:
 _committer = _GroupCommitter()
 
 
-def group_insert(*, row: list[Any], notify: bool) -> int | None:
-    """Insert ``row`` in the next group commit; returns its id, or None for a duplicate."""
+def group_insert(*, row: list[Any], notify: str | None) -> int | None:
+    """Insert ``row`` in the next group commit; returns its id, or None for a duplicate.
+    ``notify``: the NOTIFY payload the row asks for (``events.notify_payload``), None for none."""
     return _committer.submit(row, notify)
 
 

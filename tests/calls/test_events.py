@@ -260,6 +260,58 @@ def test_notify_dispatch_wakes_the_ledger_worker_without_celery(settings, client
     assert Call.objects.get().status == CallStatus.ENDED
 
 
+def _ended_status_of(call_id: str) -> bytes:
+    message = load_fixture("status-update-ended.json")
+    message["message"]["call"]["id"] = call_id
+    return json.dumps(message).encode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("group_commit", [False, True])
+def test_the_notify_payload_says_ended_for_an_ended_status_only(settings, group_commit):
+    import psycopg
+
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"
+    settings.VAPI_WEBHOOK_GROUP_COMMIT = group_commit
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as listener:
+        listener.execute(f"LISTEN {events.NOTIFY_CHANNEL}")
+        for body in (
+            json.dumps(load_fixture("transcript-final.json")).encode(),
+            _ended_status_of("notify-1"),
+        ):
+            parsed = parse_server_message(body, max_depth=64)
+            _run_in_threads([lambda: events.webhook_event_record(parsed=parsed, body=body, headers={})])
+        payloads = [n.payload for n in listener.notifies(timeout=2, stop_after=2)]
+    assert payloads == ["", events.NOTIFY_ENDED]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ended_status_arriving_mid_batch_is_processed_next(settings, monkeypatch):
+    """The ledger worker looks at the queue again when an ended status is noticed, so the status
+    that frees a campaign's slot waits behind the event in hand, not behind the whole pick."""
+    settings.VAPI_WEBHOOK_DISPATCH = "notify"
+    backlog = [stored(name).pk for name in CALL_FIXTURES if not name.startswith("status-update")]
+    from calls.management.commands.webhook_worker import _ended_arrived, _listen
+
+    _listen()  # as the ledger worker does, on this test's connection
+    order: list[int] = []
+    original = events.webhook_event_process
+    body = _ended_status_of("mid-batch-ended")
+
+    def process(*, event_id: int) -> str | None:
+        order.append(event_id)
+        if len(order) == 1:  # Vapi ends another call while the worker is on the first event
+            parsed = parse_server_message(body, max_depth=64)
+            _run_in_threads([lambda: events.webhook_event_record(parsed=parsed, body=body, headers={})])
+        return original(event_id=event_id)
+
+    monkeypatch.setattr(events, "webhook_event_process", process)
+    assert events.webhook_events_process_pending(limit=50, ended_arrived=_ended_arrived) == len(backlog) + 1
+    ended = WebhookEvent.objects.get(vapi_call_id="mid-batch-ended").pk
+    assert order == [backlog[0], ended, *backlog[1:]]
+
+
 # --- group commit --------------------------------------------------------------------------
 
 
@@ -301,13 +353,13 @@ def test_group_commit_reports_duplicates_within_one_batch_and_survives_errors(se
     for _ in range(3):
         future: Future = Future()
         futures.append(future)
-    group_commit._GroupCommitter._write([(list(row), False, f) for f in futures])
+    group_commit._GroupCommitter._write([(list(row), None, f) for f in futures])
     results = [f.result() for f in futures]
     assert results[0] is not None and results[1:] == [None, None]
     bad = list(row)
     bad[3] = "not json"
     with pytest.raises(Exception):  # noqa: B017 - the database refuses it; the waiter gets the error
-        group_commit.group_insert(row=bad, notify=False)
+        group_commit.group_insert(row=bad, notify=None)
     assert (
         group_commit.group_insert(
             row=ledger_row(
@@ -315,7 +367,7 @@ def test_group_commit_reports_duplicates_within_one_batch_and_survives_errors(se
                 body=json.dumps(load_fixture("hang.json")).encode(),
                 headers={},
             ),
-            notify=False,
+            notify=None,
         )
         is not None
     )

@@ -17,7 +17,7 @@ import structlog
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connection
 
-from calls.services.events import NOTIFY_CHANNEL, webhook_events_process_pending
+from calls.services.events import NOTIFY_CHANNEL, NOTIFY_ENDED, webhook_events_process_pending
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +50,9 @@ class Command(BaseCommand):
                 if not listening:
                     _listen()
                     listening = True
-                processed = webhook_events_process_pending(limit=options["batch"], stop=lambda: stopping)
+                processed = webhook_events_process_pending(
+                    limit=options["batch"], stop=lambda: stopping, ended_arrived=_ended_arrived
+                )
                 if processed >= options["batch"]:
                     continue  # more may be waiting: do not sleep
                 wait = options["poll"]
@@ -69,8 +71,17 @@ class Command(BaseCommand):
         log.info("webhook_worker.stopped")
 
 
+def _ended_arrived() -> bool:
+    """Whether a call's ended status was stored since the last look: reads the NOTIFYs received
+    meanwhile without waiting. Each stands for a row committed before the batch's next look at
+    the queue, so consuming them here loses no wake-up."""
+    payloads = [notify.payload for notify in connection.connection.notifies(timeout=0)]
+    return NOTIFY_ENDED in payloads
+
+
 def _listen() -> None:
     connection.close_if_unusable_or_obsolete()
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
