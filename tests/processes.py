@@ -43,3 +43,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if starts_processes(item):
             item.add_marker(pytest.mark.processes)
             item.add_marker(pytest.mark.xdist_group("processes"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail loudly when xdist stops honouring the group (it once did, silently, with pytest 9.2:
+    pytest-xdist#1386): process-starting tests would then share one broker on two workers."""
+    if not session.config.getvalue("loadgroup"):
+        return
+    ungrouped = [
+        item.nodeid
+        for item in session.items
+        if starts_processes(item) and not item.nodeid.endswith("@processes")
+    ]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"--dist loadgroup did not group {len(ungrouped)} process-starting tests "
+            f"(e.g. {ungrouped[0]}): check the pytest and pytest-xdist pins"
+        )
