@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "phonenumber_field",
-    "voiceops.vapi",
+    "voiceops.simulator",
     "voiceops.api",
     "tools",
     "assistants",

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from voiceops.vapi.simulator.analysis import answer_failed
-from voiceops.vapi.simulator.scenarios import fill_arguments
+from voiceops.simulator.analysis import answer_failed
+from voiceops.simulator.scenarios import fill_arguments
 
 if TYPE_CHECKING:
     from typing import Protocol
 
-    from voiceops.vapi.simulator.messages import Conversation
-    from voiceops.vapi.simulator.runner import Simulator
+    from voiceops.simulator.messages import Conversation
+    from voiceops.simulator.runner import Simulator
 
     class _Player(Protocol):
         """What ToolTurns needs from its host class (CallPlayer)."""

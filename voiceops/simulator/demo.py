@@ -31,7 +31,7 @@ from assistants.routing.hours import WEEKDAYS
 from calls.enums import CampaignState
 from calls.models import Call, Campaign, CampaignRecipient, Customer, TranscriptTurn
 from tools.models import Appointment, Resource, Tool, ToolInvocation
-from voiceops.vapi.simulator.store import phone_number_id_for
+from voiceops.simulator.store import phone_number_id_for
 
 log = structlog.get_logger(__name__)
 

@@ -8,8 +8,8 @@ import socket
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.vapi.conftest import CaptureServer
-from voiceops.vapi.simulator import running_simulator
+from tests.simulator.conftest import CaptureServer
+from voiceops.simulator.runner import running_simulator
 
 
 def run(*args: str) -> str:

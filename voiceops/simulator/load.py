@@ -16,9 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from voiceops.vapi.simulator import resources
-from voiceops.vapi.simulator.config import SimulatorConfig
-from voiceops.vapi.simulator.runner import Simulator
+from voiceops.simulator import resources
+from voiceops.simulator.config import SimulatorConfig
+from voiceops.simulator.runner import Simulator
 
 JSON = dict[str, Any]
 GENERIC_TOOLS = ("check_availability", "book_appointment", "get_customer_info", "opt_out")

@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import load_fixture
+from voiceops.simulator.runner import Simulator, running_simulator
+from voiceops.simulator.store import phone_number_id_for
 from voiceops.vapi.client import VapiAuthError, VapiBadRequest, VapiClient, VapiNotFound
-from voiceops.vapi.simulator import Simulator, phone_number_id_for, running_simulator
 
 MISSING = "7d4c0b5e-1111-4a2b-9c3d-000000000000"
 

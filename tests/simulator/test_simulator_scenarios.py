@@ -10,17 +10,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_fixture
-from tests.vapi.conftest import CaptureServer
-from voiceops.vapi.simulator import (
-    Faults,
-    ScenarioError,
-    Simulator,
-    SimulatorConfig,
-    phone_number_id_for,
-    running_simulator,
-)
-from voiceops.vapi.simulator.resources import call_create, call_delete
-from voiceops.vapi.simulator.scenarios import fill_arguments
+from tests.simulator.conftest import CaptureServer
+from voiceops.simulator.config import SimulatorConfig
+from voiceops.simulator.delivery import Faults
+from voiceops.simulator.resources import call_create, call_delete
+from voiceops.simulator.runner import Simulator, running_simulator
+from voiceops.simulator.scenarios import ScenarioError, fill_arguments
+from voiceops.simulator.store import phone_number_id_for
 
 PHONE = phone_number_id_for("+12125550100")
 BOOKING_TOOLS = [
@@ -480,7 +476,7 @@ def test_unset_call_variables_render_empty_and_are_not_sent(capture: CaptureServ
 
 def test_inbound_follows_the_numbers_binding_like_vapi(capture: CaptureServer) -> None:
     """A bound number never sends assistant-request; PATCHing it unbound makes the next call ask."""
-    from voiceops.vapi.simulator.resources import phone_number_update
+    from voiceops.simulator.resources import phone_number_update
 
     with running_simulator(time_factor=500, server_url=capture.url) as sim:
         bound_to = sim.store.add("assistants", {"name": "Desk", "server": {"url": capture.url}})

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, close_old_connections
 
-from calls.services import demo
+from voiceops.simulator import demo
 
 DEMO_USER = "admin"
 DEMO_PASSWORD = "voiceops-demo"

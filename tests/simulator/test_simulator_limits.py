@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from voiceops.simulator.config import SimulatorConfig
+from voiceops.simulator.runner import running_simulator
+from voiceops.simulator.store import phone_number_id_for
 from voiceops.vapi.client import VapiClient, VapiRateLimited
-from voiceops.vapi.simulator import SimulatorConfig, phone_number_id_for, running_simulator
 
 NUMBER = "+12125550100"
 

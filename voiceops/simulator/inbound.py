@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceops.vapi.simulator.messages import resolved_assistant
-from voiceops.vapi.simulator.player import CallPlayer
+from voiceops.simulator.messages import resolved_assistant
+from voiceops.simulator.player import CallPlayer
 
 JSON = dict[str, Any]
 

@@ -10,11 +10,11 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from voiceops.vapi.simulator import validation as v
-from voiceops.vapi.simulator.store import parse_iso, uuid7
+from voiceops.simulator import validation as v
+from voiceops.simulator.store import parse_iso, uuid7
 
 if TYPE_CHECKING:
-    from voiceops.vapi.simulator.runner import Simulator
+    from voiceops.simulator.runner import Simulator
 
 JSON = dict[str, Any]
 Result = tuple[int, Any]

@@ -17,12 +17,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
-from voiceops.vapi.simulator import resources as r
-from voiceops.vapi.simulator.messages import silent_wav
-from voiceops.vapi.simulator.validation import ApiError, bad_request
+from voiceops.simulator import resources as r
+from voiceops.simulator.messages import silent_wav
+from voiceops.simulator.validation import ApiError, bad_request
 
 if TYPE_CHECKING:
-    from voiceops.vapi.simulator.runner import Simulator
+    from voiceops.simulator.runner import Simulator
 
 log = structlog.get_logger(__name__)
 MAX_BODY = 10 * 1024 * 1024

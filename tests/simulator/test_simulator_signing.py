@@ -12,9 +12,11 @@ import hmac
 import time
 from typing import Any
 
-from tests.vapi.conftest import CaptureServer
-from voiceops.vapi.simulator import Simulator, hmac_headers, phone_number_id_for, running_simulator
-from voiceops.vapi.simulator.resources import call_create, credential_create
+from tests.simulator.conftest import CaptureServer
+from voiceops.simulator.delivery import hmac_headers
+from voiceops.simulator.resources import call_create, credential_create
+from voiceops.simulator.runner import Simulator, running_simulator
+from voiceops.simulator.store import phone_number_id_for
 
 PHONE = phone_number_id_for("+12125550100")
 

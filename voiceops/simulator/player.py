@@ -20,22 +20,22 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from voiceops.vapi.simulator.ending import Ending
-from voiceops.vapi.simulator.messages import (
+from voiceops.simulator.ending import Ending
+from voiceops.simulator.messages import (
     Conversation,
     envelope,
     fill_variables,
     resolved_assistant,
     system_prompt,
 )
-from voiceops.vapi.simulator.scenarios import Scenario, base_context, render
-from voiceops.vapi.simulator.store import iso
-from voiceops.vapi.simulator.tools import ToolTurns, tool_call_id
-from voiceops.vapi.simulator.transfers import TransferTurns
+from voiceops.simulator.scenarios import Scenario, base_context, render
+from voiceops.simulator.store import iso
+from voiceops.simulator.tools import ToolTurns, tool_call_id
+from voiceops.simulator.transfers import TransferTurns
 from voiceops.vapi.voicemail import voicemail_detection_requested
 
 if TYPE_CHECKING:
-    from voiceops.vapi.simulator.runner import Simulator
+    from voiceops.simulator.runner import Simulator
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
@@ -323,7 +323,7 @@ class CallPlayer(ToolTurns, TransferTurns, Ending):
         self.end("customer-ended-call")
 
     def wait_for_schedule(self, call: JSON) -> None:
-        from voiceops.vapi.simulator.store import parse_iso
+        from voiceops.simulator.store import parse_iso
 
         earliest = parse_iso((call.get("schedulePlan") or {}).get("earliestAt"))
         if earliest is not None:

@@ -11,9 +11,10 @@ from django.core.management import call_command
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import CampaignState
 from calls.models import Campaign, CampaignRecipient, Customer
-from calls.services.demo import DEMO_NUMBER, demo_progress
 from tools.models import Resource
-from voiceops.vapi.simulator import phone_number_id_for, running_simulator
+from voiceops.simulator.demo import DEMO_NUMBER, demo_progress
+from voiceops.simulator.runner import running_simulator
+from voiceops.simulator.store import phone_number_id_for
 
 
 @pytest.mark.django_db

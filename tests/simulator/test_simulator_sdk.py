@@ -17,7 +17,7 @@ from vapi.core.api_error import ApiError
 from vapi.phone_numbers.types.list_phone_numbers_response_item import ListPhoneNumbersResponseItem
 from vapi.types import Assistant, Call, CallBatchResponse, CreateCustomerDto
 
-from voiceops.vapi.simulator import Simulator, running_simulator
+from voiceops.simulator.runner import Simulator, running_simulator
 
 
 @pytest.fixture

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from voiceops.vapi.simulator.analysis import scenario_analysis
-from voiceops.vapi.simulator.messages import costs_for, envelope, recording_urls
-from voiceops.vapi.simulator.scenarios import render
+from voiceops.simulator.analysis import scenario_analysis
+from voiceops.simulator.messages import costs_for, envelope, recording_urls
+from voiceops.simulator.scenarios import render
 
 if TYPE_CHECKING:
     from typing import Protocol
 
-    from voiceops.vapi.simulator.messages import Conversation
-    from voiceops.vapi.simulator.runner import Simulator
-    from voiceops.vapi.simulator.scenarios import Scenario
+    from voiceops.simulator.messages import Conversation
+    from voiceops.simulator.runner import Simulator
+    from voiceops.simulator.scenarios import Scenario
 
     class _Player(Protocol):
         """What Ending needs from its host class (CallPlayer)."""

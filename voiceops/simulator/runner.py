@@ -18,13 +18,13 @@ from typing import Any
 
 import structlog
 
-from voiceops.vapi.simulator import validation as v
-from voiceops.vapi.simulator.config import SimulatorConfig
-from voiceops.vapi.simulator.delivery import Deliverer, Delivery
-from voiceops.vapi.simulator.http import SimulatorServer
-from voiceops.vapi.simulator.inbound import InboundPlayer
-from voiceops.vapi.simulator.player import CallPlayer
-from voiceops.vapi.simulator.scenarios import (
+from voiceops.simulator import validation as v
+from voiceops.simulator.config import SimulatorConfig
+from voiceops.simulator.delivery import Deliverer, Delivery
+from voiceops.simulator.http import SimulatorServer
+from voiceops.simulator.inbound import InboundPlayer
+from voiceops.simulator.player import CallPlayer
+from voiceops.simulator.scenarios import (
     OUTCOMES,
     OutcomeMix,
     Scenario,
@@ -32,7 +32,7 @@ from voiceops.vapi.simulator.scenarios import (
     load_mix,
     load_scenarios,
 )
-from voiceops.vapi.simulator.store import Store, uuid7
+from voiceops.simulator.store import Store, uuid7
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tools.speech import spelled_code
+from voiceops.simulator.runner import running_simulator
+from voiceops.simulator.scenarios import load_scenarios
+from voiceops.simulator.tools import CONFIRMATION_CODE
 from voiceops.vapi.client import VapiClient, VapiRateLimited, VapiServerError
-from voiceops.vapi.simulator import running_simulator
-from voiceops.vapi.simulator.scenarios import load_scenarios
-from voiceops.vapi.simulator.tools import CONFIRMATION_CODE
 
 
 @pytest.mark.parametrize(("status", "error"), [(429, VapiRateLimited), (503, VapiServerError)])

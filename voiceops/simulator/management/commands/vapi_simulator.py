@@ -21,8 +21,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voiceops.vapi.simulator import Faults, ScenarioError, Simulator, SimulatorConfig
-from voiceops.vapi.simulator.load import run_load
+from voiceops.simulator.config import SimulatorConfig
+from voiceops.simulator.delivery import Faults
+from voiceops.simulator.load import run_load
+from voiceops.simulator.runner import Simulator
+from voiceops.simulator.scenarios import ScenarioError
 
 
 def default_server_url() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voiceops.vapi.simulator.delivery import Faults
+from voiceops.simulator.delivery import Faults
 
 
 @dataclass

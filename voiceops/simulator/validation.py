@@ -13,8 +13,8 @@ import re
 import uuid
 from typing import Any
 
+from voiceops.simulator.store import parse_iso
 from voiceops.vapi import enums as vapi_enums
-from voiceops.vapi.simulator.store import parse_iso
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
