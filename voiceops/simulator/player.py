@@ -29,8 +29,9 @@ from voiceops.simulator.messages import (
     system_prompt,
 )
 from voiceops.simulator.scenarios import Scenario, base_context, render
+from voiceops.simulator.speech import SpeechTurns
 from voiceops.simulator.store import iso
-from voiceops.simulator.tools import ToolTurns, tool_call_id
+from voiceops.simulator.tools import ToolTurns
 from voiceops.simulator.transfers import TransferTurns
 from voiceops.vapi.voicemail import voicemail_detection_requested
 
@@ -56,9 +57,6 @@ DEFAULT_SERVER_MESSAGES = frozenset(
 )
 ALWAYS_SENT = frozenset({"assistant-request", "tool-calls"})
 BLOCKING = frozenset({"assistant-request", "tool-calls"})
-SECONDS_PER_WORD = 0.4
-TURN_GAP = 0.8
-MODEL_LATENCY = 1.2  # the assistant thinks before it speaks
 RING_SECONDS = 5.0
 MACHINE_GREETING = "Hi, you've reached my voicemail. Please leave a message after the tone."
 
@@ -67,7 +65,7 @@ class CallCancelled(Exception):
     """The call was deleted through the API while it played."""
 
 
-class CallPlayer(ToolTurns, TransferTurns, Ending):
+class CallPlayer(SpeechTurns, ToolTurns, TransferTurns, Ending):
     """Plays one call in its own thread; ``done`` is set when its last message has been sent."""
 
     def __init__(
@@ -373,68 +371,6 @@ class CallPlayer(ToolTurns, TransferTurns, Ending):
     def status(self, value: str, **extra: Any) -> None:
         self.sim.store.call_patch(self.call_id, status=value, **extra)
         self.send("status-update", {"status": value, **extra})
-
-    def speak(self, role: str, text: str, *, cut: float | None = None, interrupt: bool = False) -> None:
-        text = fill_variables(text, self.liquid_vars())
-        words = text.split()
-        if cut:
-            words = words[: max(1, int(len(words) * float(cut)))]
-            text = " ".join(words)
-        if not text:
-            return
-        duration = max(0.8, len(words) * SECONDS_PER_WORD)
-        start = self.since_connected()
-        vapi_role = "assistant" if role == "bot" else "user"
-        if role == "bot" and self.turn > 0:
-            self.sleep(MODEL_LATENCY)
-        if interrupt:
-            self.send("user-interrupted", {"turnId": tool_call_id()[5:]})
-        self.send("speech-update", {"status": "started", "role": vapi_role, "turn": self.turn})
-        if (
-            role == "user"
-            and self.subscribed("transcript")
-            and "transcript" in (self.assistant.get("serverMessages") or [])
-        ):
-            self.sleep(duration / 2)
-            self.send(
-                "transcript",
-                {
-                    "role": "user",
-                    "transcriptType": "partial",
-                    "transcript": " ".join(words[: max(1, len(words) // 2)]),
-                },
-            )
-            self.sleep(duration / 2)
-        else:
-            self.sleep(duration)
-        self.conversation.spoken(role, text, start, duration)
-        fields: JSON = {"role": vapi_role, "transcriptType": "final", "transcript": text}
-        if role == "user":
-            fields.update(
-                {
-                    "isFiltered": False,
-                    "detectedThreats": [],
-                    "confidence": 0.93,
-                    "confidenceSource": "provider",
-                }
-            )
-        self.send("transcript", fields)
-        self.send("speech-update", {"status": "stopped", "role": vapi_role, "turn": self.turn})
-        self.turn += 1
-        self.send("conversation-update", self.history_fields())
-        self.sleep(TURN_GAP)
-
-    def bot(self, text: str, *, cut: float | None = None) -> None:
-        self.speak("bot", text, cut=cut)
-
-    def user(self, text: str, *, interrupt: bool = False) -> None:
-        self.speak("user", text, interrupt=interrupt)
-
-    def history_fields(self) -> JSON:
-        return {
-            "messages": [dict(m) for m in self.conversation.messages],
-            "messagesOpenAIFormatted": self.conversation.openai(),
-        }
 
 
 DEFAULT_REASON = {
