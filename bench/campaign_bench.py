@@ -412,11 +412,12 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     from calls.enums import CampaignState, RecipientState
     from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
     from calls.services.campaigns import campaign_dispatch_due, campaign_progress
+    from voiceops.simulator import player as player_module
+    from voiceops.simulator import runner as runner_module
+    from voiceops.simulator.runner import running_simulator
+    from voiceops.simulator.scenarios import SCENARIO_DIR
+    from voiceops.simulator.store import phone_number_id_for
     from voiceops.vapi import client as client_module
-    from voiceops.vapi.simulator import phone_number_id_for, running_simulator
-    from voiceops.vapi.simulator import player as player_module
-    from voiceops.vapi.simulator import runner as runner_module
-    from voiceops.vapi.simulator.scenarios import SCENARIO_DIR
 
     rec = Recorder()
     work: queue.Queue[int | None] = queue.Queue()

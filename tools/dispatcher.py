@@ -22,7 +22,8 @@ import phonenumbers
 import structlog
 from django.db import connection, transaction
 
-from tools.execution import Answer, ToolRuntime, invocation_answer
+from tools.execution.answer import invocation_answer
+from tools.execution.types import Answer, ToolRuntime
 from tools.registry import get_spec
 from tools.speech import one_line
 from voiceops import metrics

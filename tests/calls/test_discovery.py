@@ -26,7 +26,7 @@ from calls.tasks import reconcile_calls
 from tests.calls.campaign_support import add_recipient, make_campaign
 from tests.conftest import load_fixture
 from tests.factories import CallFactory
-from voiceops.vapi.simulator.resources import filtered
+from voiceops.simulator.resources import filtered
 
 pytestmark = pytest.mark.django_db
 

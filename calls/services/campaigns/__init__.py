@@ -1,6 +1,6 @@
 """Outbound campaigns: recipients import, dispatcher, outcomes, control and progress.
 
-Public services (SEAMS.md): ``campaign_start/pause/resume/cancel``, ``campaign_progress``,
+Public services (docs/campaigns.md): ``campaign_start/pause/resume/cancel``, ``campaign_progress``,
 ``recipients_import``, ``outbound_kill_switch_set``, ``campaign_dispatch_due``.
 """
 
