@@ -15,12 +15,13 @@ from assistants.routing.selectors import routing_summary
 from calls.admin.control import LiveControlAdminMixin, live_control_context
 from calls.admin.events import can_replay, events_for_call
 from calls.admin.export import CsvExportMixin
-from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.report import call_report
 from calls.admin.timeline import call_timeline, cost_rows
-from calls.admin.utils import FastChangelistMixin, pretty_json
 from calls.exports import call_export_rows
 from calls.models import Call, CallTransfer, TranscriptTurn
+from voiceops.console.changelist import FastChangelistMixin
+from voiceops.console.readonly import ReadOnlyAdmin
+from voiceops.console.redaction import pretty_json
 from voiceops.console.templatetags.console import format_duration, format_money
 
 

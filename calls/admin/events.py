@@ -14,10 +14,11 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from calls.admin.filters import MessageTypeFilter
-from calls.admin.readonly import ReadOnlyAdmin
-from calls.admin.utils import FastChangelistMixin, pretty_json
 from calls.models import Call, WebhookEvent
 from calls.services.events import webhook_event_replay
+from voiceops.console.changelist import FastChangelistMixin
+from voiceops.console.readonly import ReadOnlyAdmin
+from voiceops.console.redaction import pretty_json
 
 REPLAY_PERMISSION = "calls.change_webhookevent"
 
