@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from simple_history.utils import update_change_reason
 
 from assistants.models import Assistant, PhoneNumber
+from assistants.selectors import assistant_list, phone_number_list
 from assistants.serializers import (
     AssistantSerializer,
     PhoneNumberBindSerializer,
@@ -38,7 +39,7 @@ class AssistantViewSet(ApiModelViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[Assistant]:
-        return Assistant.objects.prefetch_related("tools").order_by("name")
+        return assistant_list()
 
     def _reason(self) -> str:
         # Ops ask "who changed this prompt?": the history row names the API key.
@@ -78,7 +79,7 @@ class PhoneNumberViewSet(mixins.UpdateModelMixin, ApiReadOnlyViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[PhoneNumber]:
-        return PhoneNumber.objects.select_related("assistant").order_by("number")
+        return phone_number_list()
 
     @extend_schema(
         request=PhoneNumberModeSerializer,

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from tools.models import Appointment, Resource, Tool, ToolInvocation
+from tools.selectors import tool_names
 from voiceops.console.changelist import FastChangelistMixin
 from voiceops.console.readonly import ReadOnlyAdmin
 from voiceops.console.redaction import mask_known_secrets, pretty_json
@@ -23,7 +24,7 @@ class ToolNameFilter(admin.SimpleListFilter):
     parameter_name = "name"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(name, name) for name in Tool.objects.order_by("name").values_list("name", flat=True)[:200]]
+        return [(name, name) for name in tool_names(limit=200)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from assistants.models import Closure, RoutingRule, RuleAction
 from assistants.routing.rules import caller_numbers_errors
+from assistants.routing.selectors import closure_list, routing_rule_list
 from voiceops.api.base import ApiModelViewSet
 from voiceops.api.scopes import Scope
 
@@ -96,7 +97,7 @@ class RoutingRuleViewSet(ApiModelViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[RoutingRule]:
-        return RoutingRule.objects.order_by("phone_number_id", "position", "id")
+        return routing_rule_list()
 
 
 @extend_schema_view(
@@ -113,4 +114,4 @@ class ClosureViewSet(ApiModelViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[Closure]:
-        return Closure.objects.order_by("phone_number_id", "starts_on", "id")
+        return closure_list()

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calls.models import WebhookEvent
+from calls.selectors.calls import webhook_event_list
 from calls.serializers import WebhookEventSerializer
 from calls.services.events import webhook_event_replay
 from voiceops.api.base import ApiReadOnlyViewSet
@@ -29,7 +30,7 @@ class WebhookEventViewSet(ApiReadOnlyViewSet):
     write_scope = Scope.ADMIN
 
     def get_queryset(self) -> QuerySet[WebhookEvent]:
-        return WebhookEvent.objects.all()
+        return webhook_event_list()
 
     @extend_schema(
         request=None,
