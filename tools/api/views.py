@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tools.api.filters import AppointmentFilter, ToolFilter
 from tools.models import Appointment, Resource, Tool
 from tools.selectors import appointment_list, resource_list, tool_list
 from tools.serializers import (
@@ -19,10 +20,9 @@ from tools.serializers import (
     ToolSerializer,
 )
 from tools.services.appointments import appointment_book, appointment_cancel, appointment_reschedule
+from tools.services.tools import tool_set_enabled
 from voiceops.api.base import ApiReadOnlyViewSet
-from voiceops.api.filters import AppointmentFilter, ToolFilter
 from voiceops.api.scopes import Scope
-from voiceops.api.services import tool_set_enabled
 
 
 @extend_schema_view(

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from simple_history.utils import update_change_reason
 
+from assistants.api.filters import AssistantFilter, PhoneNumberFilter
 from assistants.models import Assistant, PhoneNumber
 from assistants.selectors import assistant_list, phone_number_list
 from assistants.serializers import (
@@ -21,7 +22,6 @@ from assistants.serializers import (
 from assistants.services import assistant_request_push, phone_number_bind
 from assistants.services.phone_numbers import phone_number_check, phone_number_set_mode
 from voiceops.api.base import ApiModelViewSet, ApiReadOnlyViewSet
-from voiceops.api.filters import AssistantFilter, PhoneNumberFilter
 from voiceops.api.scopes import Scope
 
 
