@@ -12,6 +12,14 @@ from rest_framework import serializers
 from assistants.models import Closure, RoutingRule, RuleAction
 from assistants.routing.rules import caller_numbers_errors
 from assistants.routing.selectors import closure_list, routing_rule_list
+from assistants.routing.services import (
+    closure_create,
+    closure_delete,
+    closure_update,
+    routing_rule_create,
+    routing_rule_delete,
+    routing_rule_update,
+)
 from voiceops.api.base import ApiModelViewSet
 from voiceops.api.scopes import Scope
 
@@ -99,6 +107,16 @@ class RoutingRuleViewSet(ApiModelViewSet):
     def get_queryset(self) -> QuerySet[RoutingRule]:
         return routing_rule_list()
 
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = routing_rule_create(data=serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, RoutingRule)
+        serializer.instance = routing_rule_update(rule=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance: RoutingRule) -> None:
+        routing_rule_delete(rule=instance)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Closures (holidays) of numbers (filter ?phone_number=)"),
@@ -115,3 +133,13 @@ class ClosureViewSet(ApiModelViewSet):
 
     def get_queryset(self) -> QuerySet[Closure]:
         return closure_list()
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = closure_create(data=serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, Closure)
+        serializer.instance = closure_update(closure=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance: Closure) -> None:
+        closure_delete(closure=instance)
