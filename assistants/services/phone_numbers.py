@@ -199,3 +199,12 @@ def phone_number_bind(*, phone_number: PhoneNumber, assistant: Assistant | None)
     """Shorthand kept for callers of the old API: an assistant makes it fixed, None routed."""
     mode = NumberMode.FIXED if assistant is not None else NumberMode.ROUTED
     return phone_number_set_mode(phone_number=phone_number, mode=mode, assistant=assistant)
+
+
+def phone_number_update(*, phone_number: PhoneNumber, data: dict[str, Any]) -> PhoneNumber:
+    """Local settings only (name, time zone, opening hours, transfer number); the mode changes
+    through ``phone_number_set_mode`` because it writes to Vapi first."""
+    for name, value in data.items():
+        setattr(phone_number, name, value)
+    phone_number.save()
+    return phone_number

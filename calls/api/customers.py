@@ -9,10 +9,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.api.filters import CustomerFilter
 from calls.models import Customer
 from calls.serializers import CustomerSerializer, DoNotCallSerializer
 from voiceops.api.base import ApiModelViewSet
-from voiceops.api.filters import CustomerFilter
 from voiceops.api.scopes import Scope
 from voiceops.api.services import customer_create, customer_do_not_call_set, customer_update
 

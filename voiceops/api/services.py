@@ -12,20 +12,9 @@ from django.utils import timezone
 
 from calls.enums import CampaignState
 from calls.models import Campaign, Customer
-from tools.models import Tool
 from voiceops.errors import InvalidState
 
 DELETABLE_CAMPAIGN_STATES = {CampaignState.DRAFT, CampaignState.COMPLETED, CampaignState.CANCELLED}
-
-
-def tool_set_enabled(*, tool: Tool, enabled: bool) -> Tool:
-    """Turn a tool on or off for every assistant; the registry skips disabled tools."""
-    with transaction.atomic():
-        tool = Tool.objects.select_for_update().get(pk=tool.pk)
-        if tool.enabled != enabled:
-            tool.enabled = enabled
-            tool.save(update_fields=["enabled", "updated_at"])  # save(): the change enters the history
-    return tool
 
 
 def _consent_fields(*, data: dict[str, Any], current: Customer | None) -> dict[str, Any]:

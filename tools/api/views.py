@@ -9,7 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tools.api.filters import AppointmentFilter, ToolFilter
 from tools.models import Appointment, Resource, Tool
+from tools.selectors import appointment_list, resource_list, tool_list
 from tools.serializers import (
     AppointmentBookSerializer,
     AppointmentRescheduleSerializer,
@@ -18,10 +20,9 @@ from tools.serializers import (
     ToolSerializer,
 )
 from tools.services.appointments import appointment_book, appointment_cancel, appointment_reschedule
+from tools.services.tools import tool_set_enabled
 from voiceops.api.base import ApiReadOnlyViewSet
-from voiceops.api.filters import AppointmentFilter, ToolFilter
 from voiceops.api.scopes import Scope
-from voiceops.api.services import tool_set_enabled
 
 
 @extend_schema_view(
@@ -35,7 +36,7 @@ class ToolViewSet(ApiReadOnlyViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[Tool]:
-        return Tool.objects.order_by("name")
+        return tool_list()
 
     @extend_schema(request=None, responses=ToolSerializer, summary="Enable a tool for every assistant")
     @action(detail=True, methods=["post"])
@@ -57,7 +58,7 @@ class ResourceViewSet(ApiReadOnlyViewSet):
     ordering_fields = ["name"]
 
     def get_queryset(self) -> QuerySet[Resource]:
-        return Resource.objects.order_by("name")
+        return resource_list()
 
 
 @extend_schema_view(
@@ -74,7 +75,7 @@ class AppointmentViewSet(ApiReadOnlyViewSet):
     write_scope = Scope.APPOINTMENTS_WRITE
 
     def get_queryset(self) -> QuerySet[Appointment]:
-        return Appointment.objects.order_by("starts_at", "id")
+        return appointment_list()
 
     @extend_schema(
         summary="Book an appointment (409 slot_taken when the slot is gone)",

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import Q
 
-from calls.admin.utils import mask_known_secrets, redact
 from calls.models import Call, TranscriptTurn
 from tools.models import ToolInvocation
+from voiceops.console.redaction import mask_known_secrets, redact
 
 ROLE_CSS = {
     "user": "caller",

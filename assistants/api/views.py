@@ -8,9 +8,10 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from simple_history.utils import update_change_reason
 
+from assistants.api.filters import AssistantFilter, PhoneNumberFilter
 from assistants.models import Assistant, PhoneNumber
+from assistants.selectors import assistant_list, phone_number_list
 from assistants.serializers import (
     AssistantSerializer,
     PhoneNumberBindSerializer,
@@ -18,9 +19,13 @@ from assistants.serializers import (
     PhoneNumberSerializer,
 )
 from assistants.services import assistant_request_push, phone_number_bind
-from assistants.services.phone_numbers import phone_number_check, phone_number_set_mode
+from assistants.services.assistants import assistant_create, assistant_delete, assistant_update
+from assistants.services.phone_numbers import (
+    phone_number_check,
+    phone_number_set_mode,
+    phone_number_update,
+)
 from voiceops.api.base import ApiModelViewSet, ApiReadOnlyViewSet
-from voiceops.api.filters import AssistantFilter, PhoneNumberFilter
 from voiceops.api.scopes import Scope
 
 
@@ -38,20 +43,23 @@ class AssistantViewSet(ApiModelViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[Assistant]:
-        return Assistant.objects.prefetch_related("tools").order_by("name")
+        return assistant_list()
 
     def _reason(self) -> str:
         # Ops ask "who changed this prompt?": the history row names the API key.
         return f"API key {self.api_key.name} ({self.api_key.prefix})"[:100]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        assistant = serializer.save()
-        update_change_reason(assistant, self._reason())
+        serializer.instance = assistant_create(data=serializer.validated_data, change_reason=self._reason())
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        assert serializer.instance is not None
-        serializer.instance._change_reason = self._reason()
-        serializer.save()
+        assert isinstance(serializer.instance, Assistant)
+        serializer.instance = assistant_update(
+            assistant=serializer.instance, data=serializer.validated_data, change_reason=self._reason()
+        )
+
+    def perform_destroy(self, instance: Assistant) -> None:
+        assistant_delete(assistant=instance)
 
     @extend_schema(
         request=None,
@@ -78,7 +86,13 @@ class PhoneNumberViewSet(mixins.UpdateModelMixin, ApiReadOnlyViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[PhoneNumber]:
-        return PhoneNumber.objects.select_related("assistant").order_by("number")
+        return phone_number_list()
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, PhoneNumber)
+        serializer.instance = phone_number_update(
+            phone_number=serializer.instance, data=serializer.validated_data
+        )
 
     @extend_schema(
         request=PhoneNumberModeSerializer,
