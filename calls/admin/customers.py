@@ -15,7 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from calls.admin.utils import FastChangelistMixin
 from calls.models import Call, Customer
-from tools.services.customers import customer_opt_out
+from calls.services.customers import customer_opt_out
 from voiceops.console.templatetags.console import format_datetime
 
 
