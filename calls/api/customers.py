@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from calls.api.filters import CustomerFilter
 from calls.models import Customer
 from calls.serializers import CustomerSerializer, DoNotCallSerializer
+from calls.services.customers import customer_create, customer_do_not_call_set, customer_update
 from voiceops.api.base import ApiModelViewSet
 from voiceops.api.scopes import Scope
-from voiceops.api.services import customer_create, customer_do_not_call_set, customer_update
 
 
 @extend_schema_view(

@@ -7,14 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import AttemptState, DecisionRule
-from calls.models import Call, Customer, DialAttempt
+from calls.models import Call, DialAttempt
 from calls.services.campaigns.budget import budget_free, budget_hold_until, budget_lock
 from calls.services.campaigns.checks import (
     Verdict,
@@ -25,7 +24,9 @@ from calls.services.campaigns.checks import (
     decision_record,
 )
 from calls.services.campaigns.dialing import attempt_dial
+from calls.services.customers import customer_get_or_create
 from voiceops.errors import Conflict, DomainError, InvalidState, TryLater
+from voiceops.phones import number_to_e164
 
 # A full org budget frees up within seconds (short calls) to minutes; ask for a quick retry.
 BUDGET_FULL_RETRY_SECONDS = 5
@@ -34,17 +35,15 @@ UNKNOWN_RETRY_SECONDS = 30
 
 
 def _normalise(number: str) -> str:
-    try:
-        parsed = phonenumbers.parse(number, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    """Valid, not merely possible: this number is about to be dialled and filed as a customer."""
+    normalised = number_to_e164(number, region=settings.PHONENUMBER_DEFAULT_REGION, strict=True)
+    if normalised is None:
         raise DomainError(
             f"'{number}' is not a valid phone number.",
             code="invalid_number",
             fields={"customer_number": ["Not a valid phone number."]},
         )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return normalised
 
 
 def _existing(key: str) -> Call:
@@ -95,9 +94,7 @@ def call_place_outbound(
     now = timezone.now()
     try:
         with transaction.atomic():
-            customer, _ = Customer.objects.get_or_create(
-                number=number, defaults={"name": customer_name[:200]}
-            )
+            customer, _ = customer_get_or_create(number=number, name=customer_name)
             verdict: Verdict = check_kill_switch()
             if verdict.allowed:
                 verdict = check_do_not_call(customer=customer)

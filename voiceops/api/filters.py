@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as df
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
 from calls.enums import CampaignState, DecisionRule, RecipientState
 from calls.models import Campaign, CampaignRecipient, DispatchDecision
+from voiceops.phones import number_to_e164
 
 MAX_ID = 2**63 - 1
 
@@ -26,16 +26,12 @@ class IdFilter(df.NumberFilter):
 
 
 def normalise_number(value: str) -> str:
-    """E.164 when the value parses as a phone number ('+' often arrives as a space in query strings)."""
+    """E.164 when the value parses as a phone number ('+' often arrives as a space in query strings).
+
+    Possible, not valid: a search for a number must find the row however new its range is."""
     value = value.strip()
     candidate = "+" + value if value[:1].isdigit() and len(value) > 10 else value
-    try:
-        parsed = phonenumbers.parse(candidate, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return value
-    if not phonenumbers.is_possible_number(parsed):
-        return value
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return number_to_e164(candidate, region=settings.PHONENUMBER_DEFAULT_REGION) or value
 
 
 class NumberCharFilter(df.CharFilter):

@@ -30,7 +30,8 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
-from calls.services.processors.calls import as_dict, as_text, customer_for_number
+from calls.services.customers import customer_for_number
+from calls.services.processors.calls import as_dict, as_text
 from voiceops.logging import mask_number
 
 log = structlog.get_logger(__name__)

@@ -15,13 +15,15 @@ import io
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import phonenumbers
+from django.conf import settings
 from django.db import transaction
 
 from calls.enums import CampaignState
 from calls.models import Campaign, CampaignRecipient, Customer
 from calls.services.campaigns.checks import known_time_zones, time_zones_for_number
+from calls.services.customers import customer_changes, customer_get_or_create, customer_update
 from voiceops.errors import DomainError, InvalidState
+from voiceops.phones import number_to_e164
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -67,16 +69,6 @@ class ImportReport:
         data["accepted_count"] = len(self.accepted)
         data["rejected_count"] = len(self.rejected)
         return data
-
-
-def _normalise(raw: str, region: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(raw, region or None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _header(reader: csv.DictReader) -> list[str]:
@@ -140,11 +132,12 @@ def recipients_import(*, campaign: Campaign, csv_text: str, dry_run: bool) -> Im
     report.total_rows = len(rows)
 
     lower_fields = {f.lower(): f for f in fields}
-    region = (campaign.default_region or "US").upper()
+    region = (campaign.default_region or settings.PHONENUMBER_DEFAULT_REGION).upper()
     numbers: dict[str, str | None] = {}
     for _, row in rows:
         raw = row.get(lower_fields["number"], "")
-        numbers[raw] = _normalise(raw, region) if raw else None
+        # Valid, not merely possible: every accepted row is dialled and filed as a customer.
+        numbers[raw] = number_to_e164(raw, region=region, strict=True) if raw else None
     known = {str(c.number): c for c in Customer.objects.filter(number__in=[n for n in numbers.values() if n])}
     already = {
         str(n) for n in CampaignRecipient.objects.filter(campaign=campaign).values_list("number", flat=True)
@@ -215,30 +208,17 @@ def recipients_import(*, campaign: Campaign, csv_text: str, dry_run: bool) -> Im
     return report
 
 
-def customer_changes(customer: Customer, *, name: str, time_zone: str) -> dict[str, str]:
-    """The fields a row changes on a known customer. Do-not-call, consent and their sources are
-    never the import's to touch: a CSV is not evidence of an opt-out or an opt-in."""
-    changes = {}
-    if name and name != customer.name:
-        changes["name"] = name
-    if time_zone and time_zone != customer.time_zone:
-        changes["time_zone"] = time_zone
-    return changes
-
-
 def _write(*, campaign: Campaign, report: ImportReport, known: dict[str, Customer]) -> None:
     with transaction.atomic():
         for row in report.accepted:
             customer = known.get(row.number)
             if customer is None:
-                customer, created = Customer.objects.get_or_create(
-                    number=row.number, defaults={"name": row.name, "time_zone": row.time_zone}
+                customer, created = customer_get_or_create(
+                    number=row.number, name=row.name, time_zone=row.time_zone
                 )
                 report.created_customers += int(created)
             elif row.customer_updates:
-                for attr, value in row.customer_updates.items():
-                    setattr(customer, attr, value)
-                customer.save(update_fields=[*row.customer_updates, "updated_at"])
+                customer_update(customer=customer, data=row.customer_updates)
                 report.updated_customers += 1
             _, created = CampaignRecipient.objects.get_or_create(
                 campaign=campaign,
