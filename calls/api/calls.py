@@ -12,11 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calls.api.control import CallControlActions
+from calls.campaigns.services.outbound import call_place_outbound
 from calls.enums import TurnRole
 from calls.exports import call_export_rows, csv_response
 from calls.models import Call, TranscriptTurn
 from calls.serializers import CallCreateSerializer, CallSerializer
-from calls.services.outbound import call_place_outbound
 from tools.models import ToolInvocation
 from voiceops.api.base import ApiViewSet
 from voiceops.api.filters import CallFilter

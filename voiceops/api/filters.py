@@ -13,14 +13,11 @@ from django.db.models import QuerySet
 from assistants.models import Assistant, PhoneNumber
 from calls.enums import (
     CallStatus,
-    CampaignState,
-    DecisionRule,
     Direction,
     EventState,
     Outcome,
-    RecipientState,
 )
-from calls.models import Call, Campaign, CampaignRecipient, Customer, DispatchDecision, WebhookEvent
+from calls.models import Call, Customer, WebhookEvent
 from tools.models import Appointment, AppointmentStatus, Tool
 
 MAX_ID = 2**63 - 1
@@ -107,23 +104,6 @@ class ToolFilter(df.FilterSet):
         fields: list[str] = []
 
 
-class CampaignFilter(df.FilterSet):
-    state = df.MultipleChoiceFilter(choices=CampaignState.choices)
-    assistant = IdFilter(field_name="assistant_id")
-
-    class Meta:
-        model = Campaign
-        fields: list[str] = []
-
-
-class RecipientFilter(df.FilterSet):
-    state = df.MultipleChoiceFilter(choices=RecipientState.choices)
-
-    class Meta:
-        model = CampaignRecipient
-        fields: list[str] = []
-
-
 class AppointmentFilter(df.FilterSet):
     resource = IdFilter(field_name="resource_id")
     customer = IdFilter(field_name="customer_id")
@@ -145,19 +125,4 @@ class WebhookEventFilter(df.FilterSet):
 
     class Meta:
         model = WebhookEvent
-        fields: list[str] = []
-
-
-class DispatchDecisionFilter(df.FilterSet):
-    """Why a number was (or was not) dialled: by campaign, rule, allowed, time."""
-
-    campaign = IdFilter(field_name="campaign_id")
-    customer = IdFilter(field_name="customer_id")
-    rule = df.MultipleChoiceFilter(choices=DecisionRule.choices)
-    allowed = df.BooleanFilter()
-    at_after = df.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    at_before = df.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
-
-    class Meta:
-        model = DispatchDecision
         fields: list[str] = []

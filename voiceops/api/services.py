@@ -10,12 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from calls.enums import CampaignState
-from calls.models import Campaign, Customer
+from calls.models import Customer
 from tools.models import Tool
-from voiceops.errors import InvalidState
-
-DELETABLE_CAMPAIGN_STATES = {CampaignState.DRAFT, CampaignState.COMPLETED, CampaignState.CANCELLED}
 
 
 def tool_set_enabled(*, tool: Tool, enabled: bool) -> Tool:
@@ -73,14 +69,3 @@ def customer_do_not_call_set(
             customer.do_not_call_at = timezone.now()
         customer.save()
     return customer
-
-
-def campaign_delete(*, campaign: Campaign) -> None:
-    """Only campaigns that are not (or no longer) dialing may be deleted."""
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state not in DELETABLE_CAMPAIGN_STATES:
-            raise InvalidState(
-                f"A {campaign.state} campaign cannot be deleted; cancel it first.", code="invalid_state"
-            )
-        campaign.delete()

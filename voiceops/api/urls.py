@@ -7,10 +7,9 @@ from rest_framework.routers import SimpleRouter
 from assistants.api import AssistantViewSet, PhoneNumberViewSet
 from assistants.routing.api import ClosureViewSet, RoutingRuleViewSet
 from calls.api.calls import CallViewSet
-from calls.api.campaigns import CampaignRecipientViewSet, CampaignViewSet
 from calls.api.customers import CustomerViewSet
-from calls.api.decisions import DispatchDecisionViewSet
 from calls.api.events import WebhookEventViewSet
+from calls.campaigns.api import CampaignRecipientViewSet, CampaignViewSet, DispatchDecisionViewSet
 from tools.api import AppointmentViewSet, ResourceViewSet, ToolViewSet
 
 router = SimpleRouter()

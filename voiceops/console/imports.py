@@ -11,9 +11,8 @@ import structlog
 from django.db import connection, transaction
 from django.utils import timezone
 
+from calls.campaigns.services.recipients import AcceptedRow, recipients_import
 from calls.models import Campaign, CampaignRecipient, Customer
-from calls.services.campaigns import recipients_import
-from calls.services.campaigns.recipients import AcceptedRow
 from voiceops.console.models import RecipientImport
 from voiceops.errors import DomainError
 

@@ -1,36 +1,13 @@
-"""Outbound campaigns: recipients import, dispatcher, outcomes, control and progress.
+"""Writes of the campaign area, one module per step. Import from the module, not from here.
 
-Public services (SEAMS.md): ``campaign_start/pause/resume/cancel``, ``campaign_progress``,
-``recipients_import``, ``outbound_kill_switch_set``, ``campaign_dispatch_due``.
+- ``control``: ``campaign_start/pause/resume/cancel``, ``outbound_kill_switch_set``
+- ``recipients``: ``recipients_import`` (CSV, with a row-by-row report)
+- ``dispatch``: ``campaign_dispatch_due`` (reserve under the caps, then ``sending`` dials)
+- ``dialing``: one attempt to Vapi and back (``attempt_dial``, ``attempt_accept``, reconcile)
+- ``ended``: ``call_ended_apply`` and the refill of freed slots
+- ``outcomes``, ``reached``, ``refusals``: what an ended (or refused) call means for the recipient
+- ``checks``: the compliance gate and the decision ledger; ``budget``: the org's concurrency
+- ``predial``: the answer to Vapi's pre-dial question; ``outbound``: one call placed now
+- ``recovery``: crash recovery of attempts, from the beat tick
+- ``transitions``: the state changes several of the above share (a leaf; see its docstring)
 """
-
-from calls.services.campaigns.control import (
-    campaign_cancel,
-    campaign_check_spend,
-    campaign_pause,
-    campaign_resume,
-    campaign_start,
-    outbound_kill_switch_set,
-)
-from calls.services.campaigns.dispatch import DispatchResult, campaign_dispatch_due, campaigns_dispatchable
-from calls.services.campaigns.ended import call_ended_apply
-from calls.services.campaigns.progress import campaign_progress
-from calls.services.campaigns.recipients import ImportReport, recipients_import
-from calls.services.campaigns.recovery import dial_attempts_recover
-
-__all__ = [
-    "DispatchResult",
-    "ImportReport",
-    "call_ended_apply",
-    "campaign_cancel",
-    "campaign_check_spend",
-    "campaign_dispatch_due",
-    "campaign_pause",
-    "campaign_progress",
-    "campaign_resume",
-    "campaign_start",
-    "campaigns_dispatchable",
-    "dial_attempts_recover",
-    "outbound_kill_switch_set",
-    "recipients_import",
-]

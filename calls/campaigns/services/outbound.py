@@ -13,10 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber
-from calls.enums import AttemptState, DecisionRule
-from calls.models import Call, Customer, DialAttempt
-from calls.services.campaigns.budget import budget_free, budget_hold_until, budget_lock
-from calls.services.campaigns.checks import (
+from calls.campaigns.services.budget import budget_free, budget_hold_until, budget_lock
+from calls.campaigns.services.checks import (
     Verdict,
     check_customer_caps,
     check_do_not_call,
@@ -24,7 +22,9 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
-from calls.services.campaigns.dialing import attempt_dial
+from calls.campaigns.services.dialing import attempt_dial
+from calls.enums import AttemptState, DecisionRule
+from calls.models import Call, Customer, DialAttempt
 from voiceops.errors import Conflict, DomainError, InvalidState, TryLater
 
 # A full org budget frees up within seconds (short calls) to minutes; ask for a quick retry.

@@ -18,9 +18,9 @@ from typing import Any
 import phonenumbers
 from django.db import transaction
 
+from calls.campaigns.services.checks import known_time_zones, time_zones_for_number
 from calls.enums import CampaignState
 from calls.models import Campaign, CampaignRecipient, Customer
-from calls.services.campaigns.checks import known_time_zones, time_zones_for_number
 from voiceops.errors import DomainError, InvalidState
 
 MAX_ROWS = 50_000
