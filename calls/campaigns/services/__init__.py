@@ -1,6 +1,6 @@
 """Writes of the campaign area, one module per step. Import from the module, not from here.
 
-- ``control``: ``campaign_start/pause/resume/cancel``, ``outbound_kill_switch_set``
+- ``control``: ``campaign_start/pause/resume/cancel/delete``, ``outbound_kill_switch_set``
 - ``recipients``: ``recipients_import`` (CSV, with a row-by-row report)
 - ``dispatch``: ``campaign_dispatch_due`` (reserve under the caps, then ``sending`` dials)
 - ``dialing``: one attempt to Vapi and back (``attempt_dial``, ``attempt_accept``, reconcile)
@@ -10,4 +10,7 @@
 - ``predial``: the answer to Vapi's pre-dial question; ``outbound``: one call placed now
 - ``recovery``: crash recovery of attempts, from the beat tick
 - ``transitions``: the state changes several of the above share (a leaf; see its docstring)
+
+Module-level imports only, with one exception: ``ended.campaign_dispatch_enqueue`` imports
+``calls.campaigns.tasks`` when called (services enqueue tasks, tasks call services).
 """
