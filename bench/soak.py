@@ -207,8 +207,8 @@ def seed(args: argparse.Namespace, *, recipients_each: int) -> dict[str, Any]:
     from assistants.models import Assistant, PhoneNumber
     from assistants.payload import server_block
     from assistants.services import assistant_push
+    from calls.campaigns.services.control import campaign_start
     from calls.models import Campaign, CampaignRecipient, Customer
-    from calls.services.campaigns import campaign_start
     from tools.models import Resource, Tool
     from voiceops.simulator.store import phone_number_id_for
     from voiceops.vapi.client import get_client
@@ -521,7 +521,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             flush=True,
         )
         from bench.chaos.checks import checks, print_table, unsettled
-        from calls.services.campaigns import campaign_cancel
+        from calls.campaigns.services.control import campaign_cancel
 
         for campaign in setup["campaigns"]:
             campaign.refresh_from_db()

@@ -13,11 +13,11 @@ from rest_framework.response import Response
 
 from calls.api.control import CallControlActions
 from calls.api.filters import CallFilter
+from calls.campaigns.services.outbound import call_place_outbound
 from calls.exports import call_export_rows, csv_response
 from calls.models import Call
 from calls.selectors.calls import call_list, calls_with_details
 from calls.serializers import CallCreateSerializer, CallSerializer
-from calls.services.outbound import call_place_outbound
 from voiceops.api.base import ApiViewSet
 from voiceops.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent, service_idempotency_key
 from voiceops.api.pagination import CreatedCursorPagination

@@ -29,9 +29,9 @@ from django.db.models import (
 from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 
+from calls.campaigns.services.reached import REACHED_OUTCOMES, analysis_reached, long_enough_q
 from calls.enums import Outcome
 from calls.models import Call, Campaign
-from calls.services.campaigns.reached import REACHED_OUTCOMES, analysis_reached, long_enough_q
 from tools.models import Appointment, AppointmentStatus, InvocationState, ToolInvocation
 
 

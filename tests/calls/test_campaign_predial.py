@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone
 from vapi.types import ServerMessageResponseCampaignPredial
 
+from calls.campaigns.services.control import outbound_kill_switch_set
 from calls.enums import DecisionRule
 from calls.models import Customer, DispatchDecision, WebhookEvent
-from calls.services.campaigns import outbound_kill_switch_set
 from tests.calls.conftest import post
 from voiceops.simulator.runner import running_simulator
 

@@ -16,10 +16,10 @@ import responses
 import time_machine
 from django.db import connection
 
+from calls.campaigns.services.dispatch import DispatchResult, _reserve
 from calls.enums import ACTIVE_ATTEMPT_STATES, AttemptState, CallStatus, Outcome, RecipientState, TurnSource
 from calls.models import Call, CallDiscoveryCursor, Campaign, CampaignRecipient, DialAttempt
 from calls.serializers import CallSerializer
-from calls.services.campaigns.dispatch import DispatchResult, _reserve
 from calls.services.discovery import call_discover, calls_discover, vapi_time
 from calls.services.reconciliation import calls_reconcile
 from calls.tasks import reconcile_calls

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.campaigns.services.recipients import recipients_import
 from calls.enums import CampaignState
 from calls.models import CampaignRecipient, Customer
-from calls.services.campaigns import recipients_import
 from calls.services.customers import customers_import_update
 from tests.calls.campaign_support import make_campaign
 from tests.factories import CustomerFactory

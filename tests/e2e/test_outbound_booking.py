@@ -19,8 +19,8 @@ from django.core.management import call_command
 
 from assistants.models import Assistant, PhoneNumber
 from assistants.services import assistant_push
+from calls.campaigns.services.outbound import call_place_outbound
 from calls.models import Call
-from calls.services.outbound import call_place_outbound
 from tools.models import Appointment, Resource, Tool, ToolInvocation
 from voiceops.simulator.runner import Simulator, running_simulator
 from voiceops.simulator.store import phone_number_id_for

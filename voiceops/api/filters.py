@@ -9,8 +9,6 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
-from calls.enums import CampaignState, DecisionRule, RecipientState
-from calls.models import Campaign, CampaignRecipient, DispatchDecision
 from voiceops.phones import number_to_e164
 
 MAX_ID = 2**63 - 1
@@ -37,35 +35,3 @@ def normalise_number(value: str) -> str:
 class NumberCharFilter(df.CharFilter):
     def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         return super().filter(qs, normalise_number(value) if value else value)
-
-
-class CampaignFilter(df.FilterSet):
-    state = df.MultipleChoiceFilter(choices=CampaignState.choices)
-    assistant = IdFilter(field_name="assistant_id")
-
-    class Meta:
-        model = Campaign
-        fields: list[str] = []
-
-
-class RecipientFilter(df.FilterSet):
-    state = df.MultipleChoiceFilter(choices=RecipientState.choices)
-
-    class Meta:
-        model = CampaignRecipient
-        fields: list[str] = []
-
-
-class DispatchDecisionFilter(df.FilterSet):
-    """Why a number was (or was not) dialled: by campaign, rule, allowed, time."""
-
-    campaign = IdFilter(field_name="campaign_id")
-    customer = IdFilter(field_name="customer_id")
-    rule = df.MultipleChoiceFilter(choices=DecisionRule.choices)
-    allowed = df.BooleanFilter()
-    at_after = df.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    at_before = df.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
-
-    class Meta:
-        model = DispatchDecision
-        fields: list[str] = []

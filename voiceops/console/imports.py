@@ -10,9 +10,8 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from calls.campaigns.services.recipients import AcceptedRow, recipients_import
 from calls.models import Campaign, CampaignRecipient
-from calls.services.campaigns import recipients_import
-from calls.services.campaigns.recipients import AcceptedRow
 from calls.services.customers import customers_import_create, customers_import_update
 from voiceops.console.models import RecipientImport
 from voiceops.errors import DomainError

@@ -254,7 +254,7 @@ def demo_route_number(*, phone_number: PhoneNumber) -> PhoneNumber:
 
 
 def demo_start_campaign(*, campaign: Campaign) -> Campaign:
-    from calls.services.campaigns import campaign_start
+    from calls.campaigns.services.control import campaign_start
 
     return campaign_start(campaign=campaign)
 

@@ -18,9 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from calls.enums import DecisionRule
-from calls.models import Campaign, CampaignRecipient, Customer, DispatchDecision
-from calls.services.campaigns.checks import (
+from calls.campaigns.services.checks import (
     ALLOW,
     Verdict,
     check_calling_window,
@@ -30,6 +28,8 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
+from calls.enums import DecisionRule
+from calls.models import Campaign, CampaignRecipient, Customer, DispatchDecision
 from calls.services.customers import customer_for_number
 from calls.services.processors.calls import as_dict, as_text
 from voiceops.logging import mask_number

@@ -23,10 +23,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from calls.campaigns.services.dialing import attempt_reconcile
+from calls.campaigns.services.ended import call_ended_apply
+from calls.campaigns.services.transitions import attempt_abandon
 from calls.enums import AttemptState, CallStatus
 from calls.models import Call, DialAttempt
-from calls.services.campaigns.dialing import attempt_abandon, attempt_reconcile
-from calls.services.campaigns.ended import call_ended_apply
 
 log = structlog.get_logger(__name__)
 

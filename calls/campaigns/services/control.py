@@ -8,32 +8,22 @@ Calls already ringing are left to finish (hanging up on people mid-sentence is w
 
 from __future__ import annotations
 
-import datetime as dt
-
 import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from calls.campaigns.selectors import campaign_spent, campaigns_dispatchable
+from calls.campaigns.services.checks import Verdict, decision_record
+from calls.campaigns.services.ended import campaign_dispatch_enqueue
+from calls.campaigns.services.transitions import attempt_abandon, campaign_set_state
 from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, OutboundSwitch
-from calls.services.campaigns.checks import Verdict, decision_record
 from voiceops.errors import InvalidState
 
 log = structlog.get_logger(__name__)
 
 TERMINAL = (CampaignState.COMPLETED, CampaignState.CANCELLED)
-
-
-def campaign_set_state(
-    *, campaign: Campaign, state: str, reason: str = "", now: dt.datetime | None = None
-) -> Campaign:
-    now = now or timezone.now()
-    campaign.state = state
-    campaign.state_reason = reason[:500]
-    campaign.state_changed_at = now
-    campaign.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-    log.info("campaign.state", campaign_id=campaign.pk, state=state, reason=reason)
-    return campaign
+DELETABLE_CAMPAIGN_STATES = {CampaignState.DRAFT, CampaignState.COMPLETED, CampaignState.CANCELLED}
 
 
 def _locked(campaign: Campaign) -> Campaign:
@@ -45,8 +35,6 @@ def _locked(campaign: Campaign) -> Campaign:
 
 
 def _after_commit_dispatch(campaign_id: int) -> None:
-    from calls.services.campaigns.ended import campaign_dispatch_enqueue
-
     transaction.on_commit(lambda: campaign_dispatch_enqueue(campaign_id=campaign_id))
 
 
@@ -88,8 +76,6 @@ def campaign_start(*, campaign: Campaign, by: str = "") -> Campaign:
 
 def _release_reserved(*, campaign: Campaign, cancelled: bool, reason: str) -> int:
     """Attempts of this campaign reserved but not sent: never sent now (campaign row locked)."""
-    from calls.services.campaigns.dialing import attempt_abandon
-
     released = 0
     for attempt in DialAttempt.objects.filter(campaign=campaign, state=AttemptState.RESERVED):
         released += int(attempt_abandon(attempt=attempt, reason=reason, cancelled=cancelled))
@@ -114,8 +100,6 @@ def campaign_resume(*, campaign: Campaign, by: str = "") -> Campaign:
         if locked.state != CampaignState.PAUSED:
             raise InvalidState(f"A {locked.get_state_display().lower()} campaign cannot be resumed.")
         if locked.spend_limit is not None:
-            from calls.services.campaigns.dispatch import campaign_spent
-
             spent = campaign_spent(campaign=locked)
             if spent >= float(locked.spend_limit):
                 raise InvalidState(
@@ -151,28 +135,15 @@ def campaign_cancel(*, campaign: Campaign, by: str = "") -> Campaign:
     return locked
 
 
-def campaign_check_spend(*, campaign_id: int) -> bool:
-    """Pause a running campaign whose summed call cost reached its limit. True when it paused."""
-    from calls.services.campaigns.dispatch import campaign_spent
-
-    # Most campaigns have no limit: answer without taking the campaign lock the dispatcher uses.
-    if not Campaign.objects.filter(pk=campaign_id, spend_limit__isnull=False).exists():
-        return False
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Only campaigns that are not (or no longer) dialing may be deleted."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign_id)
-        if campaign.spend_limit is None or campaign.state not in (
-            CampaignState.RUNNING,
-            CampaignState.SCHEDULED,
-        ):
-            return False
-        spent = campaign_spent(campaign=campaign)
-        if spent < float(campaign.spend_limit):
-            return False
-        now = timezone.now()
-        verdict = Verdict(DecisionRule.SPEND_LIMIT, False, f"Spent {spent:.2f} of {campaign.spend_limit}.")
-        decision_record(verdict=verdict, at=now, campaign=campaign)
-        campaign_set_state(campaign=campaign, state=CampaignState.PAUSED, reason=verdict.detail, now=now)
-    return True
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.state not in DELETABLE_CAMPAIGN_STATES:
+            raise InvalidState(
+                f"A {campaign.state} campaign cannot be deleted; cancel it first.", code="invalid_state"
+            )
+        campaign.delete()
 
 
 def outbound_kill_switch_set(*, paused: bool, by: str, reason: str = "") -> OutboundSwitch:
@@ -195,8 +166,6 @@ def outbound_kill_switch_set(*, paused: bool, by: str, reason: str = "") -> Outb
         )
     log.warning("outbound.kill_switch", paused=paused, by=by)
     if not paused:
-        from calls.services.campaigns.dispatch import campaigns_dispatchable
-
         for campaign_id in campaigns_dispatchable():
             _after_commit_dispatch(campaign_id)
     return switch

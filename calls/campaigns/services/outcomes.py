@@ -15,11 +15,11 @@ from typing import Any
 
 from django.db.models import Q
 
+from calls.campaigns.models import default_retry_policy
+from calls.campaigns.services.checks import Verdict, decision_record
+from calls.campaigns.services.reached import REACHED_OUTCOMES
 from calls.enums import AttemptState, CampaignState, DecisionRule, Outcome, RecipientState
 from calls.models import Campaign, CampaignRecipient, Customer, DialAttempt
-from calls.models.campaigns import default_retry_policy
-from calls.services.campaigns.checks import Verdict, decision_record
-from calls.services.campaigns.reached import REACHED_OUTCOMES
 
 # Outcome -> retry-policy group. OTHER (an ended reason we do not know) is treated as a failure.
 RETRY_GROUP: dict[str, str] = {

@@ -1,18 +1,20 @@
-"""Campaign progress for the admin and the API: one place computes it, from the database."""
+"""Reads about campaigns, for the admin, the API, the beat tick and the services: progress (one
+place computes it, from the database), money spent, which campaigns to dispatch."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from calls.enums import AttemptState, Outcome, RecipientState
+from calls.enums import AttemptState, CampaignState, Outcome, RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt
 
 PICKED_UP = {Outcome.COMPLETED}
 ANSWERED_BY_MACHINE_OR_PERSON = {Outcome.COMPLETED, Outcome.VOICEMAIL}
+RECIPIENTS_SHOWN = 50  # on the campaign page; the recipients changelist has them all
 REMAINING = [RecipientState.PENDING, RecipientState.RETRY, RecipientState.DIALING, RecipientState.IN_CALL]
 
 
@@ -79,3 +81,55 @@ def campaign_progress(*, campaign: Campaign, now: dt.datetime | None = None) -> 
         "retries_waiting": states[RecipientState.RETRY],
         "last_retry_at": last_retry.isoformat() if last_retry is not None else None,
     }
+
+
+def campaign_spent(*, campaign: Campaign) -> float:
+    total = campaign.calls.aggregate(total=Sum("cost"))["total"]
+    return float(total or 0)
+
+
+def campaigns_dispatchable() -> list[int]:
+    """Campaigns the beat tick should look at: running, or scheduled and due to start."""
+    now = timezone.now()
+    return list(
+        Campaign.objects.filter(
+            Q(state=CampaignState.RUNNING)
+            | Q(state=CampaignState.SCHEDULED) & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+        ).values_list("pk", flat=True)
+    )
+
+
+def campaign_activity(*, campaign: Campaign, limit: int = 20) -> list[dict[str, Any]]:
+    """State changes, newest first, with who made them (a person, an API key, or the dialer)."""
+    rows = []
+    previous_state = None
+    history = list(
+        campaign.history.order_by("history_id").values(  # type: ignore[attr-defined]
+            "state", "state_reason", "history_date", "history_user__username", "history_change_reason"
+        )
+    )
+    for item in history:
+        if item["state"] != previous_state:
+            rows.append(
+                {
+                    "at": item["history_date"],
+                    "state": Campaign(state=item["state"]).get_state_display(),
+                    "by": item["history_user__username"]
+                    or item["history_change_reason"]
+                    or ("the dialer" if previous_state is not None else "—"),
+                    "reason": item["state_reason"],
+                }
+            )
+        previous_state = item["state"]
+    return list(reversed(rows))[:limit]
+
+
+def campaign_recipients(*, campaign: Campaign, state: str) -> list[CampaignRecipient]:
+    queryset = CampaignRecipient.objects.filter(campaign=campaign).order_by("id")
+    if state in RecipientState.values:
+        queryset = queryset.filter(state=state)
+    return list(
+        queryset.only(
+            "id", "number", "name", "state", "attempts", "next_attempt_at", "last_outcome", "campaign_id"
+        )[:RECIPIENTS_SHOWN]
+    )

@@ -1,5 +1,5 @@
-"""The campaign page as a control room: retry policy as a form, who changed the state and
-when (from the campaign's history), recipients with filters, progress in words and money."""
+"""The campaign page as a control room: retry policy as a form, recipient filters, progress in
+words and money. Who changed the state and the recipients shown come from ``selectors``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from django import forms
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
+from calls.campaigns.models import default_retry_policy
+from calls.campaigns.services.outcomes import MAX_ATTEMPTS_LIMIT, RETRY_GROUPS
 from calls.enums import RecipientState
-from calls.models import Campaign, CampaignRecipient
-from calls.models.campaigns import default_retry_policy
-from calls.services.campaigns.outcomes import MAX_ATTEMPTS_LIMIT, RETRY_GROUPS
+from calls.models import Campaign
 
 GROUP_LABELS = {
     "busy": "Busy",
@@ -22,7 +22,6 @@ GROUP_LABELS = {
     "not-reached": "Connected, not reached",
     "failed": "Failed to connect",
 }
-RECIPIENTS_SHOWN = 50
 
 
 def retry_field_names(group: str) -> tuple[str, str, str]:
@@ -123,31 +122,6 @@ def retry_policy_rows(*, campaign: Campaign) -> list[dict[str, Any]]:
     return rows
 
 
-def campaign_activity(*, campaign: Campaign, limit: int = 20) -> list[dict[str, Any]]:
-    """State changes, newest first, with who made them (a person, an API key, or the dialer)."""
-    rows = []
-    previous_state = None
-    history = list(
-        campaign.history.order_by("history_id").values(  # type: ignore[attr-defined]
-            "state", "state_reason", "history_date", "history_user__username", "history_change_reason"
-        )
-    )
-    for item in history:
-        if item["state"] != previous_state:
-            rows.append(
-                {
-                    "at": item["history_date"],
-                    "state": Campaign(state=item["state"]).get_state_display(),
-                    "by": item["history_user__username"]
-                    or item["history_change_reason"]
-                    or ("the dialer" if previous_state is not None else "—"),
-                    "reason": item["state_reason"],
-                }
-            )
-        previous_state = item["state"]
-    return list(reversed(rows))[:limit]
-
-
 def recipient_filters(*, campaign: Campaign, states: dict[str, int], current: str) -> list[dict[str, Any]]:
     base = reverse("admin:calls_campaign_change", args=[campaign.pk])
     links = [{"label": "All", "count": sum(states.values()), "url": base, "active": not current}]
@@ -163,17 +137,6 @@ def recipient_filters(*, campaign: Campaign, states: dict[str, int], current: st
                 }
             )
     return links
-
-
-def campaign_recipients(*, campaign: Campaign, state: str) -> list[CampaignRecipient]:
-    queryset = CampaignRecipient.objects.filter(campaign=campaign).order_by("id")
-    if state in RecipientState.values:
-        queryset = queryset.filter(state=state)
-    return list(
-        queryset.only(
-            "id", "number", "name", "state", "attempts", "next_attempt_at", "last_outcome", "campaign_id"
-        )[:RECIPIENTS_SHOWN]
-    )
 
 
 def progress_words(progress: dict[str, Any]) -> dict[str, Any]:

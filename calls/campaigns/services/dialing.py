@@ -20,6 +20,18 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from calls.campaigns.services.budget import budget_report_limits
+from calls.campaigns.services.checks import (
+    ALLOW,
+    Verdict,
+    check_do_not_call,
+    check_kill_switch,
+    decision_record,
+)
+from calls.campaigns.services.ended import call_ended_apply
+from calls.campaigns.services.outcomes import recipient_apply_outcome
+from calls.campaigns.services.refusals import attempt_refuse, recipient_requeue_unattempted
+from calls.campaigns.services.transitions import attempt_abandon
 from calls.enums import (
     AttemptState,
     CallStatus,
@@ -30,16 +42,6 @@ from calls.enums import (
     RecipientState,
 )
 from calls.models import Call, Campaign, CampaignRecipient, DialAttempt
-from calls.services.campaigns.budget import budget_report_limits
-from calls.services.campaigns.checks import (
-    ALLOW,
-    Verdict,
-    check_do_not_call,
-    check_kill_switch,
-    decision_record,
-)
-from calls.services.campaigns.outcomes import recipient_apply_outcome
-from calls.services.campaigns.refusals import attempt_refuse, recipient_requeue_unattempted
 from tools.services.linking import tool_records_link_call
 from voiceops.logging import mask_number
 from voiceops.vapi.client import VapiError, get_client
@@ -84,35 +86,6 @@ def _release(*, attempt: DialAttempt, outcome: str, now: dt.datetime, detail: st
     )
     if recipient.state in (RecipientState.DIALING, RecipientState.IN_CALL):
         recipient_apply_outcome(recipient=recipient, outcome=outcome, now=now, detail=detail)
-
-
-def attempt_abandon(
-    *,
-    attempt: DialAttempt,
-    reason: str,
-    blocked: bool = False,
-    cancelled: bool = False,
-    due: dt.datetime | None = None,
-) -> bool:
-    """A reserved attempt that will never be sent. The recipient is due again (or blocked/cancelled)."""
-    now = timezone.now()
-    with transaction.atomic():
-        changed = DialAttempt.objects.filter(pk=attempt.pk, state=AttemptState.RESERVED).update(
-            state=AttemptState.ABANDONED, error=reason[:2000], ended_at=now, updated_at=now
-        )
-        if not changed or attempt.recipient_id is None:
-            return bool(changed)
-        recipient = CampaignRecipient.objects.select_for_update().get(pk=attempt.recipient_id)
-        if recipient.state == RecipientState.DIALING:
-            if blocked or cancelled:
-                recipient.state = RecipientState.BLOCKED if blocked else RecipientState.CANCELLED
-                recipient.next_attempt_at = None
-            else:
-                recipient.state = RecipientState.RETRY if recipient.attempts else RecipientState.PENDING
-                recipient.next_attempt_at = due or now
-            recipient.last_error = reason[:2000]
-            recipient.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
-    return True
 
 
 def _campaign_share_lock(*, campaign_id: int) -> str | None:
@@ -200,7 +173,7 @@ def attempt_prepare(*, attempt_id: int) -> tuple[DialAttempt, bool]:
         attempt.save(update_fields=["state", "requested_at", "updated_at"])
         if attempt.recipient_id:
             # Counted as an attempt from the moment it may ring the phone (max attempts, caps);
-            # a refusal gives it back (calls.services.campaigns.refusals).
+            # a refusal gives it back (calls.campaigns.services.refusals).
             CampaignRecipient.objects.filter(pk=attempt.recipient_id).update(
                 attempts=F("attempts") + 1, updated_at=now
             )
@@ -332,8 +305,6 @@ def attempt_accept(*, attempt_id: int, call_data: dict[str, Any]) -> DialAttempt
     if Call.objects.filter(pk=call.pk, status=CallStatus.ENDED).exists():
         # The call ended before our link committed (very short call): the end hook may have found no
         # attempt. Re-read after commit; applying twice is harmless (the attempt row decides once).
-        from calls.services.campaigns.ended import call_ended_apply
-
         call_ended_apply(call=call)
     return attempt
 

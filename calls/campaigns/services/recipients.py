@@ -18,9 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from calls.campaigns.services.checks import known_time_zones, time_zones_for_number
 from calls.enums import CampaignState
 from calls.models import Campaign, CampaignRecipient, Customer
-from calls.services.campaigns.checks import known_time_zones, time_zones_for_number
 from calls.services.customers import customer_changes, customer_get_or_create, customer_update
 from voiceops.errors import DomainError, InvalidState
 from voiceops.phones import number_to_e164

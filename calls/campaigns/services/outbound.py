@@ -12,10 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber
-from calls.enums import AttemptState, DecisionRule
-from calls.models import Call, DialAttempt
-from calls.services.campaigns.budget import budget_free, budget_hold_until, budget_lock
-from calls.services.campaigns.checks import (
+from calls.campaigns.services.budget import budget_free, budget_hold_until, budget_lock
+from calls.campaigns.services.checks import (
     Verdict,
     check_customer_caps,
     check_do_not_call,
@@ -23,7 +21,9 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
-from calls.services.campaigns.dialing import attempt_dial
+from calls.campaigns.services.dialing import attempt_dial
+from calls.enums import AttemptState, DecisionRule
+from calls.models import Call, DialAttempt
 from calls.services.customers import customer_get_or_create
 from voiceops.errors import Conflict, DomainError, InvalidState, TryLater
 from voiceops.phones import number_to_e164

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from calls.campaigns.services.dialing import PostResult, attempt_post, attempt_prepare, attempt_record
 from calls.models import DialAttempt
-from calls.services.campaigns.dialing import PostResult, attempt_post, attempt_prepare, attempt_record
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None

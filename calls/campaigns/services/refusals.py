@@ -18,10 +18,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from calls.campaigns.services.budget import budget_hold
+from calls.campaigns.services.checks import Verdict, decision_record
 from calls.enums import AttemptState, DecisionRule, RecipientState
 from calls.models import CampaignRecipient, DialAttempt
-from calls.services.campaigns.budget import budget_hold
-from calls.services.campaigns.checks import Verdict, decision_record
 
 log = structlog.get_logger(__name__)
 

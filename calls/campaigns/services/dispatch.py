@@ -30,13 +30,12 @@ from dataclasses import dataclass, field
 
 import structlog
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
-from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
-from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision
-from calls.services.campaigns.budget import budget_free, budget_hold_until, budget_lock
-from calls.services.campaigns.checks import (
+from calls.campaigns.selectors import campaign_spent
+from calls.campaigns.services.budget import budget_free, budget_hold_until, budget_lock
+from calls.campaigns.services.checks import (
     Verdict,
     check_calling_window,
     check_consent,
@@ -46,8 +45,10 @@ from calls.services.campaigns.checks import (
     customer_try_lock,
     decision_record,
 )
-from calls.services.campaigns.dialing import attempt_abandon
-from calls.services.campaigns.sending import attempts_send
+from calls.campaigns.services.sending import attempts_send
+from calls.campaigns.services.transitions import attempt_abandon, campaign_set_state
+from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
+from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
 
 log = structlog.get_logger(__name__)
 
@@ -71,11 +72,6 @@ class DispatchResult:
     busy: bool = False  # another dispatcher held the campaign: nothing done here
 
 
-def campaign_spent(*, campaign: Campaign) -> float:
-    total = campaign.calls.aggregate(total=Sum("cost"))["total"]
-    return float(total or 0)
-
-
 def _campaign_block_once(
     *, campaign: Campaign, verdict: Verdict, now: dt.datetime, since: dt.datetime | None
 ) -> None:
@@ -90,8 +86,6 @@ def _campaign_block_once(
 def _set_state(*, campaign: Campaign, state: str, reason: str, now: dt.datetime) -> None:
     """Change the state from inside a reservation: first take the row FOR UPDATE, which waits for
     dials holding FOR KEY SHARE (``dialing._campaign_share_lock``) and makes later ones see it."""
-    from calls.services.campaigns.control import campaign_set_state
-
     Campaign.objects.select_for_update(of=("self",)).filter(pk=campaign.pk).values_list("pk").first()
     campaign_set_state(campaign=campaign, state=state, reason=reason, now=now)
 
@@ -121,8 +115,6 @@ def _campaign_gate(*, campaign: Campaign, now: dt.datetime, result: DispatchResu
         return False
     kill = check_kill_switch()
     if not kill.allowed:
-        from calls.models import OutboundSwitch
-
         switch = OutboundSwitch.objects.filter(pk=1).first()
         _campaign_block_once(
             campaign=campaign, verdict=kill, now=now, since=switch.changed_at if switch else None
@@ -359,19 +351,3 @@ def _release_rest(*, attempt_ids: list[int]) -> int:
         if attempt_abandon(attempt=attempt, reason="Vapi refused an earlier call of this round.", due=due):
             released += 1
     return released
-
-
-def campaigns_dispatchable() -> list[int]:
-    """Campaigns the beat tick should look at: running, or scheduled and due to start."""
-    now = timezone.now()
-    return list(
-        Campaign.objects.filter(
-            Q(state=CampaignState.RUNNING)
-            | Q(state=CampaignState.SCHEDULED) & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        ).values_list("pk", flat=True)
-    )
-
-
-def campaign_counts(*, campaign: Campaign) -> dict[str, int]:
-    rows = CampaignRecipient.objects.filter(campaign=campaign).values("state").annotate(n=Count("id"))
-    return {row["state"]: row["n"] for row in rows}

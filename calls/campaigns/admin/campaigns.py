@@ -18,33 +18,32 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from simple_history.admin import SimpleHistoryAdmin
 
-from calls.admin.campaign_room import (
+from calls.admin.export import CsvExportMixin
+from calls.campaigns.admin.room import (
     RetryPolicyFormMixin,
-    campaign_activity,
-    campaign_recipients,
     progress_words,
     recipient_filters,
     recipients_changelist_url,
     retry_policy_fieldset,
     retry_policy_rows,
 )
-from calls.admin.export import CsvExportMixin
-from calls.enums import RecipientState
-from calls.exports import decision_export_rows, recipient_export_rows
-from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
-from calls.services.campaigns import (
+from calls.campaigns.selectors import campaign_activity, campaign_progress, campaign_recipients
+from calls.campaigns.services.budget import budget_usage
+from calls.campaigns.services.control import (
     campaign_cancel,
     campaign_pause,
-    campaign_progress,
     campaign_resume,
     campaign_start,
     outbound_kill_switch_set,
-    recipients_import,
 )
-from calls.services.campaigns.budget import budget_usage
-from calls.services.campaigns.outcomes import retry_policy_errors
+from calls.campaigns.services.outcomes import retry_policy_errors
+from calls.campaigns.services.recipients import recipients_import
+from calls.enums import RecipientState
+from calls.exports import decision_export_rows, recipient_export_rows
+from calls.models import Campaign, CampaignRecipient, DialAttempt, DispatchDecision, OutboundSwitch
 from voiceops.console.imports import recipient_import_start
 from voiceops.console.models import RecipientImport
+from voiceops.console.readonly import ReadOnlyAdmin
 from voiceops.errors import DomainError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -338,17 +337,6 @@ class CampaignRecipientAdmin(CsvExportMixin, admin.ModelAdmin):
     search_fields = ("number", "name")
     raw_id_fields = ("campaign", "customer")
     readonly_fields = ("attempts", "last_outcome", "last_error", "state")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(DispatchDecision)

@@ -21,11 +21,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from calls.campaigns.selectors import campaigns_dispatchable
+from calls.campaigns.services.outcomes import recipient_apply_outcome
+from calls.campaigns.services.reached import campaign_call_outcome
+from calls.campaigns.services.refusals import attempt_refuse, refusal_delay
+from calls.campaigns.services.transitions import campaign_check_spend
 from calls.enums import AttemptState, Outcome, RecipientState
 from calls.models import Call, CampaignRecipient, DialAttempt
-from calls.services.campaigns.outcomes import recipient_apply_outcome
-from calls.services.campaigns.reached import campaign_call_outcome
-from calls.services.campaigns.refusals import attempt_refuse, refusal_delay
 
 log = structlog.get_logger(__name__)
 
@@ -136,8 +138,6 @@ def call_ended_apply(*, call: Call) -> None:
     if campaign_id is None:
         campaign_dispatch_enqueue_all()
         return
-    from calls.services.campaigns.control import campaign_check_spend
-
     campaign_check_spend(campaign_id=campaign_id)
     if freed or refused_attempt is not None:
         # Refill the freed slot now, not at the next beat tick. A report arriving after the ended
@@ -147,7 +147,7 @@ def call_ended_apply(*, call: Call) -> None:
 
 def campaign_dispatch_enqueue(*, campaign_id: int) -> None:
     """Refill freed slots now rather than at the next beat tick; a broker outage only delays it."""
-    from calls.tasks_campaigns import campaign_dispatch
+    from calls.campaigns.tasks import campaign_dispatch
 
     try:
         campaign_dispatch.delay(campaign_id)
@@ -157,7 +157,5 @@ def campaign_dispatch_enqueue(*, campaign_id: int) -> None:
 
 def campaign_dispatch_enqueue_all() -> None:
     """A single call freed a slot of the org's budget: any running campaign may take it."""
-    from calls.services.campaigns.dispatch import campaigns_dispatchable
-
     for campaign_id in campaigns_dispatchable():
         transaction.on_commit(functools.partial(campaign_dispatch_enqueue, campaign_id=campaign_id))

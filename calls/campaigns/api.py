@@ -1,4 +1,5 @@
-"""/api/v1/campaigns/: CRUD and recipients list."""
+"""/api/v1/campaigns/ (CRUD, control, progress, recipients with upload and export) and
+/api/v1/dispatch-decisions/ (why each number was dialled or not, as a list and a CSV export)."""
 
 from __future__ import annotations
 
@@ -16,29 +17,30 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from calls.exports import csv_response, recipient_export_rows
-from calls.models import Campaign, CampaignRecipient
-from calls.serializers import (
+from calls.campaigns.filters import CampaignFilter, DispatchDecisionFilter, RecipientFilter
+from calls.campaigns.selectors import campaign_progress
+from calls.campaigns.serializers import (
     CampaignSerializer,
+    DispatchDecisionSerializer,
     ImportReportSerializer,
     RecipientSerializer,
     RecipientUploadFileSerializer,
     RecipientUploadSerializer,
 )
-from calls.services.campaigns import (
+from calls.campaigns.services.control import (
     campaign_cancel,
+    campaign_delete,
     campaign_pause,
-    campaign_progress,
     campaign_resume,
     campaign_start,
-    recipients_import,
 )
+from calls.campaigns.services.recipients import recipients_import
+from calls.exports import csv_response, decision_export_rows, recipient_export_rows
+from calls.models import Campaign, CampaignRecipient, DispatchDecision
 from voiceops.api.base import ApiModelViewSet, ApiViewSet
-from voiceops.api.filters import CampaignFilter, RecipientFilter
 from voiceops.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from voiceops.api.parsers import CsvTextParser
 from voiceops.api.scopes import Scope
-from voiceops.api.services import campaign_delete
 
 
 @extend_schema_view(
@@ -197,3 +199,22 @@ def _upload_input(request: Request) -> tuple[str, bool]:
     form = RecipientUploadSerializer(data=request.data)
     form.is_valid(raise_exception=True)
     return form.validated_data["csv"], form.validated_data["dry_run"]
+
+
+@extend_schema_view(list=extend_schema(summary="Dispatch decisions, newest first"))
+class DispatchDecisionViewSet(mixins.ListModelMixin, ApiViewSet):
+    serializer_class = DispatchDecisionSerializer
+    filterset_class = DispatchDecisionFilter
+    ordering_fields = ["at", "id"]
+
+    def get_queryset(self) -> QuerySet[DispatchDecision]:
+        return DispatchDecision.objects.order_by("-at", "-id")
+
+    @extend_schema(
+        summary="Export dispatch decisions as CSV (the list's filters apply; every matching row)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        rows = decision_export_rows(self.filter_queryset(self.get_queryset()))
+        return csv_response(rows, name="dispatch-decisions")
