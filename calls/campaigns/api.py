@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
@@ -29,10 +29,12 @@ from calls.campaigns.serializers import (
 )
 from calls.campaigns.services.control import (
     campaign_cancel,
+    campaign_create,
     campaign_delete,
     campaign_pause,
     campaign_resume,
     campaign_start,
+    campaign_update,
 )
 from calls.campaigns.services.recipients import recipients_import
 from calls.exports import csv_response, decision_export_rows, recipient_export_rows
@@ -62,6 +64,13 @@ class CampaignViewSet(ApiModelViewSet):
     @idempotent
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = campaign_create(data=serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, Campaign)
+        serializer.instance = campaign_update(campaign=serializer.instance, data=serializer.validated_data)
 
     def perform_destroy(self, instance: Campaign) -> None:
         campaign_delete(campaign=instance)

@@ -8,6 +8,8 @@ Calls already ringing are left to finish (hanging up on people mid-sentence is w
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from django.db import transaction
 from django.utils import timezone
@@ -133,6 +135,31 @@ def campaign_cancel(*, campaign: Campaign, by: str = "") -> Campaign:
         )
         _release_reserved(campaign=locked, cancelled=True, reason="Campaign cancelled before this was sent.")
     return locked
+
+
+def campaign_create(*, data: dict[str, Any]) -> Campaign:
+    """A new campaign from validated fields (the API's serializer validates, this writes)."""
+    fields = dict(data)
+    numbers = fields.pop("phone_numbers", None)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(**fields)
+        if numbers is not None:
+            campaign.phone_numbers.set(numbers)
+    return campaign
+
+
+def campaign_update(*, campaign: Campaign, data: dict[str, Any]) -> Campaign:
+    """Change the given fields only, so a state change made meanwhile (a pause) is not overwritten."""
+    fields = dict(data)
+    numbers = fields.pop("phone_numbers", None)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(campaign, name, value)
+        if fields:
+            campaign.save(update_fields=[*fields, "updated_at"])
+        if numbers is not None:
+            campaign.phone_numbers.set(numbers)
+    return campaign
 
 
 def campaign_delete(*, campaign: Campaign) -> None:
