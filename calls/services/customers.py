@@ -65,6 +65,12 @@ def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:
     return customer
 
 
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer nothing else points at; appointments and campaign entries protect it
+    (the API answers their ProtectedError with a 409)."""
+    customer.delete()
+
+
 def customer_get_or_create(*, number: str, name: str = "", time_zone: str = "") -> tuple[Customer, bool]:
     """The customer with this E.164 number, created when unknown (race-safe through the unique
     key); an existing customer's fields are not changed."""
