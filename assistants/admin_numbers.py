@@ -20,7 +20,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from assistants.models import Assistant, Closure, NumberMode, PhoneNumber, RoutingRule
+from assistants.models import Closure, NumberMode, PhoneNumber, RoutingRule
+from assistants.selectors import assistants_pushed
 from assistants.services.phone_numbers import (
     phone_number_check,
     phone_number_set_mode,
@@ -33,7 +34,7 @@ from voiceops.vapi.client import VapiError
 class ModeForm(forms.Form):
     mode = forms.ChoiceField(choices=NumberMode.choices, widget=forms.RadioSelect)
     assistant = forms.ModelChoiceField(
-        queryset=Assistant.objects.exclude(vapi_id__isnull=True).exclude(vapi_id=""),
+        queryset=assistants_pushed(),
         required=False,
         help_text="Fixed: the assistant bound in Vapi (required). Routed: the default when no rule "
         "matches (optional). Only assistants already pushed to Vapi are listed.",

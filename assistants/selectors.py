@@ -1,4 +1,4 @@
-"""Reads for assistants: versions and the difference between two of them."""
+"""Reads for assistants and phone numbers: lists, versions and the difference between two versions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from assistants.models import Assistant
+from assistants.models import Assistant, PhoneNumber
 from voiceops.errors import NotFound
 
 
@@ -39,3 +39,16 @@ def assistant_versions_diff(*, assistant: Assistant, from_id: int, to_id: int) -
             new = sorted(str(row.get("tool")) for row in new or [])
         changes.append(FieldChange(field=change.field, old=old, new=new))
     return sorted(changes, key=lambda c: c.field)
+
+
+def assistant_list() -> QuerySet[Assistant]:
+    return Assistant.objects.prefetch_related("tools").order_by("name")
+
+
+def assistants_pushed() -> QuerySet[Assistant]:
+    """Assistants Vapi knows (pushed at least once): the only ones a number can be bound to."""
+    return Assistant.objects.exclude(vapi_id__isnull=True).exclude(vapi_id="")
+
+
+def phone_number_list() -> QuerySet[PhoneNumber]:
+    return PhoneNumber.objects.select_related("assistant").order_by("number")

@@ -155,13 +155,14 @@ def _run(args: argparse.Namespace) -> None:
     from django.conf import settings
     from django.db import close_old_connections, connection
 
-    import calls.services.campaigns.ended as ended_module
+    import calls.campaigns.services.ended as ended_module
     from assistants.models import Assistant, PhoneNumber
+    from calls.campaigns.selectors import campaign_progress
+    from calls.campaigns.services.dispatch import campaign_dispatch_due
     from calls.enums import CallStatus, CampaignState, RecipientState
     from calls.hooks import on_call_ended
     from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
     from calls.outcomes import outcome_for_ended_reason
-    from calls.services.campaigns import campaign_dispatch_due, campaign_progress
 
     rng = random.Random(args.seed)
     rec = Recorder()
@@ -405,18 +406,20 @@ def _run_simulator(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915
     from django.core.wsgi import get_wsgi_application
     from django.db import close_old_connections, connection
 
+    import calls.campaigns.services.ended as ended_module
     import calls.hooks as hooks_module
-    import calls.services.campaigns.ended as ended_module
     from assistants.models import Assistant, PhoneNumber
     from assistants.services import assistant_push
+    from calls.campaigns.selectors import campaign_progress
+    from calls.campaigns.services.dispatch import campaign_dispatch_due
     from calls.enums import CampaignState, RecipientState
     from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
-    from calls.services.campaigns import campaign_dispatch_due, campaign_progress
+    from voiceops.simulator import player as player_module
+    from voiceops.simulator import runner as runner_module
+    from voiceops.simulator.runner import running_simulator
+    from voiceops.simulator.scenarios import SCENARIO_DIR
+    from voiceops.simulator.store import phone_number_id_for
     from voiceops.vapi import client as client_module
-    from voiceops.vapi.simulator import phone_number_id_for, running_simulator
-    from voiceops.vapi.simulator import player as player_module
-    from voiceops.vapi.simulator import runner as runner_module
-    from voiceops.vapi.simulator.scenarios import SCENARIO_DIR
 
     rec = Recorder()
     work: queue.Queue[int | None] = queue.Queue()

@@ -22,9 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voiceops.vapi.simulator import SimulatorConfig, running_simulator  # noqa: E402
-from voiceops.vapi.simulator.load import run_load  # noqa: E402
-from voiceops.vapi.simulator.resources import call_create  # noqa: E402
+from voiceops.simulator.config import SimulatorConfig  # noqa: E402
+from voiceops.simulator.load import run_load  # noqa: E402
+from voiceops.simulator.resources import call_create  # noqa: E402
+from voiceops.simulator.runner import running_simulator  # noqa: E402
 
 
 class Answerer(BaseHTTPRequestHandler):

@@ -116,8 +116,8 @@ def on_delivery(record: Record, delivery: Any) -> None:
     """The simulator's listener: every POST it made to the webhook and what it got back."""
     from django.conf import settings
 
+    from voiceops.simulator.tools import CONFIRMATION_CODE
     from voiceops.vapi.messages import EnvelopeError, parse_server_message
-    from voiceops.vapi.simulator.tools import CONFIRMATION_CODE
 
     status = delivery.status
     with record.lock:
@@ -207,11 +207,11 @@ def seed(args: argparse.Namespace, *, recipients_each: int) -> dict[str, Any]:
     from assistants.models import Assistant, PhoneNumber
     from assistants.payload import server_block
     from assistants.services import assistant_push
+    from calls.campaigns.services.control import campaign_start
     from calls.models import Campaign, CampaignRecipient, Customer
-    from calls.services.campaigns import campaign_start
     from tools.models import Resource, Tool
+    from voiceops.simulator.store import phone_number_id_for
     from voiceops.vapi.client import get_client
-    from voiceops.vapi.simulator import phone_number_id_for
 
     call_command("tools_sync", verbosity=0)
     all_day = [["00:00", "23:59"]]
@@ -439,7 +439,9 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
     hold = args.fault_hold if args.fault_hold is not None else (4.0 if args.short else 15.0)
     settle_limit = args.settle if args.settle is not None else (75.0 if args.short else 300.0)
 
-    from voiceops.vapi.simulator import Faults, Simulator, SimulatorConfig
+    from voiceops.simulator.config import SimulatorConfig
+    from voiceops.simulator.delivery import Faults
+    from voiceops.simulator.runner import Simulator
 
     workdir = Path(tempfile.mkdtemp(prefix="voiceops-soak-"))
     database_url = private_database("soak")
@@ -519,7 +521,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script reads best in one 
             flush=True,
         )
         from bench.chaos.checks import checks, print_table, unsettled
-        from calls.services.campaigns import campaign_cancel
+        from calls.campaigns.services.control import campaign_cancel
 
         for campaign in setup["campaigns"]:
             campaign.refresh_from_db()

@@ -85,7 +85,7 @@ def main() -> None:
 
     from django.test import Client
 
-    from tools.execution import HOLDING
+    from tools.execution.types import HOLDING
     from tools.models import Tool, ToolInvocation
 
     client = Client()

@@ -91,7 +91,7 @@ class RecipientState(models.TextChoices):
 
 
 class AttemptState(models.TextChoices):
-    """One dial of one number. The order matters for crash safety (see calls/models/outbound.py)."""
+    """One dial of one number. The order matters for crash safety (see calls/campaigns/models.py)."""
 
     RESERVED = "reserved", "Reserved (not sent)"
     REQUESTING = "requesting", "Sent to Vapi, no answer yet"

@@ -7,6 +7,7 @@ greppable from the call site.
 
 from __future__ import annotations
 
+from calls.campaigns.services.ended import call_ended_apply
 from calls.models import Call
 
 
@@ -16,6 +17,4 @@ def on_call_ended(*, call: Call) -> None:
     Idempotent (the attempt moves to ``ended`` once); a later report re-checks the spend limit
     because the cost usually arrives with it. Dispatch of the freed slot is enqueued on commit.
     """
-    from calls.services.campaigns.ended import call_ended_apply
-
     call_ended_apply(call=call)

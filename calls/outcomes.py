@@ -57,7 +57,7 @@ _group(
 )
 _group(Outcome.VOICEMAIL, "voicemail")
 # Vapi could not start the call for capacity reasons of its own: nobody's phone rang, and the
-# campaign does not count it as an attempt (calls/services/campaigns/refusals.py).
+# campaign does not count it as an attempt (calls/campaigns/services/refusals.py).
 _group(
     Outcome.REFUSED,
     "call.start.error-subscription-concurrency-limit-reached",

@@ -6,13 +6,29 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
-from calls.admin.filters import ToolNameFilter
-from calls.admin.readonly import ReadOnlyAdmin
-from calls.admin.utils import FastChangelistMixin, mask_known_secrets, pretty_json
 from tools.models import Appointment, Resource, Tool, ToolInvocation
+from tools.selectors import tool_names
+from voiceops.console.changelist import FastChangelistMixin
+from voiceops.console.readonly import ReadOnlyAdmin
+from voiceops.console.redaction import mask_known_secrets, pretty_json
+
+
+class ToolNameFilter(admin.SimpleListFilter):
+    """Choices from the (small) tool registry table rather than from the invocation ledger."""
+
+    title = "tool"
+    parameter_name = "name"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, name) for name in tool_names(limit=200)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(name=value) if value else queryset
 
 
 @admin.register(Tool)

@@ -18,14 +18,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 import structlog
+from django.conf import settings
 from django.db import connection, transaction
 
-from tools.execution import Answer, ToolRuntime, invocation_answer
+from tools.execution.answer import invocation_answer
+from tools.execution.types import Answer, ToolRuntime
 from tools.registry import get_spec
 from tools.speech import one_line
 from voiceops import metrics
+from voiceops.phones import number_to_e164
 from voiceops.vapi.messages import reject_constant
 from voiceops.vapi.text import document_storable
 
@@ -110,13 +112,11 @@ def caller_number(message: dict[str, Any]) -> str:
     for holder in (message.get("customer"), call.get("customer") if isinstance(call, dict) else None):
         if isinstance(holder, dict) and holder.get("number"):
             candidates.append(str(holder["number"]))
+    # Possible, not valid: Vapi connected this line; refusing it over our numbering plan would
+    # leave a real caller without an identity. National forms read in the default region.
     for raw in candidates:
-        try:
-            parsed = phonenumbers.parse(raw, None if raw.startswith("+") else "US")
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        if number := number_to_e164(raw, region=settings.PHONENUMBER_DEFAULT_REGION):
+            return number
     return ""
 
 

@@ -1,4 +1,5 @@
-"""Reads: a resource's bookable slots, from working hours, slot length and existing bookings."""
+"""Reads: a resource's bookable slots (from working hours, slot length and existing bookings),
+and the tool, resource and appointment lists the API and the admin show."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from tools.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Resource
+from tools.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Resource, Tool
 from tools.speech import zone
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -175,3 +177,20 @@ def resource_find(*, text: str | int | None) -> Resource | None:
 
 def resource_names() -> list[str]:
     return list(Resource.objects.filter(active=True).order_by("name").values_list("name", flat=True)[:5])
+
+
+def tool_list() -> QuerySet[Tool]:
+    return Tool.objects.order_by("name")
+
+
+def tool_names(*, limit: int = 200) -> list[str]:
+    """Names from the (small) tool registry, for filters that must not scan the invocation ledger."""
+    return list(Tool.objects.order_by("name").values_list("name", flat=True)[:limit])
+
+
+def resource_list() -> QuerySet[Resource]:
+    return Resource.objects.order_by("name")
+
+
+def appointment_list() -> QuerySet[Appointment]:
+    return Appointment.objects.order_by("starts_at", "id")

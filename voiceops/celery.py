@@ -10,8 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceops.settings")
 app = Celery("voiceops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Campaign tasks live beside the webhook area's calls/tasks.py (separate owners, no merge clashes).
-app.autodiscover_tasks(["calls"], related_name="tasks_campaigns")
+# Campaign tasks live in their own package (calls/campaigns/tasks.py), beside calls/tasks.py.
+app.autodiscover_tasks(["calls.campaigns"])
 
 # django-structlog: bind task_id and the publisher's request_id/call_id on every worker line.
 app.steps["worker"].add(DjangoStructLogInitStep)

@@ -11,6 +11,15 @@ from rest_framework import serializers
 
 from assistants.models import Closure, RoutingRule, RuleAction
 from assistants.routing.rules import caller_numbers_errors
+from assistants.routing.selectors import closure_list, routing_rule_list
+from assistants.routing.services import (
+    closure_create,
+    closure_delete,
+    closure_update,
+    routing_rule_create,
+    routing_rule_delete,
+    routing_rule_update,
+)
 from voiceops.api.base import ApiModelViewSet
 from voiceops.api.scopes import Scope
 
@@ -96,7 +105,17 @@ class RoutingRuleViewSet(ApiModelViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[RoutingRule]:
-        return RoutingRule.objects.order_by("phone_number_id", "position", "id")
+        return routing_rule_list()
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = routing_rule_create(data=serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, RoutingRule)
+        serializer.instance = routing_rule_update(rule=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance: RoutingRule) -> None:
+        routing_rule_delete(rule=instance)
 
 
 @extend_schema_view(
@@ -113,4 +132,14 @@ class ClosureViewSet(ApiModelViewSet):
     write_scope = Scope.ASSISTANTS_WRITE
 
     def get_queryset(self) -> QuerySet[Closure]:
-        return Closure.objects.order_by("phone_number_id", "starts_on", "id")
+        return closure_list()
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = closure_create(data=serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, Closure)
+        serializer.instance = closure_update(closure=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance: Closure) -> None:
+        closure_delete(closure=instance)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assistants.models import PhoneNumber, RoutingDecision
+from django.db.models import QuerySet
+
+from assistants.models import Closure, PhoneNumber, RoutingDecision, RoutingRule
 from assistants.routing.hours import zone_of
 from calls.models import Call
 
@@ -27,3 +29,11 @@ def closures_on(*, phone_number: PhoneNumber, at: dt.datetime) -> list[tuple[dt.
             "starts_on", "ends_on", "name"
         )
     )
+
+
+def routing_rule_list() -> QuerySet[RoutingRule]:
+    return RoutingRule.objects.order_by("phone_number_id", "position", "id")
+
+
+def closure_list() -> QuerySet[Closure]:
+    return Closure.objects.order_by("phone_number_id", "starts_on", "id")

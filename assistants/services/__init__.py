@@ -1,4 +1,4 @@
-"""Write operations on assistants and phone numbers (see SEAMS.md for the names others call)."""
+"""Write operations on assistants and phone numbers; ``__all__`` names the ones other apps call."""
 
 from assistants.services.credentials import webhook_credential_ensure
 from assistants.services.drift import DriftResult, assistant_drift_check, assistants_drift_check

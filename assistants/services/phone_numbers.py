@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 import structlog
 from django.db import transaction
 from django.utils import timezone
@@ -20,22 +19,13 @@ from assistants.payload import server_block
 from assistants.services.credentials import webhook_credential_ensure
 from voiceops.errors import InvalidState
 from voiceops.logging import mask_number
+from voiceops.phones import number_to_e164
 from voiceops.vapi.client import VapiNotFound, get_client
 
 log = structlog.get_logger(__name__)
 
 LIST_LIMIT = 1000
 VAPI_FIELDS = ["vapi_mode", "vapi_assistant_id", "vapi_server_url", "vapi_checked_at"]
-
-
-def _e164(raw: Any) -> str | None:
-    try:
-        parsed = phonenumbers.parse(str(raw), None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def vapi_route_of(item: dict[str, Any]) -> tuple[str, str, str]:
@@ -69,7 +59,8 @@ def _vapi_values(item: dict[str, Any]) -> dict[str, Any]:
 
 def _phone_number_upsert(item: dict[str, Any], assistants_by_vapi_id: dict[str, Assistant]) -> bool:
     vapi_id = str(item.get("id") or "")
-    number = _e164(item.get("number"))
+    # Possible, not valid: Vapi owns and routes this number, our numbering plan may be older.
+    number = number_to_e164(str(item.get("number")))
     if not vapi_id or not number:
         log.warning(
             "assistants.phone_import.skipped", vapi_id=vapi_id, number=mask_number(item.get("number"))
@@ -199,3 +190,12 @@ def phone_number_bind(*, phone_number: PhoneNumber, assistant: Assistant | None)
     """Shorthand kept for callers of the old API: an assistant makes it fixed, None routed."""
     mode = NumberMode.FIXED if assistant is not None else NumberMode.ROUTED
     return phone_number_set_mode(phone_number=phone_number, mode=mode, assistant=assistant)
+
+
+def phone_number_update(*, phone_number: PhoneNumber, data: dict[str, Any]) -> PhoneNumber:
+    """Local settings only (name, time zone, opening hours, transfer number); the mode changes
+    through ``phone_number_set_mode`` because it writes to Vapi first."""
+    for name, value in data.items():
+        setattr(phone_number, name, value)
+    phone_number.save()
+    return phone_number

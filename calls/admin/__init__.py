@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from calls.admin import calls, campaigns, customers, events  # noqa: F401
+from calls.admin import calls, customers, events  # noqa: F401
+from calls.campaigns import admin as campaigns_admin  # noqa: F401 - campaigns, recipients, ledger
 
 # The index links to the ops dashboard (calls/admin/dashboard, mounted at /admin/dashboard/).
 admin.site.index_template = "admin/calls/index.html"

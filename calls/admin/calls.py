@@ -13,14 +13,16 @@ from django.utils.safestring import mark_safe
 
 from assistants.routing.selectors import routing_summary
 from calls.admin.control import LiveControlAdminMixin, live_control_context
-from calls.admin.events import can_replay, events_for_call
+from calls.admin.events import can_replay
 from calls.admin.export import CsvExportMixin
-from calls.admin.readonly import ReadOnlyAdmin
 from calls.admin.report import call_report
-from calls.admin.timeline import call_timeline, cost_rows
-from calls.admin.utils import FastChangelistMixin, pretty_json
 from calls.exports import call_export_rows
-from calls.models import Call, CallTransfer, TranscriptTurn
+from calls.models import Call, TranscriptTurn
+from calls.selectors.calls import call_events, call_transfers
+from calls.selectors.timeline import call_timeline, cost_rows
+from voiceops.console.changelist import FastChangelistMixin
+from voiceops.console.readonly import ReadOnlyAdmin
+from voiceops.console.redaction import pretty_json
 from voiceops.console.templatetags.console import format_duration, format_money
 
 
@@ -205,7 +207,7 @@ class CallAdmin(LiveControlAdminMixin, CsvExportMixin, FastChangelistMixin, admi
     def transfers_display(self, obj: Call) -> str:
         rows = [
             (t.at or t.created_at, t.get_source_display(), t.destination_label or "-", t.detail or "")
-            for t in CallTransfer.objects.filter(call=obj).order_by("at", "id")
+            for t in call_transfers(call=obj)
         ]
         if not rows:
             return "-"
@@ -229,7 +231,7 @@ class CallAdmin(LiveControlAdminMixin, CsvExportMixin, FastChangelistMixin, admi
                 timeline=call_timeline(call=call),
                 report=call_report(call=call),
                 costs=cost_rows(call=call),
-                call_events=events_for_call(call=call),
+                call_events=call_events(call=call),
                 can_replay=can_replay(request),
                 events_changelist_url=reverse("admin:calls_webhookevent_changelist")
                 + f"?vapi_call_id={call.vapi_id}",

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from calls.models import Call, CallControl
+from calls.models import Call
 from calls.models.control import ControlAction, ControlState
+from calls.selectors.calls import call_controls
 from calls.services.control import LIVE, call_control_send, call_listen_url
 from voiceops.errors import DomainError
 from voiceops.vapi.client import VapiError
@@ -26,7 +27,7 @@ def live_control_context(*, request: HttpRequest, call: Call) -> dict[str, Any]:
             "can_act": call.status in LIVE and request.user.has_perm(PERMISSION),
             "live": call.status in LIVE,
             "listen_url": call_listen_url(call=call),
-            "actions": list(CallControl.objects.filter(call=call).order_by("created_at", "id")),
+            "actions": call_controls(call=call),
             "url": reverse("admin:calls_call_control", args=[call.pk]),
         }
     }

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from calls.admin.utils import FastChangelistMixin
 from calls.models import Call, Customer
-from tools.services.customers import customer_opt_out
+from calls.services.customers import customer_opt_out
+from voiceops.console.changelist import FastChangelistMixin
 from voiceops.console.templatetags.console import format_datetime
 
 

@@ -14,10 +14,11 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from calls.admin.filters import MessageTypeFilter
-from calls.admin.readonly import ReadOnlyAdmin
-from calls.admin.utils import FastChangelistMixin, pretty_json
-from calls.models import Call, WebhookEvent
+from calls.models import WebhookEvent
 from calls.services.events import webhook_event_replay
+from voiceops.console.changelist import FastChangelistMixin
+from voiceops.console.readonly import ReadOnlyAdmin
+from voiceops.console.redaction import pretty_json
 
 REPLAY_PERMISSION = "calls.change_webhookevent"
 
@@ -128,14 +129,3 @@ class WebhookEventAdmin(FastChangelistMixin, ReadOnlyAdmin):
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("admin:calls_webhookevent_change", args=[event.pk])
         return HttpResponseRedirect(target)
-
-
-def events_for_call(*, call: Call, limit: int = 200) -> list[WebhookEvent]:
-    """The raw events of one call, oldest first, bounded so a chatty call cannot stall the page."""
-    if not call.vapi_id:
-        return []
-    return list(
-        WebhookEvent.objects.filter(vapi_call_id=call.vapi_id)
-        .order_by("received_at", "id")
-        .only("id", "message_type", "state", "received_at", "attempts", "error", "vapi_call_id")[:limit]
-    )

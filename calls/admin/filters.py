@@ -47,19 +47,3 @@ class MessageTypeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         return queryset.filter(message_type=value) if value else queryset
-
-
-class ToolNameFilter(admin.SimpleListFilter):
-    """Choices from the (small) tool registry table rather than from the invocation ledger."""
-
-    title = "tool"
-    parameter_name = "name"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from tools.models import Tool
-
-        return [(name, name) for name in Tool.objects.order_by("name").values_list("name", flat=True)[:200]]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        return queryset.filter(name=value) if value else queryset

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from calls.admin.utils import mask_known_secrets, redact
 from calls.models import Call
+from voiceops.console.redaction import mask_known_secrets, redact
 
 METRIC_LABELS = {
     "turnLatencyAverage": "Turn latency (avg)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -12,33 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calls.api.control import CallControlActions
-from calls.enums import TurnRole
+from calls.api.filters import CallFilter
+from calls.campaigns.services.outbound import call_place_outbound
 from calls.exports import call_export_rows, csv_response
-from calls.models import Call, TranscriptTurn
+from calls.models import Call
+from calls.selectors.calls import call_list, calls_with_details
 from calls.serializers import CallCreateSerializer, CallSerializer
-from calls.services.outbound import call_place_outbound
-from tools.models import ToolInvocation
 from voiceops.api.base import ApiViewSet
-from voiceops.api.filters import CallFilter
 from voiceops.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent, service_idempotency_key
 from voiceops.api.pagination import CreatedCursorPagination
 from voiceops.api.scopes import Scope
-
-# The API's transcript is the spoken conversation (DESIGN: the call resource). The system
-# prompt and tool bookkeeping rows stay in the admin; tool calls are ``tool_invocations``.
-SPOKEN_ROLES = (TurnRole.USER, TurnRole.ASSISTANT)
-
-
-def calls_with_details() -> QuerySet[Call]:
-    """A fixed number of queries whatever the page size: calls (with their routing decision),
-    their spoken turns, tool invocations, transfers and live-control actions."""
-    spoken = TranscriptTurn.objects.filter(role__in=SPOKEN_ROLES).exclude(text="").order_by("position")
-    return Call.objects.select_related("routing").prefetch_related(
-        Prefetch("turns", queryset=spoken),
-        Prefetch("tool_invocations", queryset=ToolInvocation.objects.order_by("created_at", "id")),
-        "transfers",
-        "controls",
-    )
 
 
 @extend_schema_view(
@@ -54,7 +37,7 @@ class CallViewSet(CallControlActions, mixins.ListModelMixin, mixins.RetrieveMode
 
     def get_queryset(self) -> QuerySet[Call]:
         if self.action == "export":
-            return Call.objects.order_by("-created_at")
+            return call_list()
         return calls_with_details()
 
     @extend_schema(

@@ -9,12 +9,17 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.api.filters import CustomerFilter
 from calls.models import Customer
 from calls.serializers import CustomerSerializer, DoNotCallSerializer
+from calls.services.customers import (
+    customer_create,
+    customer_delete,
+    customer_do_not_call_set,
+    customer_update,
+)
 from voiceops.api.base import ApiModelViewSet
-from voiceops.api.filters import CustomerFilter
 from voiceops.api.scopes import Scope
-from voiceops.api.services import customer_create, customer_do_not_call_set, customer_update
 
 
 @extend_schema_view(
@@ -39,6 +44,9 @@ class CustomerViewSet(ApiModelViewSet):
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         assert isinstance(serializer.instance, Customer)
         serializer.instance = customer_update(customer=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance: Customer) -> None:
+        customer_delete(customer=instance)
 
     @extend_schema(
         request=DoNotCallSerializer,

@@ -8,11 +8,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.api.filters import WebhookEventFilter
 from calls.models import WebhookEvent
+from calls.selectors.calls import webhook_event_list
 from calls.serializers import WebhookEventSerializer
 from calls.services.events import webhook_event_replay
 from voiceops.api.base import ApiReadOnlyViewSet
-from voiceops.api.filters import WebhookEventFilter
 from voiceops.api.pagination import ReceivedCursorPagination
 from voiceops.api.scopes import Scope
 
@@ -29,7 +30,7 @@ class WebhookEventViewSet(ApiReadOnlyViewSet):
     write_scope = Scope.ADMIN
 
     def get_queryset(self) -> QuerySet[WebhookEvent]:
-        return WebhookEvent.objects.all()
+        return webhook_event_list()
 
     @extend_schema(
         request=None,

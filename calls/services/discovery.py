@@ -25,9 +25,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from calls.campaigns.services.dialing import attempt_accept
 from calls.enums import AttemptState, CallStatus, Direction
 from calls.models import Call, CallDiscoveryCursor, DialAttempt
-from calls.services.campaigns.dialing import attempt_accept
 from calls.services.processors.calls import DIRECTION_BY_CALL_TYPE, as_text, parse_iso
 from calls.services.reconciliation import call_apply_vapi
 from tools.services.linking import tool_records_link_call

@@ -18,11 +18,11 @@ import structlog
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from calls.campaigns.services.predial import campaign_predial_answer
 from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services import answers
 from calls.services.assistant_request import assistant_request_receive
-from calls.services.campaigns.predial import campaign_predial_answer
 from calls.services.events import (
     webhook_event_answered,
     webhook_event_count,

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from calls.admin.utils import EstimatedCountPaginator
 from calls.models import Call, WebhookEvent
 from tests.factories import AssistantFactory, CampaignFactory
 from tools.models import ToolInvocation
+from voiceops.console.changelist import EstimatedCountPaginator
 
 pytestmark = pytest.mark.django_db
 

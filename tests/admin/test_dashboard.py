@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.admin.dashboard.selectors import dashboard_stats
 from calls.models import Call
+from calls.selectors.dashboard import dashboard_stats
 from tests.factories import CallFactory, ToolInvocationFactory
 from tools.models import ToolInvocation
 

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import responses
 
+from calls.campaigns.services.control import outbound_kill_switch_set
 from calls.models import Call, Customer
-from calls.services.campaigns import outbound_kill_switch_set
 from tests.api.conftest import assert_error
 from tests.calls.campaign_support import FakeVapi
 from tests.factories import AssistantFactory, CustomerFactory, PhoneNumberFactory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from calls.campaigns.services.control import campaign_update
 from calls.models import Campaign
 from tests.api.conftest import assert_error
 from tests.factories import AssistantFactory, CampaignFactory, CampaignRecipientFactory
@@ -74,6 +75,19 @@ def test_patch_validates_against_stored_values(writer):
     campaign = CampaignFactory()  # window 08:00-21:00
     error = assert_error(writer.patch(f"{URL}{campaign.pk}/", {"window_end": "07:00"}, format="json"), 400)
     assert "window_end" in error["fields"]
+
+
+def test_patch_writes_only_the_fields_sent(writer):
+    """The update service saves what the client sent: a pause made meanwhile is not undone."""
+    campaign = CampaignFactory(state="running", name="Before")
+    stale = Campaign.objects.get(pk=campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk).update(state="paused")  # ops pause it meanwhile
+    campaign_update(campaign=stale, data={"name": "After"})
+    stored = Campaign.objects.get(pk=campaign.pk)
+    assert (stored.name, stored.state) == ("After", "paused")
+    response = writer.patch(f"{URL}{campaign.pk}/", {"name": "Again"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert Campaign.objects.values_list("name", "state").get(pk=campaign.pk) == ("Again", "paused")
 
 
 def test_running_campaign_cannot_be_deleted(writer):

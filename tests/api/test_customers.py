@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from calls.models import Customer
+from calls.services.customers import customer_opt_out
 from tests.api.conftest import assert_error
 from tests.factories import AppointmentFactory, CustomerFactory
 from voiceops.api.scopes import Scope
@@ -84,6 +87,37 @@ def test_do_not_call_on_and_off(writer):
     assert listed[-1].do_not_call_source == "api"
     assert history[-1].do_not_call is False
     assert history[-1].history_change_reason.startswith("API key ")
+
+
+def test_do_not_call_again_keeps_the_first_opt_out(writer):
+    """The earliest opt-out is what compliance asks about: the API no longer overwrites it,
+    whoever listed the number first (here a caller, through the opt_out tool)."""
+    customer = CustomerFactory()
+    first = customer_opt_out(number=str(customer.number), reason="Said stop on a call", source="tool")
+    url = f"{URL}{customer.pk}/do-not-call/"
+    history_rows = customer.history.count()
+    for reason in ("Asked by email", "Asked again"):
+        response = writer.post(url, {"reason": reason}, format="json")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["do_not_call"] is True
+        assert (body["do_not_call_reason"], body["do_not_call_source"]) == ("Said stop on a call", "tool")
+    again = Customer.objects.get(pk=customer.pk)
+    assert again.do_not_call_at == first.do_not_call_at
+    assert customer.history.count() == history_rows  # nothing changed, nothing recorded
+
+
+def test_listing_again_after_taking_off_is_a_new_opt_out(writer):
+    customer = CustomerFactory()
+    url = f"{URL}{customer.pk}/do-not-call/"
+    listed = writer.post(url, {"reason": "first"}, format="json").json()
+    taken_off = writer.post(url, {"do_not_call": False}, format="json").json()
+    relisted = writer.post(url, {"reason": "second"}, format="json").json()
+    assert relisted["do_not_call"] is True and relisted["do_not_call_reason"] == "second"
+    # A new opt-out with its own time, not the removal's; the first stays in the history.
+    at = [dt.datetime.fromisoformat(body["do_not_call_at"]) for body in (listed, taken_off, relisted)]
+    assert at[2] > at[1] > at[0]
+    assert customer.history.filter(do_not_call=True, do_not_call_reason="first").exists()
 
 
 def test_do_not_call_is_read_only_through_patch(writer):

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from calls.campaigns.services.checks import Verdict, decision_record
 from calls.enums import DecisionRule
 from calls.models import DispatchDecision
-from calls.services.campaigns.checks import Verdict, decision_record
 from tests.calls.campaign_support import add_recipient, make_campaign
 
 pytestmark = pytest.mark.django_db

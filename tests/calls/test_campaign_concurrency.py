@@ -13,9 +13,9 @@ import pytest
 import responses
 from django.db import connection
 
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, RecipientState
 from calls.models import Call, CampaignRecipient, DialAttempt
-from calls.services.campaigns import campaign_dispatch_due
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 
 CAP = 5
@@ -105,8 +105,8 @@ def test_parallel_dispatchers_never_exceed_cap_or_dial_an_attempt_twice():
 @pytest.mark.django_db(transaction=True)
 def test_parallel_dispatchers_of_two_campaigns_and_single_calls_never_exceed_the_org_budget(settings):
     """Budget 8 (limit 10, reserve 2): campaign caps of 6 + 6 and API calls would be 12+."""
-    from calls.services.campaigns.budget import outbound_in_use
-    from calls.services.outbound import call_place_outbound
+    from calls.campaigns.services.budget import outbound_in_use
+    from calls.campaigns.services.outbound import call_place_outbound
     from voiceops.errors import TryLater
 
     settings.VAPI_CONCURRENCY_LIMIT = 10

@@ -8,16 +8,16 @@ import pytest
 import responses
 import time_machine
 
-from calls.enums import CampaignState, RecipientState
-from calls.models import Call, OutboundSwitch
-from calls.services.campaigns import (
+from calls.campaigns.services.control import (
     campaign_cancel,
-    campaign_dispatch_due,
     campaign_pause,
     campaign_resume,
     campaign_start,
     outbound_kill_switch_set,
 )
+from calls.campaigns.services.dispatch import campaign_dispatch_due
+from calls.enums import CampaignState, RecipientState
+from calls.models import Call, OutboundSwitch
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 from tests.factories import AssistantFactory, CampaignFactory
 from voiceops.errors import InvalidState

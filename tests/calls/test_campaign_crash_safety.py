@@ -10,11 +10,11 @@ import requests
 import responses
 import time_machine
 
+from calls.campaigns.services.dialing import attempt_dial
+from calls.campaigns.services.dispatch import DispatchResult, _reserve, campaign_dispatch_due
+from calls.campaigns.services.recovery import dial_attempts_recover
 from calls.enums import AttemptState, RecipientState
 from calls.models import Call, CampaignRecipient, DialAttempt
-from calls.services.campaigns import campaign_dispatch_due, dial_attempts_recover
-from calls.services.campaigns.dialing import attempt_dial
-from calls.services.campaigns.dispatch import DispatchResult, _reserve
 from tests.calls.campaign_support import FakeVapi, add_recipient, make_campaign
 
 pytestmark = pytest.mark.django_db

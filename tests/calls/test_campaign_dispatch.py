@@ -9,9 +9,10 @@ import responses
 import time_machine
 from django.utils import timezone
 
+from calls.campaigns.services.control import outbound_kill_switch_set
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
 from calls.models import Call, DialAttempt, DispatchDecision
-from calls.services.campaigns import campaign_dispatch_due, outbound_kill_switch_set
 from tests.calls.campaign_support import FakeVapi, add_recipient, make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 import time_machine
 
+from calls.campaigns.selectors import campaign_progress
 from calls.enums import RecipientState
-from calls.services.campaigns.progress import campaign_progress
 from tests.factories import CampaignFactory, CampaignRecipientFactory, DialAttemptFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,15 +9,12 @@ import pytest
 import responses
 import time_machine
 
+from calls.campaigns.services.budget import budget_usage
+from calls.campaigns.services.control import campaign_cancel, campaign_pause
+from calls.campaigns.services.dispatch import campaign_dispatch_due
+from calls.campaigns.services.recovery import dial_attempts_recover
 from calls.enums import AttemptState, CampaignState, RecipientState
 from calls.models import Call, Campaign, DialAttempt
-from calls.services.campaigns import (
-    campaign_cancel,
-    campaign_dispatch_due,
-    campaign_pause,
-    dial_attempts_recover,
-)
-from calls.services.campaigns.budget import budget_usage
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 
 pytestmark = pytest.mark.django_db

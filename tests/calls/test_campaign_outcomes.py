@@ -9,9 +9,10 @@ import responses
 import time_machine
 from django.utils import timezone
 
+from calls.campaigns.selectors import campaign_progress
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, CampaignState, DecisionRule, Outcome, RecipientState
 from calls.models import Call, DialAttempt, DispatchDecision
-from calls.services.campaigns import campaign_dispatch_due, campaign_progress
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ import time_machine
 from django.utils import timezone
 from vapi.types import ServerMessageResponseCampaignPredial
 
+from calls.campaigns.services.control import outbound_kill_switch_set
 from calls.enums import DecisionRule
 from calls.models import Customer, DispatchDecision, WebhookEvent
-from calls.services.campaigns import outbound_kill_switch_set
 from tests.calls.conftest import post
-from voiceops.vapi.simulator import running_simulator
+from voiceops.simulator.runner import running_simulator
 
 pytestmark = pytest.mark.django_db
 NOON_NY = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)  # 12:00 in New York

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from calls.campaigns.services.recipients import recipients_import
 from calls.enums import CampaignState
 from calls.models import CampaignRecipient, Customer
-from calls.services.campaigns import recipients_import
 from tests.calls.campaign_support import add_recipient, make_campaign
 from tests.factories import CustomerFactory
 from voiceops.errors import DomainError, InvalidState

@@ -9,9 +9,9 @@ import pytest
 import responses
 import time_machine
 
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, DecisionRule, RecipientState
 from calls.models import Call, DialAttempt, DispatchDecision, OutboundBudget
-from calls.services.campaigns import campaign_dispatch_due
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ import responses
 import time_machine
 from django.apps import apps
 
+from calls.campaigns.services.dispatch import campaign_dispatch_due
+from calls.campaigns.services.outcomes import retry_decision, retry_policy_errors
 from calls.enums import AttemptState, DecisionRule, Outcome, RecipientState
 from calls.models import Call, Campaign, DialAttempt, DispatchDecision
-from calls.services.campaigns import campaign_dispatch_due
-from calls.services.campaigns.outcomes import retry_decision, retry_policy_errors
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 
 NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)  # noon in New York

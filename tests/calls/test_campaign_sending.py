@@ -12,11 +12,11 @@ import responses
 import time_machine
 from django.db import connection
 
-import calls.services.campaigns.ended as ended_module
+import calls.campaigns.services.ended as ended_module
+from calls.campaigns.services.dispatch import campaign_dispatch_due
+from calls.campaigns.services.sending import _pool
 from calls.enums import AttemptState, DecisionRule, RecipientState
 from calls.models import Call, DialAttempt
-from calls.services.campaigns import campaign_dispatch_due
-from calls.services.campaigns.sending import _pool
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import responses
 import time_machine
 from django.conf import settings
 
+from calls.campaigns.services.control import campaign_start
+from calls.campaigns.tasks import campaign_dispatch, campaigns_tick
 from calls.enums import AttemptState, CampaignState, RecipientState
 from calls.models import DialAttempt
-from calls.services.campaigns import campaign_start
-from calls.tasks_campaigns import campaign_dispatch, campaigns_tick
 from tests.calls.campaign_support import FakeVapi, add_recipient, make_campaign
 from voiceops.celery import app
 

@@ -17,7 +17,7 @@ from vapi.types import (
 
 from assistants.payload import assistant_payload
 from assistants.validation import assistant_config_errors
-from calls.services.campaigns import campaign_dispatch_due
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from tests.calls.campaign_support import FakeVapi, add_recipient, make_campaign
 from tests.factories import AssistantFactory
 from voiceops.vapi.voicemail import DEFAULT_PLAN, PLAN_FIELDS

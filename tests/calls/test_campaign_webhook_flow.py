@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import responses
 
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, RecipientState
 from calls.models import Call, DialAttempt
-from calls.services.campaigns import campaign_dispatch_due
 from tests.calls.campaign_support import FakeVapi, add_recipient, make_campaign
 from tests.conftest import load_fixture
 

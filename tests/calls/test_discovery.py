@@ -16,17 +16,17 @@ import responses
 import time_machine
 from django.db import connection
 
+from calls.campaigns.services.dispatch import DispatchResult, _reserve
 from calls.enums import ACTIVE_ATTEMPT_STATES, AttemptState, CallStatus, Outcome, RecipientState, TurnSource
 from calls.models import Call, CallDiscoveryCursor, Campaign, CampaignRecipient, DialAttempt
 from calls.serializers import CallSerializer
-from calls.services.campaigns.dispatch import DispatchResult, _reserve
 from calls.services.discovery import call_discover, calls_discover, vapi_time
 from calls.services.reconciliation import calls_reconcile
 from calls.tasks import reconcile_calls
 from tests.calls.campaign_support import add_recipient, make_campaign
 from tests.conftest import load_fixture
 from tests.factories import CallFactory
-from voiceops.vapi.simulator.resources import filtered
+from voiceops.simulator.resources import filtered
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import pytest
 import responses
 from django.utils import timezone
 
+from calls.campaigns.services.control import outbound_kill_switch_set
+from calls.campaigns.services.outbound import call_place_outbound
 from calls.enums import AttemptState, DecisionRule
 from calls.models import Call, Customer, DialAttempt, DispatchDecision
-from calls.services.campaigns import outbound_kill_switch_set
-from calls.services.outbound import call_place_outbound
 from tests.calls.campaign_support import FakeVapi
 from tests.factories import AssistantFactory, CustomerFactory, PhoneNumberFactory
 from voiceops.errors import Conflict, DomainError, InvalidState

@@ -10,16 +10,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.campaigns.services.recipients import recipients_import
 from calls.enums import CampaignState
 from calls.models import CampaignRecipient, Customer
-from calls.services.campaigns import recipients_import
+from calls.services.customers import customers_import_update
 from tests.calls.campaign_support import make_campaign
 from tests.factories import CustomerFactory
 from voiceops.console.imports import (
     CHUNK_ROWS,
     recipient_import_run,
     recipient_import_start,
-    recipient_import_update_customers,
 )
 from voiceops.console.models import RecipientImport
 
@@ -175,7 +175,7 @@ def test_an_opt_out_made_after_the_preview_is_kept_and_recorded_as_it_is():
     other = CustomerFactory(number="+12125550102", name="Old", time_zone="")
     rows = recipients_import(campaign=campaign, csv_text="number,name\n+12125550102,New\n", dry_run=True)
     Customer.objects.filter(pk=other.pk).update(consent=True, consent_at=timezone.now(), consent_source="sms")
-    assert recipient_import_update_customers(rows=rows.accepted) == 1
+    assert customers_import_update(rows=rows.accepted) == 1
     other.refresh_from_db()
     assert (other.name, other.consent, other.consent_source) == ("New", True, "sms")
     assert other.history.latest().consent_source == "sms"

@@ -19,12 +19,13 @@ import yaml
 
 from assistants.models import Assistant, PhoneNumber
 from assistants.services import assistant_push
+from calls.campaigns.services.control import campaign_start
+from calls.campaigns.tasks import campaigns_tick
 from calls.enums import DIALED_ATTEMPT_STATES, AttemptState, CampaignState, Direction, RecipientState
 from calls.models import Call, Campaign, CampaignRecipient, Customer, DialAttempt
-from calls.services.campaigns import campaign_start
-from calls.tasks_campaigns import campaigns_tick
-from voiceops.vapi.simulator import phone_number_id_for, running_simulator
-from voiceops.vapi.simulator.scenarios import SCENARIO_DIR
+from voiceops.simulator.runner import running_simulator
+from voiceops.simulator.scenarios import SCENARIO_DIR
+from voiceops.simulator.store import phone_number_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SECRET = "e2e-org-limit-secret-91c2"

@@ -36,7 +36,8 @@ from assistants.routing.hours import WEEKDAYS
 from assistants.services import assistant_push
 from assistants.services.phone_numbers import phone_number_set_mode
 from calls.models import Call, Customer
-from voiceops.vapi.simulator import Simulator, phone_number_id_for, running_simulator
+from voiceops.simulator.runner import Simulator, running_simulator
+from voiceops.simulator.store import phone_number_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SECRET = "e2e-webhook-secret-inbound"

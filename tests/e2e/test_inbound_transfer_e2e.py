@@ -18,7 +18,8 @@ from assistants.services.phone_numbers import phone_number_set_mode
 from calls.enums import Outcome
 from calls.models import Call
 from tests.e2e.test_inbound_routing_e2e import NUMBER, dial, simulator  # noqa: F401 - fixtures used by name
-from voiceops.vapi.simulator import Simulator, phone_number_id_for
+from voiceops.simulator.runner import Simulator
+from voiceops.simulator.store import phone_number_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 BILLING = "+13125550142"

@@ -16,7 +16,8 @@ from calls.models import Call, CallControl
 from tests.api.conftest import client_with  # noqa: F401 - fixture
 from tests.e2e.test_inbound_routing_e2e import NUMBER, simulator, wait_for  # noqa: F401 - fixtures
 from voiceops.api.scopes import Scope
-from voiceops.vapi.simulator import Simulator, phone_number_id_for
+from voiceops.simulator.runner import Simulator
+from voiceops.simulator.store import phone_number_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -19,10 +19,11 @@ from django.core.management import call_command
 
 from assistants.models import Assistant, PhoneNumber
 from assistants.services import assistant_push
+from calls.campaigns.services.outbound import call_place_outbound
 from calls.models import Call
-from calls.services.outbound import call_place_outbound
 from tools.models import Appointment, Resource, Tool, ToolInvocation
-from voiceops.vapi.simulator import Simulator, phone_number_id_for, running_simulator
+from voiceops.simulator.runner import Simulator, running_simulator
+from voiceops.simulator.store import phone_number_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SECRET = "e2e-webhook-secret-91c2"

@@ -16,10 +16,10 @@ import pytest
 import responses
 from celery import Celery
 
+from calls.campaigns.services.budget import outbound_in_use
+from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, CallStatus, EventState, RecipientState
 from calls.models import Call, DialAttempt, WebhookEvent
-from calls.services.campaigns import campaign_dispatch_due
-from calls.services.campaigns.budget import outbound_in_use
 from tests.calls.campaign_support import FakeVapi, add_recipient, make_campaign
 from tests.faults.lifecycle import URL, auth_headers, lifecycle_bodies
 from tests.faults.servers import CeleryWorker, child_env, wait_until

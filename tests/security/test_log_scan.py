@@ -25,7 +25,7 @@ import structlog
 from django.conf import settings
 
 from assistants.services.push import assistant_push
-from calls.services.outbound import call_place_outbound
+from calls.campaigns.services.outbound import call_place_outbound
 from tests.calls.campaign_support import FakeVapi
 from tests.conftest import FIXTURES
 from tests.factories import AssistantFactory, CustomerFactory, PhoneNumberFactory, ResourceFactory

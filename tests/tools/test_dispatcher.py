@@ -16,7 +16,7 @@ from tests.factories import CallFactory, ToolFactory
 from tests.tools.conftest import tool_call, tool_message
 from tests.tools.contract import assert_tool_answer_shape
 from tools.dispatcher import caller_number, parse_tool_call, tool_calls_answer
-from tools.execution import APOLOGY, HOLDING
+from tools.execution.types import APOLOGY, HOLDING
 from tools.models import InvocationState, ToolInvocation
 from tools.registry import register, unregister
 
@@ -334,7 +334,7 @@ def test_asking_again_after_a_holding_answer_returns_the_finished_work(django_ca
 
 
 def test_finishing_twice_is_a_no_op(django_capture_on_commit_callbacks):
-    from tools.execution import tool_invocation_finish
+    from tools.execution.deferred import tool_invocation_finish
 
     ToolFactory(name="sleep_tool", timeout_seconds=0.1)
     item = tool_call("sleep_tool", {"seconds": 0.3})
@@ -350,7 +350,7 @@ def test_resume_deferred_re_enqueues_only_old_deferred_rows(django_capture_on_co
 
     from django.utils import timezone
 
-    from tools.execution import tool_invocations_resume_deferred
+    from tools.execution.deferred import tool_invocations_resume_deferred
 
     ToolFactory(name="sleep_tool", timeout_seconds=0.1)
     item = tool_call("sleep_tool", {"seconds": 0.2})

@@ -19,7 +19,7 @@ from tests.factories import CustomerFactory, ToolFactory
 from tests.tools.conftest import CALLER, at, tool_call, tool_message
 from tests.tools.contract import assert_tool_answer_shape
 from tools.dispatcher import LEGACY_MALFORMED
-from tools.execution import HOLDING
+from tools.execution.types import HOLDING
 from tools.models import Appointment, AppointmentStatus, InvocationState, ToolInvocation, ToolOutcome
 from tools.registry import register, unregister
 

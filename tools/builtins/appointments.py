@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from calls.models import Call
+from calls.services.customers import customer_get_or_create_by_number
 from tools.builtins.arguments import (
     BookAppointmentArgs,
     CancelAppointmentArgs,
@@ -31,7 +32,6 @@ from tools.models import Appointment, AppointmentStatus, Resource, ToolOutcome
 from tools.registry import ToolContext, register
 from tools.selectors import resource_free_slots_on_date
 from tools.services.appointments import appointment_book, appointment_cancel, appointment_reschedule
-from tools.services.customers import customer_get_or_create_by_number
 from tools.speech import spelled_code, spoken_date, spoken_datetime, spoken_slots, spoken_time, zone_label
 from voiceops.errors import Conflict, DomainError
 

@@ -13,7 +13,6 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-import phonenumbers
 import structlog
 
 from calls.models import Customer
@@ -22,6 +21,7 @@ from tools.registry import ToolContext
 from tools.selectors import resource_find, resource_names, resource_next_free_slots
 from tools.speech import spoken_list, spoken_slots, zone, zone_label
 from voiceops.errors import DomainError, NotFound
+from voiceops.phones import numbers_match
 
 log = structlog.get_logger(__name__)
 
@@ -46,17 +46,6 @@ def caller_or_refuse(ctx: ToolContext, *, action: str) -> Customer | None:
         ctx.outcome = ToolOutcome.REFUSED
         raise DomainError(NO_LINE.format(action=action), code="no_line")
     return ctx.caller()
-
-
-def same_number(said: str, on_file: str) -> bool:
-    """Whether what the caller said is the number on file (read in the number's own country)."""
-    try:
-        known = phonenumbers.parse(on_file, None)
-        region = phonenumbers.region_code_for_number(known)
-        heard = phonenumbers.parse(said, region)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.format_number(heard, phonenumbers.PhoneNumberFormat.E164) == on_file
 
 
 def _current(appointment: Appointment) -> Appointment:
@@ -88,7 +77,7 @@ def appointment_for_caller(ctx: ToolContext, args: dict[str, Any]) -> Appointmen
         caller = ctx.caller() if ctx.caller_number else None
         if caller is not None and appointment.customer_id == caller.pk:
             return _current(appointment)
-        if said_number and same_number(said_number, str(appointment.customer.number)):
+        if said_number and numbers_match(said_number, on_file=str(appointment.customer.number)):
             return _current(appointment)
     ctx.outcome = ToolOutcome.NOT_FOUND if appointment is None else ToolOutcome.REFUSED
     if appointment is not None:

@@ -10,11 +10,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from calls.services.customers import customer_opt_out
 from tools.builtins.arguments import GetCustomerInfoArgs, OptOutArgs
 from tools.builtins.common import caller_or_refuse, listener_zone
 from tools.models import AppointmentStatus, ToolOutcome
 from tools.registry import ToolContext, register
-from tools.services.customers import customer_opt_out
 from tools.speech import spelled_code, spoken_datetime, zone_label
 
 

@@ -1,1 +1,4 @@
-"""Write services of the tools app (appointments, customers). Reads live in ``tools.selectors``."""
+"""Write services of the tools app (appointments, linking tool records to calls).
+
+Customer writes live in ``calls.services.customers``; reads in ``tools.selectors``.
+"""

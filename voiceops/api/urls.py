@@ -1,39 +1,17 @@
-"""The DRF API under /api/. Each app registers its viewsets here."""
+"""The DRF API under /api/: the schema, its docs, and each app's routes under /api/v1/."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import SimpleRouter
 
-from assistants.api import AssistantViewSet, PhoneNumberViewSet
-from assistants.routing.api import ClosureViewSet, RoutingRuleViewSet
-from calls.api.calls import CallViewSet
-from calls.api.campaigns import CampaignRecipientViewSet, CampaignViewSet
-from calls.api.customers import CustomerViewSet
-from calls.api.decisions import DispatchDecisionViewSet
-from calls.api.events import WebhookEventViewSet
-from tools.api import AppointmentViewSet, ResourceViewSet, ToolViewSet
+from assistants.api.urls import urlpatterns as assistants_urls
+from calls.api.urls import urlpatterns as calls_urls
+from calls.campaigns.urls import urlpatterns as campaigns_urls
+from tools.api.urls import urlpatterns as tools_urls
 
-router = SimpleRouter()
-router.register("assistants", AssistantViewSet, basename="assistant")
-router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
-router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
-router.register("closures", ClosureViewSet, basename="closure")
-router.register("tools", ToolViewSet, basename="tool")
-router.register("resources", ResourceViewSet, basename="resource")
-router.register("customers", CustomerViewSet, basename="customer")
-router.register("calls", CallViewSet, basename="call")
-router.register("campaigns", CampaignViewSet, basename="campaign")
-router.register(
-    r"campaigns/(?P<campaign_pk>[0-9]{1,18})/recipients",
-    CampaignRecipientViewSet,
-    basename="campaign-recipient",
-)
-router.register("appointments", AppointmentViewSet, basename="appointment")
-router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
-router.register("dispatch-decisions", DispatchDecisionViewSet, basename="dispatch-decision")
+v1_urls = [*assistants_urls, *tools_urls, *calls_urls, *campaigns_urls]
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("v1/", include((router.urls, "api"), namespace="v1")),
+    path("v1/", include((v1_urls, "api"), namespace="v1")),
 ]

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from calls.models import Campaign, CampaignRecipient, Customer
-from calls.services.campaigns import recipients_import
-from calls.services.campaigns.recipients import AcceptedRow
+from calls.campaigns.services.recipients import AcceptedRow, recipients_import
+from calls.models import Campaign, CampaignRecipient
+from calls.services.customers import customers_import_create, customers_import_update
 from voiceops.console.models import RecipientImport
 from voiceops.errors import DomainError
 
@@ -56,7 +55,7 @@ def recipient_import_run(*, job_id: int) -> RecipientImport:
     for chunk in _chunks(report.accepted, CHUNK_ROWS):
         with transaction.atomic():  # a rerun after a crash finds the chunk whole or absent
             created_customers, created_recipients = _write_chunk(campaign=job.campaign, rows=chunk)
-            updated_customers = recipient_import_update_customers(rows=chunk)
+            updated_customers = customers_import_update(rows=chunk)
         job.processed_rows += len(chunk)
         job.created_customers += created_customers
         job.created_recipients += created_recipients
@@ -83,71 +82,10 @@ def _finish(job: RecipientImport, *, state: str, error: str = "") -> RecipientIm
     return job
 
 
-def recipient_import_update_customers(*, rows: list[AcceptedRow]) -> int:
-    """Name and time zone of known customers, as the preview said, with one history row each
-    (in the chunk's transaction).
-
-    The rows are locked (in id order) and re-read, so a do-not-call or consent change made
-    meanwhile is neither overwritten nor misrecorded in the history: only the two fields are
-    written, the history row is the customer as it now is. A rerun finds nothing left to change.
-    """
-    wanted = {row.number: row.customer_updates for row in rows if row.customer_updates}
-    if not wanted:
-        return 0
-    now = timezone.now()
-    changed = []
-    for customer in Customer.objects.select_for_update().filter(number__in=list(wanted)).order_by("pk"):
-        updates = {k: v for k, v in wanted[str(customer.number)].items() if getattr(customer, k) != v}
-        if updates:
-            for attr, value in updates.items():
-                setattr(customer, attr, value)
-            customer.updated_at = now
-            changed.append(customer)
-    if changed:
-        _write_names_and_zones(changed, at=now)
-        Customer.history.bulk_history_create(  # type: ignore[attr-defined]
-            changed, update=True, default_change_reason="recipient import", default_date=now
-        )
-    return len(changed)
-
-
-def _write_names_and_zones(customers: list[Customer], *, at: dt.datetime) -> None:
-    """One UPDATE from arrays: Django's ``bulk_update`` builds a CASE per row and field (about 1 s
-    per 1,000 customers on the dev box, half the whole import). Only these fields are written."""
-    meta = Customer._meta
-    columns = {field.name: field.column for field in meta.concrete_fields}
-    name, zone, updated = columns["name"], columns["time_zone"], columns["updated_at"]
-    sql = (
-        f'UPDATE "{meta.db_table}" AS c SET "{name}" = v.name, "{zone}" = v.zone, "{updated}" = %s '  # noqa: S608 - model names only
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, name, zone) WHERE c.id = v.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [at, [c.pk for c in customers], [c.name for c in customers], [c.time_zone for c in customers]],
-        )
-
-
 def _write_chunk(*, campaign: Campaign, rows: list[AcceptedRow]) -> tuple[int, int]:
     """One transaction per chunk: customers (with history rows), then recipients."""
     with transaction.atomic():
-        numbers = [row.number for row in rows]
-        known = {str(c.number): c for c in Customer.objects.filter(number__in=numbers)}
-        missing = [
-            Customer(number=row.number, name=row.name, time_zone=row.time_zone)
-            for row in rows
-            if row.number not in known
-        ]
-        if missing:
-            Customer.objects.bulk_create(missing, ignore_conflicts=True)
-        customers = {str(c.number): c for c in Customer.objects.filter(number__in=numbers)}
-        created = [c for number, c in customers.items() if number not in known]
-        if created:
-            # One history row per new customer, in one INSERT (simple-history's own bulk helper
-            # re-finds rows with an OR of every field, which grows badly with the chunk).
-            Customer.history.bulk_history_create(  # type: ignore[attr-defined]
-                created, default_change_reason="recipient import"
-            )
+        customers, created_customers = customers_import_create(rows=rows)
         before = CampaignRecipient.objects.filter(campaign=campaign).count()
         recipients: list[Any] = [
             CampaignRecipient(
@@ -163,4 +101,4 @@ def _write_chunk(*, campaign: Campaign, rows: list[AcceptedRow]) -> tuple[int, i
         ]
         CampaignRecipient.objects.bulk_create(recipients, ignore_conflicts=True)
         after = CampaignRecipient.objects.filter(campaign=campaign).count()
-    return len(customers) - len(known), after - before
+    return created_customers, after - before

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from calls.admin.dashboard.charts import bar_chart, donut_chart, line_chart
-from calls.admin.dashboard.selectors import dashboard_stats
+from calls.selectors.dashboard import dashboard_stats
 
 RANGES = (1, 7, 14, 30, 90)
 DEFAULT_RANGE = 14

@@ -33,8 +33,9 @@ from calls.services.answers import NO_ASSISTANT, NUMBER_NOT_CONFIGURED
 from calls.services.assistant_request.read import routing_read
 from calls.services.assistant_request.write import routing_write
 from calls.services.events import ledger_row, webhook_event_record
-from calls.services.processors.calls import customer_name_of, customer_number_of, e164
+from calls.services.processors.calls import customer_name_of, customer_number_of
 from voiceops.logging import mask_number
+from voiceops.phones import number_to_e164
 from voiceops.vapi.messages import ServerMessage
 
 log = structlog.get_logger(__name__)
@@ -77,7 +78,7 @@ def assistant_request_receive(
     ledger row cannot be stored."""
     message = parsed.message
     number = customer_number_of(message)
-    caller = e164(number) if number else None
+    caller = number_to_e164(number, strict=True) if number else None
     now = timezone.now()
     try:
         found = routing_read(message=message, caller=caller, at=now)

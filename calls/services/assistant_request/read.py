@@ -11,7 +11,8 @@ from django.db.models import Model
 from django.db.models.base import ModelState
 
 from assistants.models import Assistant, PhoneNumber, RoutingRule
-from calls.services.processors.calls import as_dict, e164
+from calls.services.processors.calls import as_dict
+from voiceops.phones import number_to_e164
 
 M = TypeVar("M", bound=Model)
 E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")  # how Vapi sends numbers; compared, never stored
@@ -93,7 +94,8 @@ def routing_read(*, message: dict[str, Any], caller: str | None, at: dt.datetime
     vapi_id = vapi_id if isinstance(vapi_id, str) and vapi_id else None
     number = phone.get("number")
     if isinstance(number, str) and not E164_SHAPE.match(number):
-        number = e164(number)  # parsing costs more than the query: only for an unusual form
+        # Parsing costs more than the query: only for an unusual form.
+        number = number_to_e164(number, strict=True)
     number = number if isinstance(number, str) else None
     if vapi_id is None and number is None:
         return None

@@ -11,14 +11,15 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import phonenumbers
 import structlog
 from django.db import transaction
 
 from assistants.models import Assistant, PhoneNumber
 from calls import hooks
 from calls.enums import Direction
-from calls.models import Call, Customer
+from calls.models import Call
+from calls.services.customers import customer_for_number
+from voiceops.phones import number_to_e164
 
 log = structlog.get_logger(__name__)
 
@@ -115,26 +116,6 @@ def customer_name_of(message: dict[str, Any]) -> str:
     return ""
 
 
-def e164(number: str) -> str | None:
-    """The number in E.164 when it is a valid phone number (not a SIP URI or 'anonymous')."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def customer_for_number(*, number: str, name: str = "") -> Customer | None:
-    """The Customer with this number, created when unknown (concurrency-safe via the unique key)."""
-    normalised = e164(number) if number else None
-    if normalised is None:
-        return None
-    customer, _ = Customer.objects.get_or_create(number=normalised, defaults={"name": name})
-    return customer
-
-
 def phone_number_for(message: dict[str, Any]) -> PhoneNumber | None:
     """Our PhoneNumber for the message: by Vapi id first, then by the number itself."""
     phone = as_dict(message.get("phoneNumber"))
@@ -145,7 +126,7 @@ def phone_number_for(message: dict[str, Any]) -> PhoneNumber | None:
         if found:
             return found
     number = phone.get("number")
-    if isinstance(number, str) and (normalised := e164(number)):
+    if isinstance(number, str) and (normalised := number_to_e164(number, strict=True)):
         return PhoneNumber.objects.select_related("assistant").filter(number=normalised).first()
     return None
 

@@ -12,7 +12,7 @@ from tests.admin.browser.conftest import assert_no_csp_violations, login, shot
 from tests.admin.conftest import PASSWORD, make_user
 from tests.e2e.test_inbound_routing_e2e import simulator, wait_for  # noqa: F401 - fixtures
 from tests.e2e.test_live_control_e2e import live_inbound
-from voiceops.vapi.simulator import Simulator
+from voiceops.simulator.runner import Simulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

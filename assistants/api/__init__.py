@@ -1,0 +1,1 @@
+"""The assistants app's API: assistants, phone numbers, routing rules and closures."""

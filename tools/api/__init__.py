@@ -1,0 +1,1 @@
+"""The tools app's API: tools, bookable resources and appointments."""
