@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Fail loudly when xdist stops honouring the group (it once did, silently, with pytest 9.2:
     pytest-xdist#1386): process-starting tests would then share one broker on two workers."""
-    if not session.config.getvalue("loadgroup"):
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist workers only
         return
     ungrouped = [
         item.nodeid
