@@ -129,7 +129,7 @@ def _answer_checking_the_connection(
     acknowledgement was lost makes the second attempt a duplicate: answered the same).
     """
     reused = connection.connection
-    connection.health_check_done = True
+    connection.health_check_done = True  # type: ignore[attr-defined]  # a real attribute the stubs lack
     try:
         return _answer_in_request(parsed=parsed, body=body, headers=headers)
     except (OperationalError, InterfaceError):

@@ -149,7 +149,7 @@ def attempt_prepare(*, attempt_id: int) -> tuple[DialAttempt, bool]:
             )
         if blocked.allowed:
             blocked = check_kill_switch()
-        if blocked.allowed and attempt.customer_id:
+        if blocked.allowed and attempt.customer is not None:
             blocked = check_do_not_call(customer=attempt.customer)  # read with the row lock above
         if not blocked.allowed:
             decision_record(

@@ -84,4 +84,3 @@ def _listen() -> None:
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
-
