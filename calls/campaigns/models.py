@@ -4,9 +4,6 @@ allow/block decision, the global switch and the org's concurrency budget.
 Why the ledger is rows and not log lines: "why was this number called (or not) at 08:05?" must be
 answered from the database, and crash safety needs the attempt to exist *before* the request
 to Vapi leaves (see ``calls.campaigns.services.dialing``).
-
-``default_retry_policy`` is also reachable as ``calls.models.campaigns.default_retry_policy``:
-migrations (calls 0001, console 0002) name it by that path.
 """
 
 from __future__ import annotations
