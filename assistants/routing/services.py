@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.models import Closure, RoutingRule
+from voiceops.writes import row_create, row_update
 
 
 def routing_rule_create(*, data: dict[str, Any]) -> RoutingRule:
-    return RoutingRule.objects.create(**data)
+    return row_create(RoutingRule, data)
 
 
 def routing_rule_update(*, rule: RoutingRule, data: dict[str, Any]) -> RoutingRule:
-    for name, value in data.items():
-        setattr(rule, name, value)
-    rule.save()
-    return rule
+    return row_update(rule, data)
 
 
 def routing_rule_delete(*, rule: RoutingRule) -> None:
@@ -23,14 +21,11 @@ def routing_rule_delete(*, rule: RoutingRule) -> None:
 
 
 def closure_create(*, data: dict[str, Any]) -> Closure:
-    return Closure.objects.create(**data)
+    return row_create(Closure, data)
 
 
 def closure_update(*, closure: Closure, data: dict[str, Any]) -> Closure:
-    for name, value in data.items():
-        setattr(closure, name, value)
-    closure.save()
-    return closure
+    return row_update(closure, data)
 
 
 def closure_delete(*, closure: Closure) -> None:

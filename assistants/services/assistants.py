@@ -12,32 +12,21 @@ from django.db import transaction
 from simple_history.utils import update_change_reason
 
 from assistants.models import Assistant
+from voiceops.writes import row_create, row_update
 
 
 def assistant_create(*, data: dict[str, Any], change_reason: str = "") -> Assistant:
-    data = dict(data)
-    tools = data.pop("tools", None)
     with transaction.atomic():
-        assistant = Assistant.objects.create(**data)
-        if tools is not None:
-            assistant.tools.set(tools)
+        assistant = row_create(Assistant, data)
         if change_reason:
             update_change_reason(assistant, change_reason)
     return assistant
 
 
 def assistant_update(*, assistant: Assistant, data: dict[str, Any], change_reason: str = "") -> Assistant:
-    data = dict(data)
-    tools = data.pop("tools", None)
-    with transaction.atomic():
-        for name, value in data.items():
-            setattr(assistant, name, value)
-        if change_reason:
-            assistant._change_reason = change_reason  # type: ignore[attr-defined]
-        assistant.save()
-        if tools is not None:
-            assistant.tools.set(tools)
-    return assistant
+    if change_reason:
+        assistant._change_reason = change_reason  # type: ignore[attr-defined]  # read by the history row
+    return row_update(assistant, data)
 
 
 def assistant_delete(*, assistant: Assistant) -> None:

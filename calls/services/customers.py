@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from calls.models import Customer
 from voiceops.phones import number_to_e164
+from voiceops.writes import row_create, row_update
 
 DO_NOT_CALL_FIELDS = [
     "do_not_call",
@@ -49,20 +50,13 @@ def _consent_fields(*, data: dict[str, Any], current: Customer | None) -> dict[s
 
 
 def customer_create(*, data: dict[str, Any]) -> Customer:
-    data = _consent_fields(data=dict(data), current=None)
-    return Customer.objects.create(**data)
+    return row_create(Customer, _consent_fields(data=dict(data), current=None))
 
 
 def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:
-    """Change the given fields only, so a do-not-call or consent change made meanwhile (the
-    object may have been read a while ago) is not written back over."""
-    data = _consent_fields(data=dict(data), current=customer)
-    # No savepoint inside a caller's transaction (the import updates row by row in one).
-    with transaction.atomic(savepoint=False):
-        for name, value in data.items():
-            setattr(customer, name, value)
-        customer.save(update_fields=[*data, "updated_at"])  # save(): the change enters the history
-    return customer
+    """Change the given fields only (``row_update``): a do-not-call or consent change made
+    meanwhile is not written back over."""
+    return row_update(customer, _consent_fields(data=dict(data), current=customer))
 
 
 def customer_delete(*, customer: Customer) -> None:

@@ -21,6 +21,7 @@ from calls.campaigns.services.transitions import attempt_abandon, campaign_set_s
 from calls.enums import AttemptState, CampaignState, DecisionRule, RecipientState
 from calls.models import Campaign, CampaignRecipient, DialAttempt, OutboundSwitch
 from voiceops.errors import InvalidState
+from voiceops.writes import row_create, row_update
 
 log = structlog.get_logger(__name__)
 
@@ -139,27 +140,12 @@ def campaign_cancel(*, campaign: Campaign, by: str = "") -> Campaign:
 
 def campaign_create(*, data: dict[str, Any]) -> Campaign:
     """A new campaign from validated fields (the API's serializer validates, this writes)."""
-    fields = dict(data)
-    numbers = fields.pop("phone_numbers", None)
-    with transaction.atomic():
-        campaign = Campaign.objects.create(**fields)
-        if numbers is not None:
-            campaign.phone_numbers.set(numbers)
-    return campaign
+    return row_create(Campaign, data)
 
 
 def campaign_update(*, campaign: Campaign, data: dict[str, Any]) -> Campaign:
-    """Change the given fields only, so a state change made meanwhile (a pause) is not overwritten."""
-    fields = dict(data)
-    numbers = fields.pop("phone_numbers", None)
-    with transaction.atomic():
-        for name, value in fields.items():
-            setattr(campaign, name, value)
-        if fields:
-            campaign.save(update_fields=[*fields, "updated_at"])
-        if numbers is not None:
-            campaign.phone_numbers.set(numbers)
-    return campaign
+    """Change the given fields only (``row_update``): a pause made meanwhile is not undone."""
+    return row_update(campaign, data)
 
 
 def campaign_delete(*, campaign: Campaign) -> None:
