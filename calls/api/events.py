@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from calls.api.filters import WebhookEventFilter
 from calls.models import WebhookEvent
-from calls.selectors.calls import webhook_event_list
 from calls.serializers import WebhookEventSerializer
 from calls.services.events import webhook_event_replay
 from voiceops.api.base import ApiReadOnlyViewSet
@@ -30,7 +29,7 @@ class WebhookEventViewSet(ApiReadOnlyViewSet):
     write_scope = Scope.ADMIN
 
     def get_queryset(self) -> QuerySet[WebhookEvent]:
-        return webhook_event_list()
+        return WebhookEvent.objects.all()
 
     @extend_schema(
         request=None,

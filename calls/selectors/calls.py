@@ -50,7 +50,3 @@ def call_controls(*, call: Call) -> list[CallControl]:
 def call_list() -> QuerySet[Call]:
     """Calls newest first, without details (the CSV export reads only the call row)."""
     return Call.objects.order_by("-created_at")
-
-
-def webhook_event_list() -> QuerySet[WebhookEvent]:
-    return WebhookEvent.objects.all()

@@ -37,7 +37,7 @@ from calls.models import WebhookEvent
 from calls.services.processors import has_processor, message_process
 from voiceops import metrics
 from voiceops.sqlbatch import SqlBatch
-from voiceops.vapi.messages import EnvelopeError, ServerMessage, parse_server_message
+from voiceops.vapi.messages import STATUS_UPDATE, EnvelopeError, ServerMessage, parse_server_message
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +53,8 @@ NOTIFY_CHANNEL = "voiceops_webhook_events"
 # middle of a backlog looks at the queue again after the event in hand (``ended_arrived``), so
 # the status that frees a campaign's slot waits behind one event, not PICK of them.
 NOTIFY_ENDED = "ended"
+# The same test on a stored row's raw body, for the queue query (``webhook_events_pending_ids``).
+ENDED_BODY = Q(body__contains='"status":"ended"') | Q(body__contains='"status": "ended"')
 # Same statement, plus a NOTIFY that Postgres delivers on commit: still one round trip.
 _INSERT_NOTIFY_SQL = f"WITH ins AS ({_INSERT_SQL}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', %s) FROM ins"  # noqa: S608
 
@@ -292,8 +294,6 @@ def webhook_events_sweep(
 # Claimed first: a call's ``ended`` status (it frees a campaign slot and the org's budget), then
 # the other status changes (cheap), then reports, transcripts and the rest. The ``ended`` look reads
 # the raw body (compact or spaced JSON) of recent rows only, so a large backlog stays cheap to order.
-STATUS_UPDATE = "status-update"
-ENDED_BODY = Q(body__contains='"status":"ended"') | Q(body__contains='"status": "ended"')
 ENDED_LOOKBACK = dt.timedelta(seconds=60)
 PICK = 16  # events per look at the queue, so an ended status waits behind at most this many
 
