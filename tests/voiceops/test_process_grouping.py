@@ -1,0 +1,39 @@
+"""The guard in tests/processes.py: a process-starting test that xdist did not put in the
+``processes`` group stops the run (pytest 9.2 once dropped the group silently)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from tests.processes import pytest_collection_finish
+
+
+class _Item:
+    def __init__(self, nodeid: str, *, e2e: bool) -> None:
+        self.nodeid = nodeid
+        self.fspath = __file__
+        self._e2e = e2e
+
+    def get_closest_marker(self, name: str) -> object:
+        return object() if self._e2e and name == "e2e" else None
+
+
+def _session(*items: _Item, loadgroup: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(config=SimpleNamespace(option=SimpleNamespace(loadgroup=loadgroup)), items=items)
+
+
+def test_an_ungrouped_process_test_stops_the_run() -> None:
+    with pytest.raises(pytest.UsageError, match="did not group 1 process-starting"):
+        pytest_collection_finish(_session(_Item("tests/e2e/test_x.py::test_call", e2e=True)))  # type: ignore[arg-type]
+
+
+def test_grouped_process_tests_and_plain_tests_pass() -> None:
+    pytest_collection_finish(  # type: ignore[arg-type]
+        _session(
+            _Item("tests/e2e/test_x.py::test_call@processes", e2e=True),
+            _Item("tests/test_plain.py::test_unit", e2e=False),
+        )
+    )
+    pytest_collection_finish(_session(_Item("t.py::test", e2e=True), loadgroup=False))  # type: ignore[arg-type]
