@@ -39,10 +39,11 @@ class ImportedPerson(Protocol):
 
 
 def _consent_fields(*, data: dict[str, Any], current: Customer | None) -> dict[str, Any]:
-    """Stamp consent_at when consent is granted (the DB refuses consent without a time)."""
+    """Stamp consent_at when consent is granted without a time (the DB refuses consent without
+    one); a time given with it (staff recording a paper consent in the admin) is kept."""
     if "consent" not in data:
         return data
-    if data["consent"] and not (current and current.consent):
+    if data["consent"] and not data.get("consent_at") and not (current and current.consent):
         data["consent_at"] = timezone.now()
     elif not data["consent"]:
         data["consent_at"] = None

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Customer
+from calls.services.customers import customer_opt_out
 from tests.factories import AppointmentFactory, CustomerFactory, ResourceFactory
 from tools.models import Appointment
 
@@ -41,6 +42,40 @@ def test_ticking_do_not_call_stamps_time_and_source(manager_client):
         and customer.do_not_call_at is not None
         and customer.do_not_call_source == "admin"
     )
+
+
+def test_an_admin_edit_of_a_listed_customer_changes_what_the_form_changed(manager_client):
+    """Saved through the customer service: the name changes, the opt-out keeps its time and
+    source, and the edit is one history row."""
+    customer = customer_opt_out(number=str(CustomerFactory(name="Before").number), reason="Said stop")
+    listed_at = customer.do_not_call_at
+    history = customer.history.count()
+    form = customer_form(
+        customer, name="After", do_not_call="on", do_not_call_reason="Said stop", do_not_call_source="tool"
+    )
+    form.update(
+        {
+            "do_not_call_at_0": listed_at.strftime("%Y-%m-%d"),
+            "do_not_call_at_1": listed_at.strftime("%H:%M:%S.%f"),
+        }
+    )
+    response = manager_client.post(reverse("admin:calls_customer_change", args=[customer.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    customer.refresh_from_db()
+    assert (customer.name, customer.do_not_call, customer.do_not_call_source) == ("After", True, "tool")
+    assert customer.do_not_call_at == listed_at
+    assert customer.history.count() == history + 1
+
+
+def test_adding_a_customer_with_a_paper_consent_keeps_its_date(manager_client):
+    consent_at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    data = customer_form(Customer(number="+14155550177", name="Paper", time_zone="UTC"), consent="on")
+    data.update({"consent_at_0": "2026-03-02", "consent_at_1": "10:00:00", "consent_source": "paper form"})
+    response = manager_client.post(reverse("admin:calls_customer_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    stored = Customer.objects.get(number="+14155550177")
+    assert (stored.consent, stored.consent_at, stored.consent_source) == (True, consent_at, "paper form")
+    assert stored.history.count() == 1
 
 
 def test_bad_time_zone_is_a_form_error(manager_client):
