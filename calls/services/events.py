@@ -36,7 +36,7 @@ from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services.processors import has_processor, message_process
 from voiceops import metrics
-from voiceops.sqlbatch import SqlBatch
+from voiceops.sqlbatch import SqlBatch, Statement, pipeline_run
 from voiceops.vapi.messages import STATUS_UPDATE, EnvelopeError, ServerMessage, parse_server_message
 
 log = structlog.get_logger(__name__)
@@ -118,13 +118,10 @@ def webhook_event_record(
         from calls.services.group_commit import group_insert
 
         return group_insert(row=row, notify=payload)
-    with connection.cursor() as cursor:
-        if payload is None:
-            cursor.execute(_INSERT_SQL, row)
-        else:
-            cursor.execute(_INSERT_NOTIFY_SQL, [*row, payload])
-        fetched = cursor.fetchone()
-    return fetched[0] if fetched else None
+    statement = (_INSERT_SQL, row) if payload is None else (_INSERT_NOTIFY_SQL, [*row, payload])
+    # Through ``sqlbatch``: prepared once per connection, not planned again for every webhook.
+    fetched = pipeline_run([statement], result=0)
+    return fetched[0][0] if fetched else None
 
 
 _ANSWERED_SQL = (
@@ -134,7 +131,7 @@ _ANSWERED_SQL = (
 
 
 def webhook_event_answered(
-    *, event_id: int | None, answer: dict[str, Any], before: Sequence[str] = ()
+    *, event_id: int | None, answer: dict[str, Any], before: Sequence[Statement] = ()
 ) -> None:
     """Keep what a request/response message was answered, so a duplicate gets the same answer.
 

@@ -15,7 +15,7 @@ from psycopg import errors as pg_errors
 from calls.models import Customer
 from tools.execution.types import HOLDING, Answer, Follow, ToolRuntime
 from tools.models import InvocationState, ToolOutcome
-from voiceops.sqlbatch import SqlBatch, sql_text
+from voiceops.sqlbatch import SqlBatch
 
 # One round trip: read the Tool row, bound this transaction's statements and lock waits by
 # what is left of the tool's deadline on the message's clock, claim (Vapi call id,
@@ -137,14 +137,13 @@ def invocation_claim(
         "load_caller": load_caller,
         "caller": runtime.caller_number,
     }
-    statement = sql_text(_CLAIM_SQL, params)  # a value Postgres refuses fails here, before anything is sent
     # The claim's failure is told apart from the statements before it only when it goes alone.
     runtime.sql.flush()
     try:
         rows = runtime.sql.fetch(
             [
                 (f"SAVEPOINT {CLAIM_SAVEPOINT}", None),
-                (statement, None),
+                (_CLAIM_SQL, params),
                 (f"SAVEPOINT {HANDLER_SAVEPOINT}", None),
             ],
             result=1,

@@ -6,13 +6,14 @@ import datetime as dt
 import re
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Model
 from django.db.models.base import ModelState
 
 from assistants.models import Assistant, PhoneNumber, RoutingRule
 from calls.services.processors.calls import as_dict
 from voiceops.phones import number_to_e164
+from voiceops.sqlbatch import pipeline_run
 
 M = TypeVar("M", bound=Model)
 E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")  # how Vapi sends numbers; compared, never stored
@@ -101,7 +102,5 @@ def routing_read(*, message: dict[str, Any], caller: str | None, at: dt.datetime
         return None
     today = at.date()
     window = (today + dt.timedelta(days=1), today - dt.timedelta(days=1))
-    with connection.cursor() as cursor:
-        cursor.execute(_READ_SQL, [*window, caller, vapi_id, number, vapi_id])
-        row = cursor.fetchone()
-    return Found(row) if row else None
+    rows = pipeline_run([(_READ_SQL, [*window, caller, vapi_id, number, vapi_id])], result=0)
+    return Found(rows[0]) if rows else None
