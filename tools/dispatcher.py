@@ -28,7 +28,7 @@ from tools.registry import get_spec
 from tools.speech import one_line
 from voiceops import metrics
 from voiceops.phones import number_to_e164
-from voiceops.sqlbatch import Statement
+from voiceops.sqlbatch import Pending
 from voiceops.vapi.messages import reject_constant
 from voiceops.vapi.text import document_storable
 
@@ -154,7 +154,7 @@ def _spoken(text: str) -> str:
 
 
 def tool_calls_answer(
-    *, message: dict[str, Any], event_id: int | None = None, tail: list[Statement] | None = None
+    *, message: dict[str, Any], event_id: int | None = None, tail: list[Pending] | None = None
 ) -> dict[str, Any]:
     """The body to return for one tool-calls message: ``{"results": [...]}``, in call order.
 
@@ -186,12 +186,12 @@ def tool_calls_answer(
     return {"results": results}
 
 
-def _tail_if_nested(tail: list[Statement] | None) -> list[Statement] | None:
+def _tail_if_nested(tail: list[Pending] | None) -> list[Pending] | None:
     """A tail only means something inside the caller's transaction; otherwise send it ourselves."""
     return tail if connection.in_atomic_block else None
 
 
-def _hand_over(runtime: ToolRuntime, tail: list[Statement] | None) -> None:
+def _hand_over(runtime: ToolRuntime, tail: list[Pending] | None) -> None:
     """Send the message's last statements, or leave them to the caller's next round trip."""
     if tail is None:
         runtime.sql.flush()
@@ -220,7 +220,7 @@ def legacy_call_id(message: dict[str, Any], function_call: dict[str, Any]) -> st
 
 
 def function_call_answer(
-    *, message: dict[str, Any], event_id: int | None = None, tail: list[Statement] | None = None
+    *, message: dict[str, Any], event_id: int | None = None, tail: list[Pending] | None = None
 ) -> dict[str, str]:
     """The body for a legacy ``function-call`` message: ``{"result": "..."}`` (CONTRACT §4.11).
 

@@ -23,7 +23,7 @@ from calls.services.processors.calls import (
     phone_number_for,
 )
 from calls.services.transfers import call_transfer_record
-from voiceops.sqlbatch import Statement
+from voiceops.sqlbatch import Pending
 from voiceops.vapi.messages import ServerMessage, tool_call_ids
 
 log = structlog.get_logger(__name__)
@@ -104,7 +104,7 @@ def tool_calls_fallback(*, parsed: ServerMessage) -> dict[str, Any]:
 
 
 def tool_calls_answer(
-    *, parsed: ServerMessage, event_id: int | None, tail: list[Statement] | None = None
+    *, parsed: ServerMessage, event_id: int | None, tail: list[Pending] | None = None
 ) -> dict[str, Any]:
     from tools import dispatcher
 
@@ -112,7 +112,7 @@ def tool_calls_answer(
 
 
 def function_call_answer(
-    *, parsed: ServerMessage, event_id: int | None, tail: list[Statement] | None = None
+    *, parsed: ServerMessage, event_id: int | None, tail: list[Pending] | None = None
 ) -> dict[str, Any]:
     """Legacy ``function-call``: the same tools, answered as ``{"result": "..."}``."""
     from tools import dispatcher

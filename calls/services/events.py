@@ -36,7 +36,7 @@ from calls.enums import EventState
 from calls.models import WebhookEvent
 from calls.services.processors import has_processor, message_process
 from voiceops import metrics
-from voiceops.sqlbatch import SqlBatch, Statement, pipeline_run
+from voiceops.sqlbatch import Pending, Prepared, SqlBatch, prepared_fetch
 from voiceops.vapi.messages import STATUS_UPDATE, EnvelopeError, ServerMessage, parse_server_message
 
 log = structlog.get_logger(__name__)
@@ -57,6 +57,10 @@ NOTIFY_ENDED = "ended"
 ENDED_BODY = Q(body__contains='"status":"ended"') | Q(body__contains='"status": "ended"')
 # Same statement, plus a NOTIFY that Postgres delivers on commit: still one round trip.
 _INSERT_NOTIFY_SQL = f"WITH ins AS ({_INSERT_SQL}) SELECT id, pg_notify('{NOTIFY_CHANNEL}', %s) FROM ins"  # noqa: S608
+# Planned once per connection (``voiceops.sqlbatch``): the rows outside group commit (request/
+# response messages, group commit off) and the answers are on the path a caller waits on.
+_INSERT = Prepared("ledger_insert", _INSERT_SQL)
+_INSERT_NOTIFY = Prepared("ledger_insert_notify", _INSERT_NOTIFY_SQL)
 
 _broker_lock = threading.Lock()
 _broker_paused_until = 0.0
@@ -118,20 +122,22 @@ def webhook_event_record(
         from calls.services.group_commit import group_insert
 
         return group_insert(row=row, notify=payload)
-    statement = (_INSERT_SQL, row) if payload is None else (_INSERT_NOTIFY_SQL, [*row, payload])
-    # Through ``sqlbatch``: prepared once per connection, not planned again for every webhook.
-    fetched = pipeline_run([statement], result=0)
+    if payload is None:
+        fetched = prepared_fetch(_INSERT, row)
+    else:
+        fetched = prepared_fetch(_INSERT_NOTIFY, [*row, payload])
     return fetched[0][0] if fetched else None
 
 
-_ANSWERED_SQL = (
+_ANSWERED = Prepared(
+    "ledger_answered",
     "UPDATE " + WebhookEvent._meta.db_table + " SET response = %s::jsonb, state = %s,"  # noqa: S608
-    " processed_at = %s, attempts = 1 WHERE id = %s"
+    " processed_at = %s, attempts = 1 WHERE id = %s",
 )
 
 
 def webhook_event_answered(
-    *, event_id: int | None, answer: dict[str, Any], before: Sequence[Statement] = ()
+    *, event_id: int | None, answer: dict[str, Any], before: Sequence[Pending] = ()
 ) -> None:
     """Keep what a request/response message was answered, so a duplicate gets the same answer.
 
@@ -141,7 +147,7 @@ def webhook_event_answered(
     """
     batch = SqlBatch(before)
     if event_id is not None:
-        batch.add(_ANSWERED_SQL, [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id])
+        batch.add(_ANSWERED, [json.dumps(answer), EventState.PROCESSED, timezone.now(), event_id])
     batch.flush()
 
 

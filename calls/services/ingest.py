@@ -31,7 +31,7 @@ from calls.services.events import (
 )
 from calls.services.processors import has_processor
 from calls.services.processors.calls import json_safe
-from voiceops.sqlbatch import Statement
+from voiceops.sqlbatch import Pending
 from voiceops.vapi import messages as types
 from voiceops.vapi.messages import ServerMessage
 
@@ -145,7 +145,7 @@ def _answer_checking_the_connection(
 
 
 def _answer_in_request(*, parsed: ServerMessage, body: bytes, headers: dict[str, str]) -> Receipt:
-    tail: list[Statement] = []
+    tail: list[Pending] = []
     with transaction.atomic():
         # Stored as processed at once: it commits only with its answer, so nobody sees it
         # otherwise, and the UPDATE that adds the answer then changes no indexed column

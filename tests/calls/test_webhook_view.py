@@ -277,8 +277,9 @@ def test_a_dispatcher_answer_that_is_not_json_gets_the_fallback(client, monkeypa
 def test_an_informational_webhook_costs_exactly_one_query(client, django_assert_num_queries, name):
     with django_assert_num_queries(1) as captured:
         assert post(client, load_fixture(name)).status_code == 200
-    assert captured.captured_queries[0]["sql"].startswith("INSERT INTO calls_webhookevent")
-    assert "ON CONFLICT (dedupe_key) DO NOTHING" in captured.captured_queries[0]["sql"]
+    # The ledger INSERT, a prepared statement (voiceops.sqlbatch): EXECUTEd, or PREPAREd with it.
+    assert captured.captured_queries[0]["sql"].startswith(("EXECUTE voiceops_ledger_insert_", "PREPARE"))
+    assert "voiceops_ledger_insert_" in captured.captured_queries[0]["sql"]
 
 
 def test_a_counted_high_volume_webhook_costs_no_query(client, django_assert_num_queries, settings):

@@ -21,6 +21,7 @@ from tools.execution.types import APOLOGY, DISABLED_TOOL, HOLDING, UNKNOWN_TOOL,
 from tools.models import InvocationState, ToolInvocation, ToolOutcome
 from tools.registry import DEFAULT_TIMEOUT_SECONDS, DeadlineExceeded, ToolContext, ToolSpec
 from voiceops.logging import mask_number
+from voiceops.sqlbatch import SqlBatch
 
 log = structlog.get_logger("tools.execution")  # one logger name for the whole package
 
@@ -74,6 +75,7 @@ def invocation_answer(
         arguments=arguments,
         arguments_error=arguments_error,
         prior_deferred=claim.prior_deferred_id,
+        sql=runtime.sql,
         ctx=ToolContext(
             tool_call_id=tool_call_id,
             vapi_call_id=runtime.vapi_call_id,
@@ -101,6 +103,7 @@ def _answer_claimed(
     arguments: dict[str, Any],
     arguments_error: str,
     prior_deferred: int | None,
+    sql: SqlBatch,
     ctx: ToolContext,
     log_kw: dict[str, Any],
 ) -> tuple[Answer, str, Follow | None]:
@@ -124,7 +127,7 @@ def _answer_claimed(
         # The message's time went to the tool calls before this one: run it in a worker.
         return pending, InvocationState.DEFERRED, None
     try:
-        answer = run_handler_in_request(spec, ctx, values, log_kw=log_kw)
+        answer = run_handler_in_request(spec, ctx, values, sql=sql, log_kw=log_kw)
     except DeadlineExceeded:
         return pending, InvocationState.DEFERRED, None
     return answer, (failed if answer.error else InvocationState.SUCCEEDED), None

@@ -13,6 +13,7 @@ from tools.models import ToolOutcome
 from tools.registry import DeadlineExceeded, ToolContext, ToolSpec
 from tools.speech import encode_result, one_line, validation_sentence
 from voiceops.errors import DomainError, NotFound
+from voiceops.sqlbatch import SqlBatch
 
 log = structlog.get_logger("tools.execution")  # one logger name for the whole package
 
@@ -51,11 +52,12 @@ def run_handler(
 
 
 def run_handler_in_request(
-    spec: ToolSpec, ctx: ToolContext, values: dict[str, Any], *, log_kw: dict[str, Any]
+    spec: ToolSpec, ctx: ToolContext, values: dict[str, Any], *, sql: SqlBatch, log_kw: dict[str, Any]
 ) -> Answer:
     """In a request: the handler inside the ``tool_handler`` savepoint the claim opened.
 
-    On failure that savepoint is rolled back at once (a round trip of its own: the rare path).
+    On failure that savepoint is rolled back: at once after a database error (the
+    transaction refuses every statement until then), otherwise with the next round trip.
     Raises DeadlineExceeded when the deadline stopped it (the caller defers).
     """
     callbacks = len(connection.run_on_commit)
@@ -67,7 +69,10 @@ def run_handler_in_request(
         del connection.run_on_commit[callbacks:]
         if connection.needs_rollback:  # set by a failed ORM write: the savepoint rollback undoes it
             transaction.set_rollback(False)
-        # At once, with a cursor of its own: a rollback cannot wait in the pipeline (``sqlbatch``).
-        with connection.cursor() as cursor:
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {HANDLER_SAVEPOINT}")
+        rollback = f"ROLLBACK TO SAVEPOINT {HANDLER_SAVEPOINT}"
+        if isinstance(error, DatabaseError):
+            with connection.cursor() as cursor:
+                cursor.execute(rollback)
+        else:
+            sql.add(rollback)
         return _failure_answer(error, ctx, log_kw=log_kw)

@@ -15,7 +15,7 @@ from psycopg import errors as pg_errors
 from calls.models import Customer
 from tools.execution.types import HOLDING, Answer, Follow, ToolRuntime
 from tools.models import InvocationState, ToolOutcome
-from voiceops.sqlbatch import SqlBatch
+from voiceops.sqlbatch import Prepared, SqlBatch, prepared_call, sql_text
 
 # One round trip: read the Tool row, bound this transaction's statements and lock waits by
 # what is left of the tool's deadline on the message's clock, claim (Vapi call id,
@@ -64,7 +64,9 @@ FROM ins CROSS JOIN cfg
 LEFT JOIN calls_customer cu ON %(load_caller)s AND cu.number = %(caller)s
 """
 _CUSTOMER_FIELDS = Customer._meta.concrete_fields
-_CLAIM_SQL = _CLAIM_SQL.format(customer=", ".join(f"cu.{f.column}" for f in _CUSTOMER_FIELDS))
+_CLAIM = Prepared(
+    "tool_claim", _CLAIM_SQL.format(customer=", ".join(f"cu.{f.column}" for f in _CUSTOMER_FIELDS))
+)
 # The claim itself must be able to run even when the message's time is spent.
 _CLAIM_FLOOR_SECONDS = 0.25
 # Opened by the claim's round trip, closed by the record's: no round trip of their own.
@@ -137,15 +139,12 @@ def invocation_claim(
         "load_caller": load_caller,
         "caller": runtime.caller_number,
     }
+    claim = prepared_call(_CLAIM, params)  # a value Postgres refuses fails here, before anything is sent
     # The claim's failure is told apart from the statements before it only when it goes alone.
     runtime.sql.flush()
     try:
         rows = runtime.sql.fetch(
-            [
-                (f"SAVEPOINT {CLAIM_SAVEPOINT}", None),
-                (_CLAIM_SQL, params),
-                (f"SAVEPOINT {HANDLER_SAVEPOINT}", None),
-            ],
+            [f"SAVEPOINT {CLAIM_SAVEPOINT}", claim, f"SAVEPOINT {HANDLER_SAVEPOINT}"],
             result=1,
         )
     except DatabaseError:
@@ -180,19 +179,22 @@ _RECORDED_SQL = (
 def recorded_answer(*, runtime: ToolRuntime, tool_call_id: str) -> Answer:
     """The answer already given to this (call, toolCallId): never another call's."""
     params = {"vid": runtime.vapi_call_id, "tcid": invocation_key(tool_call_id)}
-    rows = runtime.sql.fetch([(_RECORDED_SQL, params)], result=0)
+    rows = runtime.sql.fetch([sql_text(_RECORDED_SQL, params)], result=0)
     if not rows or rows[0][0] in (InvocationState.RUNNING, InvocationState.DEFERRED):
         return Answer(result=HOLDING, outcome=ToolOutcome.PENDING)
     return Answer(result=rows[0][1], error=rows[0][2], outcome=rows[0][3])
 
 
-_RECORD_SQL = """
+_RECORD = Prepared(
+    "tool_record",
+    """
 UPDATE tools_toolinvocation
    SET state = %(state)s, result = %(result)s, error = %(error)s, outcome = %(outcome)s,
        latency_ms = %(latency)s, completed_at = %(completed)s, deferred_at = %(deferred)s,
        follows_id = %(follows)s
  WHERE id = %(id)s
-"""
+""",
+)
 # A follow-up that read the deferred run's final answer out: that answer is spent.
 _DELIVERED_SQL = "UPDATE tools_toolinvocation SET delivered_at = %(completed)s WHERE id = %(follows)s"
 # The claim's timeouts were for this tool: the rest of the transaction gets its own back.
@@ -224,7 +226,7 @@ def invocation_record(
         "follows": follow.prior_id if follow else None,
         "id": invocation_id,
     }
-    sql.add(_RECORD_SQL, params)
+    sql.add(_RECORD, params)
     if follow is not None and follow.delivered:
         sql.add(_DELIVERED_SQL, params)
     claim_closed(sql)

@@ -27,11 +27,11 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3)
     )
-    # Django turns psycopg's prepared statements off (None); voiceops.sqlbatch asks for them on
-    # the webhook's hot statements (Django's own queries are client-bound and never prepared).
-    # Off for a transaction-mode pooler that cannot keep them (PgBouncer before 1.21).
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
+
+# The webhook's hot statements are PREPAREd once per connection (voiceops/sqlbatch.py). Off
+# behind a transaction-mode pooler (PgBouncer), where a session's prepared statements may be
+# on another server connection: each is then prepared and deallocated within its round trip.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 # --- retention (voiceops/retention; its nightly purge is in settings/celery.py) ---------------
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)

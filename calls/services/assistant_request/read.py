@@ -13,7 +13,7 @@ from django.db.models.base import ModelState
 from assistants.models import Assistant, PhoneNumber, RoutingRule
 from calls.services.processors.calls import as_dict
 from voiceops.phones import number_to_e164
-from voiceops.sqlbatch import pipeline_run
+from voiceops.sqlbatch import Prepared, prepared_fetch
 
 M = TypeVar("M", bound=Model)
 E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")  # how Vapi sends numbers; compared, never stored
@@ -40,6 +40,7 @@ WHERE pn.vapi_id = %s OR pn.number = %s
 ORDER BY pn.vapi_id IS NOT DISTINCT FROM %s DESC
 LIMIT 1
 """
+_READ = Prepared("assistant_request_read", _READ_SQL)  # planned once per connection
 
 
 def _loaded(model: type[M], **values: Any) -> M:
@@ -102,5 +103,5 @@ def routing_read(*, message: dict[str, Any], caller: str | None, at: dt.datetime
         return None
     today = at.date()
     window = (today + dt.timedelta(days=1), today - dt.timedelta(days=1))
-    rows = pipeline_run([(_READ_SQL, [*window, caller, vapi_id, number, vapi_id])], result=0)
+    rows = prepared_fetch(_READ, [*window, caller, vapi_id, number, vapi_id])
     return Found(rows[0]) if rows else None

@@ -32,7 +32,6 @@ from calls.services.processors.calls import (
     parse_iso,
 )
 from tools.models import Appointment, ToolInvocation
-from voiceops.sqlbatch import pipeline_run
 from voiceops.vapi.messages import ServerMessage
 
 # An existing Call (a redelivery under a new key, or an event that came first) is filled where
@@ -217,6 +216,7 @@ def routing_write(
     # In a caller's transaction (tests, a replay) a failed statement would poison it: a savepoint
     # then. On its own, the statement is its own transaction.
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with guard:
-        fetched = pipeline_run([(sql, params)], result=0)
-    return fetched[0][0] if fetched else None
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchone()
+    return fetched[0] if fetched else None
