@@ -20,11 +20,22 @@ masking numbers for logs lives in ``voiceops.logging.mask_number``.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 
 def number_to_e164(raw: str, *, region: str | None = None, strict: bool = False) -> str | None:
     """``raw`` in E.164, or None when it is not a phone number at the chosen level."""
+    if not isinstance(raw, str):  # a payload's number may be anything
+        return None
+    return _to_e164(raw, region, strict)
+
+
+# Parsing costs a tool call more than its database round trip, and a call's tool calls (and its
+# webhooks) carry the same caller number again and again: the answer depends only on the input.
+@functools.lru_cache(maxsize=4096)
+def _to_e164(raw: str, region: str | None, strict: bool) -> str | None:
     try:
         parsed = phonenumbers.parse(raw, region or None)
     except phonenumbers.NumberParseException:

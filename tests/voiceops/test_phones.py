@@ -40,3 +40,16 @@ def test_number_to_e164(raw, region, strict, expected):
 )
 def test_numbers_match(said, on_file, expected):
     assert numbers_match(said, on_file=on_file) is expected
+
+
+@pytest.mark.parametrize("raw", [None, 14155550123, ["+14155550123"], {"number": "+14155550123"}])
+def test_a_number_that_is_not_text_is_no_number(raw):
+    """A payload's number may be anything; the cache behind the parse only takes text."""
+    assert number_to_e164(raw) is None  # type: ignore[arg-type]
+
+
+def test_a_remembered_number_answers_the_same_and_the_region_still_counts():
+    first = number_to_e164("(415) 555-0123", region="US")
+    again = number_to_e164("(415) 555-0123", region="US")
+    assert first == again == "+14155550123"
+    assert number_to_e164("(415) 555-0123") is None  # another region: another answer, not the cached one
