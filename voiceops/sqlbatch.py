@@ -22,14 +22,13 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from psycopg import ClientCursor, Connection
+from psycopg import ClientCursor
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -56,8 +55,21 @@ def sql_text(sql: str, params: Params = None) -> str:
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 _aliases = itertools.count(1)
-# The prepared statements of each connection: Prepared.name -> the name it has there.
-_prepared: weakref.WeakKeyDictionary[Connection[Any], dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _prepared_here() -> dict[str, str]:
+    """This connection's prepared statements: ``Prepared.name`` -> the name it has there.
+
+    Kept on the thread's Django connection with the psycopg connection they belong to, so a
+    connection Django replaced (closed, broken, too old) starts with none.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    state = getattr(connection, "voiceops_prepared", None)
+    if state is None or state[0] is not raw:
+        state = (raw, {})
+        setattr(connection, "voiceops_prepared", state)  # noqa: B010 - an attribute Django does not declare
+    return state[1]
 
 
 class Prepared:
@@ -108,9 +120,8 @@ Pending = str | Call
 
 def _render(items: Sequence[Pending]) -> tuple[list[str], list[int], dict[str, str]]:
     """The statements to send; where each item's result is; the PREPAREs they add (kept)."""
-    connection.ensure_connection()
     keep = settings.DB_PREPARED_STATEMENTS
-    known = _prepared.get(connection.connection, {}) if keep else {}
+    known = _prepared_here() if keep else {}
     added: dict[str, str] = {}
     texts: list[str] = []
     positions: list[int] = []
@@ -135,7 +146,7 @@ def _send(items: Sequence[Pending], result: int | None) -> list[tuple[Any, ...]]
     with connection.cursor() as cursor:
         cursor.execute("; ".join(texts))
         if added:  # only once Postgres ran them all: a failed batch leaves nothing recorded
-            _prepared.setdefault(connection.connection, {}).update(added)
+            _prepared_here().update(added)
         if result is None:
             return []
         for _ in range(positions[result]):
