@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,10 +69,19 @@ def test_an_admin_edit_of_a_listed_customer_changes_what_the_form_changed(manage
 
 
 def test_adding_a_customer_with_a_paper_consent_keeps_its_date(manager_client):
-    consent_at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    """The consent was signed weeks before staff typed it in: that date is kept, not "now"."""
+    now = dt.datetime(2026, 3, 30, 15, 0, tzinfo=dt.UTC)
+    consent_at = now - dt.timedelta(days=28, hours=5)
     data = customer_form(Customer(number="+14155550177", name="Paper", time_zone="UTC"), consent="on")
-    data.update({"consent_at_0": "2026-03-02", "consent_at_1": "10:00:00", "consent_source": "paper form"})
-    response = manager_client.post(reverse("admin:calls_customer_add"), data)
+    data.update(
+        {
+            "consent_at_0": consent_at.strftime("%Y-%m-%d"),
+            "consent_at_1": consent_at.strftime("%H:%M:%S"),
+            "consent_source": "paper form",
+        }
+    )
+    with time_machine.travel(now, tick=False):
+        response = manager_client.post(reverse("admin:calls_customer_add"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     stored = Customer.objects.get(number="+14155550177")
     assert (stored.consent, stored.consent_at, stored.consent_source) == (True, consent_at, "paper form")
