@@ -21,28 +21,34 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
 from psycopg import ClientCursor
 
 Params = Sequence[Any] | Mapping[str, Any] | None
+T = TypeVar("T")
 
 
-_quoting = threading.local()
+def _per_connection(name: str, make: Callable[[Any], T]) -> T:
+    """State that lives as long as this thread's psycopg connection: kept on Django's (per-thread)
+    connection beside the psycopg connection it was made for, so a connection Django replaced
+    (closed, broken, too old) starts afresh."""
+    connection.ensure_connection()
+    raw = connection.connection
+    held = getattr(connection, name, None)
+    if held is None or held[0] is not raw:
+        held = (raw, make(raw))
+        setattr(connection, name, held)
+    return held[1]
 
 
 def _quoting_cursor() -> ClientCursor[Any]:
-    """A cursor used only to quote values (never executes), one per thread and connection."""
-    connection.ensure_connection()
-    raw = connection.connection
-    if getattr(_quoting, "connection", None) is not raw:
-        _quoting.connection, _quoting.cursor = raw, ClientCursor(raw)
-    return _quoting.cursor
+    """A cursor used only to quote values (never executes)."""
+    return _per_connection("voiceops_quoting", ClientCursor)
 
 
 def sql_text(sql: str, params: Params = None) -> str:
@@ -58,18 +64,8 @@ _aliases = itertools.count(1)
 
 
 def _prepared_here() -> dict[str, str]:
-    """This connection's prepared statements: ``Prepared.name`` -> the name it has there.
-
-    Kept on the thread's Django connection with the psycopg connection they belong to, so a
-    connection Django replaced (closed, broken, too old) starts with none.
-    """
-    connection.ensure_connection()
-    raw = connection.connection
-    state = getattr(connection, "voiceops_prepared", None)
-    if state is None or state[0] is not raw:
-        state = (raw, {})
-        setattr(connection, "voiceops_prepared", state)  # noqa: B010 - an attribute Django does not declare
-    return state[1]
+    """This connection's prepared statements: ``Prepared.name`` -> the name it has there."""
+    return _per_connection("voiceops_prepared", lambda raw: {})
 
 
 class Prepared:
@@ -103,7 +99,7 @@ class Prepared:
 
 
 @dataclass(frozen=True)
-class Call:
+class PreparedCall:
     """A ``Prepared`` statement with its values already quoted (a value Postgres refuses fails
     here, before anything is sent); it becomes ``EXECUTE`` (and once ``PREPARE``) when sent."""
 
@@ -111,11 +107,13 @@ class Call:
     arguments: str
 
 
-def prepared_call(statement: Prepared, params: Params) -> Call:
-    return Call(statement, sql_text(statement.arguments, statement.values(params)) if statement.keys else "")
+def prepared_call(statement: Prepared, params: Params) -> PreparedCall:
+    return PreparedCall(
+        statement, sql_text(statement.arguments, statement.values(params)) if statement.keys else ""
+    )
 
 
-Pending = str | Call
+Pending = str | PreparedCall
 
 
 def _render(items: Sequence[Pending]) -> tuple[list[str], list[int], dict[str, str]]:
@@ -126,7 +124,7 @@ def _render(items: Sequence[Pending]) -> tuple[list[str], list[int], dict[str, s
     texts: list[str] = []
     positions: list[int] = []
     for item in items:
-        if isinstance(item, Call):
+        if isinstance(item, PreparedCall):
             name = item.statement.name
             alias = known.get(name) or added.get(name)
             if alias is None:
