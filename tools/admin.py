@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from tools.models import Appointment, Resource, Tool, ToolInvocation
 from tools.selectors import tool_names
+from tools.services.appointments import resource_lock
 from voiceops.console.changelist import FastChangelistMixin
 from voiceops.console.readonly import ReadOnlyAdmin
 from voiceops.console.redaction import mask_known_secrets, pretty_json
@@ -119,3 +120,9 @@ class AppointmentAdmin(admin.ModelAdmin):
                 request, "That slot was just taken by another booking; nothing was saved.", messages.ERROR
             )
             return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request: HttpRequest, obj: Appointment, form: Any, change: bool) -> None:
+        """Queued behind the callers' bookings of the same resource, as they are behind each other."""
+        with transaction.atomic():
+            resource_lock(obj.resource_id)
+            super().save_model(request, obj, form, change)

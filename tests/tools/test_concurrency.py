@@ -7,15 +7,26 @@ endpoint (and the 1,000-attempts run) are in ``test_webhook_endpoint.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from tests.tools.conftest import tool_call, tool_message
+from calls.models import Customer
+from tests.admin.conftest import client_for, make_user
+from tests.factories import CustomerFactory
+from tests.tools.conftest import at, tool_call, tool_message
 from tests.tools.contract import assert_tool_answer_shape
 from tools.dispatcher import tool_calls_answer
 from tools.models import Appointment, AppointmentStatus
+from tools.services.appointments import appointment_book
+from voiceops.errors import Conflict
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +80,28 @@ def overlapping_pairs() -> int:
         return cursor.fetchone()[0]
 
 
+def deadlocks() -> int:
+    """Deadlocks Postgres has broken in this database, counted once the racers' sessions ended.
+
+    A session's counts reach ``pg_stat_database`` at the latest when it exits, so this waits
+    (bounded) until no other session is connected to the test database.
+    """
+    with connection.cursor() as cursor:
+        for _ in range(200):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 def test_twenty_callers_racing_for_one_slot(resource, monday):
+    before = deadlocks()
     results = run_in_threads(
         list(range(20)), lambda i: _book(f"+1415555{1000 + i:04d}", monday, "10:00"), threads=20
     )
@@ -83,3 +115,95 @@ def test_twenty_callers_racing_for_one_slot(resource, monday):
         assert "10:30 AM" in refusal["result"]
     assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
     assert overlapping_pairs() == 0
+    # They queued on the resource; none waited on another's uncommitted booking (a deadlock
+    # costs a second each, and a chain of them ran past the tool's deadline).
+    assert deadlocks() == before
+
+
+def _sessions_waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _book_as_caller(customer: Customer, resource, starts_at: dt.datetime) -> str:
+    try:
+        with transaction.atomic():
+            appointment_book(resource=resource, customer=customer, starts_at=starts_at)
+    except Conflict:
+        return "refused"
+    return "booked"
+
+
+def _book_in_admin(customer: Customer, resource, starts_at: dt.datetime) -> str:
+    """The add form, posted by a superuser: a lost race is redirected back to the form."""
+    client = client_for(make_user(f"admin-{customer.pk}", superuser=True))
+    ends_at = starts_at + dt.timedelta(minutes=resource.slot_minutes)
+    local_start, local_end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    add_url = reverse("admin:tools_appointment_add")
+    form = {
+        "resource": resource.pk,
+        "customer": customer.pk,
+        "starts_at_0": local_start.strftime("%Y-%m-%d"),
+        "starts_at_1": local_start.strftime("%H:%M:%S"),
+        "ends_at_0": local_end.strftime("%Y-%m-%d"),
+        "ends_at_1": local_end.strftime("%H:%M:%S"),
+        "status": "booked",
+        "confirmation_code": f"ADMIN{customer.pk}",
+        "notes": "",
+    }
+    response = client.post(add_url, form)
+    if response.status_code == 302:
+        return "refused" if response["Location"] == add_url else "booked"
+    return f"HTTP {response.status_code}"
+
+
+@pytest.mark.parametrize("booker", [_book_as_caller, _book_in_admin], ids=["callers", "admins"])
+def test_two_bookers_waiting_on_a_booking_that_rolls_back_do_not_deadlock(resource, monday, booker):
+    """The race that deadlocked: two bookers wait on a caller's uncommitted booking of their
+    slot, and it rolls back (its handler failed after the INSERT). Each then found only the
+    other's uncommitted booking and waited for it; now they queue on the resource."""
+    customers = CustomerFactory.create_batch(3)
+    starts_at = at(monday, "10:00")
+    holding, release = threading.Event(), threading.Event()
+    outcomes: dict[int, str] = {}
+
+    def book_then_roll_back() -> None:
+        try:
+            with transaction.atomic():
+                appointment_book(resource=resource, customer=customers[0], starts_at=starts_at)
+                holding.set()
+                release.wait(30)
+                transaction.set_rollback(True)
+        finally:
+            connection.close()
+
+    def book(index: int, booker: Callable[[Customer, Any, dt.datetime], str]) -> None:
+        holding.wait(30)
+        try:
+            outcomes[index] = booker(customers[index], resource, starts_at)
+        except Exception as error:  # noqa: BLE001 - the deadlock shows up here as its error
+            outcomes[index] = repr(error)
+        finally:
+            connection.close()
+
+    before = deadlocks()
+    threads = [threading.Thread(target=book_then_roll_back)]
+    threads += [threading.Thread(target=book, args=(index, booker)) for index in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for _ in range(200):
+        if _sessions_waiting_on_a_lock() == 2:
+            break
+        time.sleep(0.05)
+    assert _sessions_waiting_on_a_lock() == 2
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes.values()) == ["booked", "refused"], outcomes
+    assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
+    assert deadlocks() == before

@@ -1,9 +1,14 @@
 """Booking, cancelling and rescheduling appointments.
 
 The exclusion constraint ``appointment_no_overlap`` is the guarantee against double
-booking; these services only translate its verdict. Two callers racing for one slot both
-INSERT; Postgres makes the second wait for the first to commit and then rejects it, so
-exactly one wins without any application-level lock.
+booking; these services only translate its verdict.
+
+Every write that the constraint checks first locks its resource's row
+(``resource_lock``). Without it, callers racing for one slot each INSERT a tuple and then
+wait for the others' tuples to commit: two of them waiting for each other is a deadlock
+that Postgres breaks only after ``deadlock_timeout`` (1 s), one pair at a time, so twenty
+racers kept the line silent past the tool's deadline. With the lock they queue; the first
+commits its booking and each one after it is refused at once by the constraint.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from calls.models import Call, Customer
@@ -46,6 +51,17 @@ def _check_bookable(*, resource: Resource, starts_at: dt.datetime) -> None:
         raise DomainError(f"That time is outside {resource.name}'s bookable hours.", code="outside_hours")
 
 
+def resource_lock(resource_id: int) -> None:
+    """Queue writes of one resource's bookings behind each other until the transaction ends.
+
+    ``FOR NO KEY UPDATE`` does not block the foreign-key checks (``FOR KEY SHARE``) of
+    inserts that reference the resource. Taken inside a savepoint that is rolled back, the
+    lock goes with it, so a refused booking releases the next one in the queue at once.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM tools_resource WHERE id = %s FOR NO KEY UPDATE", [resource_id])
+
+
 def _insert(
     *,
     resource: Resource,
@@ -61,6 +77,7 @@ def _insert(
     for _attempt in range(5):
         try:
             with transaction.atomic():
+                resource_lock(resource.pk)
                 return Appointment.objects.create(
                     resource=resource,
                     customer=customer,
