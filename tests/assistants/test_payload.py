@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pydantic
 import pytest
-from vapi.types import CreateAssistantDto
 
 from assistants.payload import (
     assistant_payload,
@@ -16,6 +15,7 @@ from assistants.payload import (
 from tests.assistants.conftest import CREDENTIAL_ID
 from tests.conftest import load_fixture
 from tests.factories import AssistantFactory, ToolFactory
+from tests.sdk import sdk_model
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_payload_validates_against_the_sdk_create_assistant_dto(northwind):
     assert backoff["type"] in ("fixed", "exponential")
     assert 0 <= backoff["maxRetries"] <= 10 and 0 <= backoff["baseDelaySeconds"] <= 10
     try:
-        dto = CreateAssistantDto.model_validate(payload)
+        dto = sdk_model("CreateAssistantDto").model_validate(payload)
     except pydantic.ValidationError as exc:  # pragma: no cover - shows the mismatch
         pytest.fail(str(exc))
     assert dto.name == northwind.name
@@ -161,7 +161,7 @@ def test_registry_tools_are_inlined_with_our_server_and_credential(northwind):
     assert tools[0]["server"]["credentialId"] == CREDENTIAL_ID
     assert tools[0]["function"]["parameters"]["type"] == "object"
     payload["server"].pop("backoffPlan")
-    CreateAssistantDto.model_validate(payload)
+    sdk_model("CreateAssistantDto").model_validate(payload)
 
 
 def test_transfer_destinations_are_pushed_in_a_transfer_call_tool(db):

@@ -6,28 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from vapi.types import (
-    ServerMessageResponseAssistantRequest,
-    ServerMessageResponseHandoffDestinationRequest,
-    ServerMessageResponseKnowledgeBaseRequest,
-    ServerMessageResponseToolCalls,
-    ServerMessageResponseTransferDestinationRequest,
-)
 
 from assistants.models import NumberMode
 from tests.calls.test_webhook_fixtures import ASSISTANT_VAPI_ID, PHONE_VAPI_ID, TRANSFER_TO
 from tests.conftest import load_fixture
 from tests.factories import AssistantFactory, PhoneNumberFactory
+from tests.sdk import sdk_model
 from voiceops.vapi.messages import REQUEST_RESPONSE_TYPES
 
 pytestmark = pytest.mark.django_db
 
-MODELS: dict[str, Any] = {
-    "assistant-request": ServerMessageResponseAssistantRequest,
-    "tool-calls": ServerMessageResponseToolCalls,
-    "transfer-destination-request": ServerMessageResponseTransferDestinationRequest,
-    "knowledge-base-request": ServerMessageResponseKnowledgeBaseRequest,
-    "handoff-destination-request": ServerMessageResponseHandoffDestinationRequest,
+MODELS: dict[str, str] = {
+    "assistant-request": "ServerMessageResponseAssistantRequest",
+    "tool-calls": "ServerMessageResponseToolCalls",
+    "transfer-destination-request": "ServerMessageResponseTransferDestinationRequest",
+    "knowledge-base-request": "ServerMessageResponseKnowledgeBaseRequest",
+    "handoff-destination-request": "ServerMessageResponseHandoffDestinationRequest",
 }
 
 
@@ -44,7 +38,7 @@ def message_of(kind: str) -> dict[str, Any]:
 
 def validated(kind: str, answer: dict[str, Any]) -> Any:
     assert answer != {}, f"{kind} answered with {{}}"
-    return MODELS[kind].model_validate(answer)
+    return sdk_model(MODELS[kind]).model_validate(answer)
 
 
 def test_every_request_response_type_has_an_sdk_model_here() -> None:

@@ -37,6 +37,7 @@ def big_csv(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.volume
 def test_twenty_thousand_recipients_in_the_background(admin_client, django_capture_on_commit_callbacks):
     campaign = make_campaign(state=CampaignState.DRAFT)
     with django_capture_on_commit_callbacks(execute=True):

@@ -15,8 +15,8 @@ from pydantic import TypeAdapter
 from vapi import Vapi
 from vapi.core.api_error import ApiError
 from vapi.phone_numbers.types.list_phone_numbers_response_item import ListPhoneNumbersResponseItem
-from vapi.types import Assistant, Call, CallBatchResponse, CreateCustomerDto
 
+from tests.sdk import sdk_model
 from voiceops.simulator.runner import Simulator, running_simulator
 
 
@@ -47,13 +47,14 @@ def test_sdk_creates_and_fetches_an_assistant(sim: Simulator) -> None:
         voice={"provider": "11labs", "voiceId": "burt"},
         server={"url": "https://voiceops.example.com/webhooks/vapi/", "timeoutSeconds": 20},
     )
-    assert isinstance(created, Assistant)
+    assistant_model = sdk_model("Assistant")
+    assert isinstance(created, assistant_model)
     assert created.name == "Front desk"
     fetched = client.assistants.get(created.id)
     assert fetched.id == created.id
     assert fetched.first_message == "Hi, this is the front desk."
     assert fetched.server.url == "https://voiceops.example.com/webhooks/vapi/"
-    Assistant.model_validate(raw_get(sim, f"/assistant/{created.id}"))
+    assistant_model.model_validate(raw_get(sim, f"/assistant/{created.id}"))
     listed = client.assistants.list(limit=10)
     assert [a.id for a in listed] == [created.id]
     updated = client.assistants.update(created.id, first_message="Hello again.")
@@ -61,6 +62,7 @@ def test_sdk_creates_and_fetches_an_assistant(sim: Simulator) -> None:
 
 
 def test_sdk_places_single_and_batch_calls_and_lists_them(sim: Simulator) -> None:
+    call_model, customer = sdk_model("Call"), sdk_model("CreateCustomerDto")
     client = Vapi(token="sdk-test-key", base_url=sim.base_url)
     assistant = client.assistants.create(name="Caller", model={"provider": "openai", "model": "gpt-4o"})
     numbers = client.phone_numbers.list()
@@ -70,28 +72,28 @@ def test_sdk_places_single_and_batch_calls_and_lists_them(sim: Simulator) -> Non
     single = client.calls.create(
         assistant_id=assistant.id,
         phone_number_id=numbers[0].id,
-        customer=CreateCustomerDto(number="+15555550123", name="Dana"),
+        customer=customer(number="+15555550123", name="Dana"),
         assistant_overrides={"variableValues": {"customerName": "Dana"}},
         name="Follow-up",
     )
-    assert isinstance(single, Call)
+    assert isinstance(single, call_model)
     assert single.status == "queued" and single.type == "outboundPhoneCall"
     assert single.customer.number == "+15555550123"
-    Call.model_validate(raw_get(sim, f"/call/{single.id}"))
+    call_model.model_validate(raw_get(sim, f"/call/{single.id}"))
 
     batch = client.calls.create(
         assistant_id=assistant.id,
         phone_number_id=numbers[0].id,
-        customers=[CreateCustomerDto(number="+15555550124"), CreateCustomerDto(number="+15555550125")],
+        customers=[customer(number="+15555550124"), customer(number="+15555550125")],
         schedule_plan={"earliestAt": "2030-01-01T10:00:00.000Z"},
     )
-    assert isinstance(batch, CallBatchResponse)
+    assert isinstance(batch, sdk_model("CallBatchResponse"))
     assert len(batch.results) == 2 and batch.errors == []
     assert {c.status for c in batch.results} == {"scheduled"}
 
     calls = client.calls.list(limit=10)
     assert {c.id for c in calls} == {single.id, *(c.id for c in batch.results)}
-    TypeAdapter(list[Call]).validate_python(raw_get(sim, "/call?limit=10"))
+    TypeAdapter(list[call_model]).validate_python(raw_get(sim, "/call?limit=10"))
     only = client.calls.list(id=single.id)
     assert [c.id for c in only] == [single.id]
     fetched = client.calls.get(single.id)

@@ -99,6 +99,7 @@ def test_twenty_callers_racing_for_one_slot_through_the_endpoint(live_server, re
     assert overlapping_pairs() == 0
 
 
+@pytest.mark.volume
 def test_a_thousand_attempts_on_fifty_slots_through_the_endpoint(live_server, monday):
     import random
 
