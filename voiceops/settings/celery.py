@@ -13,6 +13,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup would close the database connections around every task; voiceops.celery
+# recycles them by CONN_MAX_AGE and health instead (a new Postgres backend per task was CPU).
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Publishing must not hang a web request when Redis is down: fail fast, the sweeper recovers.
