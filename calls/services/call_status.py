@@ -33,3 +33,17 @@ def call_apply_status(*, call: Call, status: str, at: dt.datetime | None = None)
     if updated:
         call.status = status
     return bool(updated)
+
+
+def call_status_advance(*, call: Call, status: str) -> list[str]:
+    """Move a call read under its row lock forward to ``status``, in memory; returns the fields to save.
+
+    The processors hold the row (``call_lock``: SELECT ... FOR UPDATE), so the status they read
+    is the current one and no other worker can move it meanwhile. The change is saved with the
+    event's other fields in one UPDATE (``call_save``) instead of a conditional UPDATE of its
+    own in a savepoint: three round trips fewer for each status-update the ledger applies.
+    """
+    if not status_is_forward(current=call.status, new=status):
+        return []
+    call.status = status
+    return ["status"]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from calls.enums import CallStatus
 from calls.models import Call
 from calls.outcomes import outcome_for_ended_reason
-from calls.services.call_status import call_apply_status
+from calls.services.call_status import call_apply_status, call_status_advance
 from calls.services.processors.calls import as_dict, call_ended_notify, call_link, call_save, parse_iso
 from calls.services.processors.reports import call_apply_report
 from voiceops.vapi.client import VapiError, VapiNotFound, get_client
@@ -126,7 +126,7 @@ def call_apply_vapi(*, call: Call, data: dict[str, Any], now: dt.datetime) -> An
     if status == CallStatus.ENDED:
         fields += call_apply_report(call=call, report=report_from_vapi_call(data), at=at)
     elif isinstance(status, str):
-        call_apply_status(call=call, status=status, at=at)
+        fields += call_status_advance(call=call, status=status)
     call_save(call=call, fields=[*fields, "last_event_at"])
     return status
 

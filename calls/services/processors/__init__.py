@@ -121,7 +121,6 @@ def message_process(*, parsed: ServerMessage) -> Call | None:
     at = from_epoch_ms(parsed.timestamp)
     fields = call_link(call=call, message=parsed.message, at=at)
     fields += processor(call, parsed)
-    # call_apply_status may have written the event's own time; keep the newest seen.
     call_save(call=call, fields=[*fields, "last_event_at"])
     return call
 

@@ -200,8 +200,9 @@ def call_link(*, call: Call, message: dict[str, Any], at: dt.datetime | None) ->
 
 
 def call_save(*, call: Call, fields: list[str]) -> None:
-    """Save the given fields, never ``status`` (only call_apply_status moves it)."""
-    names = sorted({f for f in fields if f != "status"} | {"updated_at"})
+    """Save the given fields of a call locked by ``call_lock`` (its ``status`` only ever moved forward
+    by ``call_status_advance`` under that lock)."""
+    names = sorted({*fields, "updated_at"})
     call.save(update_fields=names)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from calls.enums import CallStatus, TurnSource
 from calls.models import Call, TranscriptTurn
 from calls.outcomes import outcome_for_ended_reason
-from calls.services.call_status import call_apply_status
+from calls.services.call_status import call_status_advance
 from calls.services.processors.calls import (
     as_cost,
     as_dict,
@@ -39,7 +39,7 @@ def call_apply_report(*, call: Call, report: dict[str, Any], at: Any) -> list[st
     snapshot = as_dict(report.get("call"))
     artifact = as_dict(report.get("artifact"))
     analysis = as_dict(report.get("analysis"))
-    call_apply_status(call=call, status=CallStatus.ENDED, at=at)
+    moved = call_status_advance(call=call, status=CallStatus.ENDED)
 
     reason = as_text(_first(report.get("endedReason"), snapshot.get("endedReason")), max_length=200)
     outcome = outcome_for_ended_reason(reason)
@@ -92,6 +92,7 @@ def call_apply_report(*, call: Call, report: dict[str, Any], at: Any) -> list[st
     call_ended_notify(call=call)
     tool_records_link_call(call=call)
     return [
+        *moved,
         "ended_reason",
         "outcome",
         "started_at",

@@ -9,7 +9,7 @@ import structlog
 from calls.enums import CallStatus
 from calls.models import Call
 from calls.outcomes import outcome_for_ended_reason
-from calls.services.call_status import call_apply_status
+from calls.services.call_status import call_status_advance
 from calls.services.processors.calls import as_dict, as_text, call_ended_notify, parse_iso
 
 log = structlog.get_logger(__name__)
@@ -25,8 +25,8 @@ def call_apply_status_update(*, call: Call, message: dict[str, Any], at: Any) ->
     if not isinstance(status, str) or CallStatus.rank(status) < 0:
         log.info("call.status_unknown", status=as_text(status, max_length=40))
         return []
-    changed = call_apply_status(call=call, status=status, at=at)
-    fields: list[str] = []
+    fields = call_status_advance(call=call, status=status)
+    changed = bool(fields)
     snapshot = as_dict(message.get("call"))
     if status == CallStatus.IN_PROGRESS and call.started_at is None:
         call.started_at = parse_iso(snapshot.get("startedAt")) or at
