@@ -81,7 +81,7 @@ def _release(*, attempt: DialAttempt, outcome: str, now: dt.datetime, detail: st
         return
     recipient = (
         CampaignRecipient.objects.select_for_update(of=("self",))
-        .select_related("campaign")
+        .select_related("campaign", "customer")
         .get(pk=attempt.recipient_id)
     )
     if recipient.state in (RecipientState.DIALING, RecipientState.IN_CALL):

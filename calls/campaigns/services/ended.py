@@ -64,7 +64,7 @@ def _correct(
         return
     recipient = (
         CampaignRecipient.objects.select_for_update(of=("self",))
-        .select_related("campaign")
+        .select_related("campaign", "customer")
         .get(pk=attempt.recipient_id)
     )
     if recipient.state not in CORRECTABLE:
@@ -94,6 +94,7 @@ def call_ended_apply(*, call: Call) -> None:
     call = Call.objects.get(pk=call.pk)
     now = timezone.now()
     campaign_id: int | None = None
+    spend_limited = False
     refused_attempt: int | None = None
     freed = False  # this event gave a slot back (a later report for the same call does not)
     with transaction.atomic():
@@ -106,6 +107,7 @@ def call_ended_apply(*, call: Call) -> None:
         if attempt is None:
             return
         campaign_id = attempt.campaign_id
+        spend_limited = attempt.campaign is not None and attempt.campaign.spend_limit is not None
         outcome, shortfall = campaign_call_outcome(call=call, campaign=attempt.campaign)
         detail = shortfall or (call.ended_reason if outcome != Outcome.COMPLETED else "")
         if attempt.state == AttemptState.ACCEPTED and outcome == Outcome.REFUSED:
@@ -120,7 +122,7 @@ def call_ended_apply(*, call: Call) -> None:
             if attempt.recipient_id:
                 recipient = (
                     CampaignRecipient.objects.select_for_update(of=("self",))
-                    .select_related("campaign")
+                    .select_related("campaign", "customer")
                     .get(pk=attempt.recipient_id)
                 )
                 if recipient.state in (RecipientState.IN_CALL, RecipientState.DIALING):
@@ -138,7 +140,8 @@ def call_ended_apply(*, call: Call) -> None:
     if campaign_id is None:
         campaign_dispatch_enqueue_all()
         return
-    campaign_check_spend(campaign_id=campaign_id)
+    if spend_limited:  # most campaigns have no limit: no query for them
+        campaign_check_spend(campaign_id=campaign_id)
     if freed or refused_attempt is not None:
         # Refill the freed slot now, not at the next beat tick. A report arriving after the ended
         # status frees nothing: a dispatch for it would only queue behind the campaign lock.

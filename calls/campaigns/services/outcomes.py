@@ -19,7 +19,7 @@ from calls.campaigns.models import default_retry_policy
 from calls.campaigns.services.checks import Verdict, decision_record
 from calls.campaigns.services.reached import REACHED_OUTCOMES
 from calls.enums import AttemptState, CampaignState, DecisionRule, Outcome, RecipientState
-from calls.models import Campaign, CampaignRecipient, Customer, DialAttempt
+from calls.models import Campaign, CampaignRecipient, DialAttempt
 
 # Outcome -> retry-policy group. OTHER (an ended reason we do not know) is treated as a failure.
 RETRY_GROUP: dict[str, str] = {
@@ -101,9 +101,12 @@ def retry_decision(
 def recipient_apply_outcome(
     *, recipient: CampaignRecipient, outcome: str, now: dt.datetime, detail: str = ""
 ) -> CampaignRecipient:
-    """Move a (locked) recipient on after an attempt; writes a decision row when a rule stops it."""
+    """Move a (locked) recipient on after an attempt; writes a decision row when a rule stops it.
+
+    The callers read the recipient under its lock with its campaign and customer (one query).
+    """
     campaign = recipient.campaign
-    customer = Customer.objects.get(pk=recipient.customer_id)
+    customer = recipient.customer
     recipient.last_outcome = outcome
     recipient.next_attempt_at = None
     if detail:
