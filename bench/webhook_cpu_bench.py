@@ -10,11 +10,11 @@ of one gunicorn worker, push distinct webhooks through Django's WSGI handler (ev
 gunicorn's HTTP parsing, about 0.1 ms more per request). Scenarios: status updates; the ledger
 worker processing them (one thread, as ``manage.py webhook_worker`` runs; the first event of a
 call creates the call and its customer); the ledger worker processing a later event of the
-same calls (a final transcript); tool calls (get_customer_info); status updates with celery
-dispatch (one publish to Redis per event), for comparison. It reads the CPU time of this
-process (getrusage) and of the Postgres backends serving it (/proc/<pid>/stat, so Postgres
-must run on this machine) before and after, and prints CPU ms per request and what one core
-serves.
+same calls (a final transcript, then an ended status-update); tool calls (get_customer_info);
+status updates with celery dispatch (one publish to Redis per event), for comparison. It
+reads the CPU time of this process (getrusage) and of the Postgres backends serving it
+(/proc/<pid>/stat, so Postgres must run on this machine) before and after, and prints CPU ms
+per request and what one core serves.
 
 Run: ``.venv/bin/python bench/webhook_cpu_bench.py [--requests 3000] [--threads 16] [--scenario tool-calls]``
 """
@@ -43,11 +43,14 @@ SCENARIOS = {
     "status-update": ("notify", "1"),
     "ledger worker: process one event": ("notify", "1"),  # the status updates stored just before
     "ledger worker: later event of a call": ("notify", "1"),  # a final transcript of those calls
+    "ledger worker: a call's ended status": ("notify", "1"),  # then an ended status-update each
     "tool-calls": ("notify", "1"),
     "status-update, celery dispatch": ("celery", "0"),
 }
 PROCESS = "ledger worker: process one event"
 PROCESS_LATER = "ledger worker: later event of a call"
+PROCESS_ENDED = "ledger worker: a call's ended status"
+LATER_FIXTURES = {PROCESS_LATER: "transcript-final.json", PROCESS_ENDED: "status-update-ended.json"}
 
 
 def bodies(kind: str, n: int) -> list[bytes]:
@@ -99,8 +102,8 @@ def measure(kind: str, requests: int, threads: int) -> dict[str, Any]:
 
     if kind == PROCESS:
         return measure_processing(requests)
-    if kind == PROCESS_LATER:
-        store_transcripts(requests)
+    if kind in LATER_FIXTURES:
+        store_later(LATER_FIXTURES[kind], requests)
         return measure_processing(requests)
     app = WSGIHandler()
     failures: list[str] = []
@@ -171,13 +174,13 @@ def measure(kind: str, requests: int, threads: int) -> dict[str, Any]:
     }
 
 
-def store_transcripts(requests: int) -> None:
-    """A final transcript for each of the calls the first events created (stored, not timed)."""
+def store_later(fixture_name: str, requests: int) -> None:
+    """A later event (a fixture) for each of the calls the first events created (stored, not timed)."""
     from calls.models import Call
     from calls.services.events import webhook_event_record
     from voiceops.vapi.messages import parse_server_message
 
-    template = fixture("transcript-final.json")
+    template = fixture(fixture_name)
     for vapi_id in Call.objects.order_by("-id").values_list("vapi_id", flat=True)[:requests]:
         template["message"].setdefault("call", {})["id"] = vapi_id
         body = json.dumps(template).encode()

@@ -9,9 +9,9 @@
   publishing pauses for a few seconds so a dead broker does not slow every webhook; the
   event stays ``received`` and the sweeper processes it.
 - ``webhook_event_process`` claims the row with ``FOR UPDATE SKIP LOCKED`` (a second
-  worker holding a duplicate task skips it), applies it in a savepoint, and records the
-  outcome: processed, or the error and traceback (failed after
-  ``VAPI_WEBHOOK_MAX_ATTEMPTS`` attempts).
+  worker holding a duplicate task skips it), applies it in the same transaction, and
+  records the outcome: processed, or (after rolling back what it applied) the error and
+  traceback (failed after ``VAPI_WEBHOOK_MAX_ATTEMPTS`` attempts).
 """
 
 from __future__ import annotations
@@ -205,52 +205,80 @@ def _record_failure(event: WebhookEvent, exc: BaseException) -> None:
     log.warning("webhook.process_failed", attempts=event.attempts, state=event.state, error=event.error)
 
 
+class _ProcessingFailed(Exception):
+    """Carries a processing error out of the event's transaction, so that it rolls back whole."""
+
+
+def _claimed(event_id: int) -> WebhookEvent | None:
+    return (
+        WebhookEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk=event_id, state=EventState.RECEIVED)
+        .first()
+    )
+
+
+def _bound(event: WebhookEvent) -> Any:
+    return structlog.contextvars.bound_contextvars(
+        event_id=event.pk, call_id=event.vapi_call_id, message_type=event.message_type
+    )
+
+
 def webhook_event_process(*, event_id: int) -> str | None:
     """Apply one stored event. Returns the resulting state, None when it was not claimable.
 
     Not claimable means already processed/ignored/failed, or locked by another worker
     right now (SKIP LOCKED): either way there is nothing for this worker to do.
+
+    The event is applied in the claim's transaction, without a savepoint of its own (two
+    round trips for every event): a failure rolls the transaction back whole, and the
+    failure is then recorded on the row in a transaction of its own.
     """
+    try:
+        with transaction.atomic():
+            event = _claimed(event_id)
+            if event is None:
+                return None
+            with _bound(event):
+                return _apply(event)
+    except _ProcessingFailed as failed:
+        error = failed.__cause__ or failed
     with transaction.atomic():
-        event = (
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, state=EventState.RECEIVED)
-            .first()
-        )
+        event = _claimed(event_id)
         if event is None:
-            return None
-        with structlog.contextvars.bound_contextvars(
-            event_id=event.pk, call_id=event.vapi_call_id, message_type=event.message_type
-        ):
-            try:
-                with transaction.atomic():
-                    parsed = parse_server_message(
-                        event.body.encode("utf-8"), max_depth=settings.VAPI_WEBHOOK_MAX_DEPTH
-                    )
-                    state = EventState.PROCESSED if has_processor(parsed.type) else EventState.IGNORED
-                    message_process(parsed=parsed)
-            except EnvelopeError as exc:
-                event.attempts += 1
-                event.state = EventState.FAILED
-                event.error = f"Stored body is not a server message: {exc.reason}"
-                event.save(update_fields=["attempts", "state", "error"])
-                metrics.event_processed(event.message_type, event.state)
-                return event.state
-            except Exception as exc:  # noqa: BLE001 - recorded on the row, retried by the sweeper
-                _record_failure(event, exc)
-                metrics.event_processed(
-                    event.message_type, "error" if event.state == EventState.RECEIVED else event.state
-                )
-                return event.state
-            event.attempts += 1
-            event.state = state
-            event.processed_at = timezone.now()
-            event.error = ""
-            event.traceback = ""
-            event.save(update_fields=["attempts", "state", "processed_at", "error", "traceback"])
-            log.info("webhook.processed", state=state)
-            metrics.event_processed(event.message_type, state)
-            return state
+            return None  # another worker took it meanwhile
+        with _bound(event):
+            _record_failure(event, error)
+            metrics.event_processed(
+                event.message_type, "error" if event.state == EventState.RECEIVED else event.state
+            )
+            return event.state
+
+
+def _apply(event: WebhookEvent) -> str:
+    """Parse and apply a claimed event, then mark it; raises _ProcessingFailed when applying failed."""
+    try:
+        parsed = parse_server_message(event.body.encode("utf-8"), max_depth=settings.VAPI_WEBHOOK_MAX_DEPTH)
+    except EnvelopeError as exc:
+        event.attempts += 1
+        event.state = EventState.FAILED
+        event.error = f"Stored body is not a server message: {exc.reason}"
+        event.save(update_fields=["attempts", "state", "error"])
+        metrics.event_processed(event.message_type, event.state)
+        return event.state
+    state = EventState.PROCESSED if has_processor(parsed.type) else EventState.IGNORED
+    try:
+        message_process(parsed=parsed)
+    except Exception as exc:  # noqa: BLE001 - recorded on the row, retried by the sweeper
+        raise _ProcessingFailed() from exc
+    event.attempts += 1
+    event.state = state
+    event.processed_at = timezone.now()
+    event.error = ""
+    event.traceback = ""
+    event.save(update_fields=["attempts", "state", "processed_at", "error", "traceback"])
+    log.info("webhook.processed", state=state)
+    metrics.event_processed(event.message_type, state)
+    return state
 
 
 def webhook_event_replay(*, event: WebhookEvent) -> None:
