@@ -15,9 +15,10 @@ from django.db import connection
 import calls.campaigns.services.ended as ended_module
 from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.campaigns.services.sending import _pool
-from calls.enums import AttemptState, DecisionRule, RecipientState
+from calls.enums import AttemptState, CallStatus, DecisionRule, Direction, RecipientState
 from calls.models import Call, DialAttempt
 from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make_campaign
+from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
 NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)  # noon in New York
@@ -107,6 +108,14 @@ def test_a_report_after_the_ended_status_enqueues_no_second_dispatch(
         with django_capture_on_commit_callbacks(execute=True):
             ended_module.call_ended_apply(call=call)  # the report: nothing freed, nothing enqueued
     assert len(enqueued) == 1
+
+
+@pytest.mark.parametrize("direction", [Direction.INBOUND, Direction.WEB])
+def test_an_inbound_or_web_call_end_looks_up_no_attempt(direction, django_assert_num_queries):
+    """Only our own dials have attempts: the ledger does not look for one on other calls' ends."""
+    call = CallFactory(direction=direction, status=CallStatus.ENDED)
+    with django_assert_num_queries(1):  # reading the call
+        ended_module.call_ended_apply(call=call)
 
 
 def test_the_ledger_takes_ended_statuses_then_status_changes_before_reports():

@@ -26,7 +26,7 @@ from calls.campaigns.services.outcomes import recipient_apply_outcome
 from calls.campaigns.services.reached import campaign_call_outcome
 from calls.campaigns.services.refusals import attempt_refuse, refusal_delay
 from calls.campaigns.services.transitions import campaign_check_spend
-from calls.enums import AttemptState, Outcome, RecipientState
+from calls.enums import AttemptState, Direction, Outcome, RecipientState
 from calls.models import Call, CampaignRecipient, DialAttempt
 
 log = structlog.get_logger(__name__)
@@ -92,6 +92,8 @@ def call_ended_apply(*, call: Call) -> None:
     """Idempotent: the attempt row (locked) moves to ``ended`` once, and its outcome is corrected once
     when the report arrives; a second report changes nothing but re-checks the spend limit."""
     call = Call.objects.get(pk=call.pk)
+    if call.direction != Direction.OUTBOUND:
+        return  # only our own dials have attempts: an inbound or web call's end costs no lookup
     now = timezone.now()
     campaign_id: int | None = None
     spend_limited = False
