@@ -436,3 +436,14 @@ def test_a_status_update_of_a_known_call_is_applied_in_one_update_of_the_call():
     assert statements == ["BEGIN", "EXECUTE", "SELECT", "UPDATE", "EXECUTE", "COMMIT"], statements
     call = Call.objects.get(vapi_id=CALL_ID)
     assert call.status == CallStatus.IN_PROGRESS and call.started_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_rolls_back_the_whole_transaction_and_is_recorded_in_its_own(failing_processor):
+    """Outside a test transaction, as the ledger worker runs: no savepoint per event, so the
+    failed event's writes go with the rolled-back transaction and the failure is still kept."""
+    event = stored("status-update-ringing.json")
+    assert webhook_event_process(event_id=event.pk) == EventState.RECEIVED
+    event.refresh_from_db()
+    assert event.attempts == 1 and "RuntimeError: processor bug" in event.error
+    assert not Call.objects.exists()
