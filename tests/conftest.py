@@ -18,6 +18,16 @@ def load_fixture(name: str) -> dict[str, Any]:
         return copy.deepcopy(json.load(handle))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, whose final DROP DATABASE no longer waits on connections a test left."""
+    yield
+    from tests.testdb import connections_end
+
+    with django_db_blocker.unblock():
+        connections_end()
+
+
 @pytest.fixture
 def vapi_fixture():
     return load_fixture

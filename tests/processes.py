@@ -3,7 +3,9 @@
 Such tests share what a process-local fixture cannot isolate: the broker's Redis db from
 ``.env``, the machine's CPU for their timing budgets. Under pytest-xdist they all go to one
 worker (``xdist_group``, run with ``--dist loadgroup``), one after another, while the rest of
-the suite spreads over the other workers. tests/clockshift.py leaves them out of shifted-clock
+the suite spreads over the other workers. Browser tests that start nothing but Chromium (no
+Celery worker, no subprocess: they share no broker) are a group of their own, so they run
+beside that one instead of after it. tests/clockshift.py leaves them out of shifted-clock
 runs, since the processes they start keep the real clock.
 
 Detected from the source, like the clock marker, so a new such test is grouped without anyone
@@ -20,17 +22,42 @@ import pytest
 _STARTS_PROCESSES = re.compile(r"\bsubprocess\b|\bPopen\b|multiprocessing")
 _MARKERS = ("e2e", "browser")
 _cache: dict[Path, bool] = {}
+# Tests that use the official Vapi SDK (tests/sdk.py): its big pydantic models cost 10-40 s
+# of CPU to build in each process that first touches them, so these tests share one worker,
+# which builds them once, instead of each worker building them again.
+_USES_SDK = re.compile(r"^(?:from tests\.sdk import|from vapi\b|import vapi\b)", re.MULTILINE)
+_sdk_cache: dict[Path, bool] = {}
 
 
-def starts_processes(item: pytest.Item) -> bool:
-    if any(item.get_closest_marker(name) for name in _MARKERS) or item.get_closest_marker("processes"):
-        return True
+def uses_sdk(item: pytest.Item) -> bool:
     path = Path(str(item.fspath))
+    if path not in _sdk_cache:
+        _sdk_cache[path] = bool(_USES_SDK.search(path.read_text(encoding="utf-8")))
+    return _sdk_cache[path]
+
+
+def _source_starts_processes(path: Path) -> bool:
     if path not in _cache:
         _cache[path] = "tests/faults/" in str(path) or bool(
             _STARTS_PROCESSES.search(path.read_text(encoding="utf-8"))
         )
     return _cache[path]
+
+
+def process_group(item: pytest.Item) -> str:
+    """``browser`` for a browser test that uses no broker and starts no other process."""
+    only_chromium = (
+        item.get_closest_marker("browser") is not None
+        and "worker" not in getattr(item, "fixturenames", ())
+        and not _source_starts_processes(Path(str(item.fspath)))
+    )
+    return "browser" if only_chromium else "processes"
+
+
+def starts_processes(item: pytest.Item) -> bool:
+    if any(item.get_closest_marker(name) for name in _MARKERS) or item.get_closest_marker("processes"):
+        return True
+    return _source_starts_processes(Path(str(item.fspath)))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,7 +69,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if starts_processes(item):
             item.add_marker(pytest.mark.processes)
-            item.add_marker(pytest.mark.xdist_group("processes"))
+            item.add_marker(pytest.mark.xdist_group(process_group(item)))
+        elif uses_sdk(item):
+            item.add_marker(pytest.mark.xdist_group("vapi-sdk"))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -53,7 +82,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     ungrouped = [
         item.nodeid
         for item in session.items
-        if starts_processes(item) and not item.nodeid.endswith("@processes")
+        if starts_processes(item) and not item.nodeid.endswith(f"@{process_group(item)}")
     ]
     if ungrouped:
         raise pytest.UsageError(

@@ -44,9 +44,16 @@ CHECKS = [
 ]
 
 
-# The coverage phase stays on (boundary values, missing/invalid parameters) but without
-# probing every path with every undeclared HTTP method, which alone costs ~40% of the run.
-CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"unexpected-methods": []}}})
+# The coverage phase (boundary values, missing/invalid parameters) stays on for the writes,
+# without probing every path with every undeclared HTTP method (~40% of the run). For reads
+# it walked every combination of every list filter's boundaries: three quarters of what was
+# left, for filters the random phases still send.
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "phases": {"coverage": {"unexpected-methods": []}},
+        "operations": [{"include-method": "GET", "phases": {"coverage": {"enabled": False}}}],
+    }
+)
 
 
 @pytest.fixture(autouse=True)

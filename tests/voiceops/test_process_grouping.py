@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.processes import pytest_collection_finish
+from tests.processes import process_group, pytest_collection_finish
 
 
 class _Item:
@@ -37,3 +37,26 @@ def test_grouped_process_tests_and_plain_tests_pass() -> None:
         )
     )
     pytest_collection_finish(_session(_Item("t.py::test", e2e=True), loadgroup=False))  # type: ignore[arg-type]
+
+
+class _BrowserItem(_Item):
+    def __init__(self, nodeid: str, *, fixturenames: tuple[str, ...]) -> None:
+        super().__init__(nodeid, e2e=False)
+        self.fixturenames = fixturenames
+
+    def get_closest_marker(self, name: str) -> object:
+        return object() if name == "browser" else None
+
+
+def test_a_browser_test_joins_the_processes_group_only_when_it_uses_the_broker() -> None:
+    alone = _BrowserItem("tests/admin/browser/test_x.py::test_page", fixturenames=("page", "live_server"))
+    with_worker = _BrowserItem("tests/admin/browser/test_x.py::test_live", fixturenames=("page", "worker"))
+    assert process_group(alone) == "browser"  # type: ignore[arg-type]
+    assert process_group(with_worker) == "processes"  # type: ignore[arg-type]
+    pytest_collection_finish(  # type: ignore[arg-type]
+        _session(_BrowserItem("t.py::test_page@browser", fixturenames=("page",)))
+    )
+    with pytest.raises(pytest.UsageError, match="did not group 1 process-starting"):
+        pytest_collection_finish(  # type: ignore[arg-type]
+            _session(_BrowserItem("t.py::test_page@processes", fixturenames=("page",)))
+        )
