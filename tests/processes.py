@@ -45,7 +45,10 @@ def _source_starts_processes(path: Path) -> bool:
 
 
 def process_group(item: pytest.Item) -> str:
-    """``browser`` for a browser test that uses no broker and starts no other process."""
+    """``own-services`` for a test that runs its processes on a database and a Redis of its own;
+    ``browser`` for a browser test that uses no broker and starts no other process."""
+    if item.get_closest_marker("own_services") is not None:
+        return "own-services"
     only_chromium = (
         item.get_closest_marker("browser") is not None
         and "worker" not in getattr(item, "fixturenames", ())
@@ -62,6 +65,10 @@ def starts_processes(item: pytest.Item) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "processes: the test starts other processes (derived)")
+    config.addinivalue_line(
+        "markers", "own_services: the processes it starts use a database and a Redis of their own"
+    )
+    config.pluginmanager.register(_GroupsFirst(), "voiceops-groups-first")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m reads the markers
@@ -72,6 +79,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(process_group(item)))
         elif uses_sdk(item):
             item.add_marker(pytest.mark.xdist_group("vapi-sdk"))
+
+
+class _GroupsFirst:
+    @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle (this module's hook runs first)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The groups first, in their shuffled order, then the rest: xdist hands out work in this
+        order, so the long groups start at once and the short tests fill the other workers around
+        them, instead of a group left for last running alone while the other workers idle."""
+        grouped = [item for item in items if item.get_closest_marker("xdist_group")]
+        if grouped:
+            rest = [item for item in items if not item.get_closest_marker("xdist_group")]
+            items[:] = grouped + rest
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
