@@ -11,7 +11,9 @@ import time
 
 import pytest
 import responses
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from calls.campaigns.services.dispatch import campaign_dispatch_due
 from calls.enums import AttemptState, RecipientState
@@ -21,6 +23,16 @@ from tests.calls.campaign_support import FakeVapi, add_recipient, end_call, make
 CAP = 5
 RECIPIENTS = 24
 ACTIVE = [RecipientState.DIALING, RecipientState.IN_CALL]
+
+
+@pytest.fixture(autouse=True)
+def _inside_the_calling_window():
+    """These campaigns call all day (00:00-23:59:59 UTC), but a window always ends before midnight:
+    the clock check's 23:59 run reached the last second and found every recipient outside it.
+    Noon of the same (possibly shifted) day, ticking, for every thread."""
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=True):
+        yield
 
 
 @pytest.mark.django_db(transaction=True)
