@@ -20,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_short_soak_loses_nothing_leaves_nothing_stuck_and_doubles_nothing():
+    # Settling ends as soon as nothing is pending; the limit must exceed the 120 s after which
+    # the short mode proves an unknown dial lost (bench/soak.py), or such a recipient is still
+    # waiting when the table is checked (seen once beside the rest of the suite: 1 not final).
     result = subprocess.run(
-        [sys.executable, "bench/soak.py", "--duration", "40", "--short", "--settle", "75"],
+        [sys.executable, "bench/soak.py", "--duration", "40", "--short", "--settle", "150"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=330,
     )
     table = result.stdout[result.stdout.find("check ") :]
     print(result.stdout[-6000:])
