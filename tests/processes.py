@@ -21,27 +21,27 @@ import pytest
 
 _STARTS_PROCESSES = re.compile(r"\bsubprocess\b|\bPopen\b|multiprocessing")
 _MARKERS = ("e2e", "browser")
-_cache: dict[Path, bool] = {}
+_cache: dict[tuple[Path, str], bool] = {}
 # Tests that use the official Vapi SDK (tests/sdk.py): its big pydantic models cost 10-40 s
 # of CPU to build in each process that first touches them, so these tests share one worker,
 # which builds them once, instead of each worker building them again.
 _USES_SDK = re.compile(r"^(?:from tests\.sdk import|from vapi\b|import vapi\b)", re.MULTILINE)
-_sdk_cache: dict[Path, bool] = {}
+
+
+def _source_has(path: Path, pattern: re.Pattern[str]) -> bool:
+    """Whether the test module's source matches ``pattern`` (each module read once per pattern)."""
+    key = (path, pattern.pattern)
+    if key not in _cache:
+        _cache[key] = bool(pattern.search(path.read_text(encoding="utf-8")))
+    return _cache[key]
 
 
 def uses_sdk(item: pytest.Item) -> bool:
-    path = Path(str(item.fspath))
-    if path not in _sdk_cache:
-        _sdk_cache[path] = bool(_USES_SDK.search(path.read_text(encoding="utf-8")))
-    return _sdk_cache[path]
+    return _source_has(Path(str(item.fspath)), _USES_SDK)
 
 
 def _source_starts_processes(path: Path) -> bool:
-    if path not in _cache:
-        _cache[path] = "tests/faults/" in str(path) or bool(
-            _STARTS_PROCESSES.search(path.read_text(encoding="utf-8"))
-        )
-    return _cache[path]
+    return "tests/faults/" in str(path) or _source_has(path, _STARTS_PROCESSES)
 
 
 def process_group(item: pytest.Item) -> str:

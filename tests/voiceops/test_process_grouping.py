@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -60,3 +61,12 @@ def test_a_browser_test_joins_the_processes_group_only_when_it_uses_the_broker()
         pytest_collection_finish(  # type: ignore[arg-type]
             _session(_BrowserItem("t.py::test_page@processes", fixturenames=("page",)))
         )
+
+
+def test_a_test_module_that_imports_the_sdk_shares_the_sdk_worker() -> None:
+    from tests.processes import uses_sdk
+
+    tests = Path(__file__).parents[1]
+    assert not uses_sdk(SimpleNamespace(fspath=str(tests / "sdk.py")))  # type: ignore[arg-type]
+    simulator_sdk = SimpleNamespace(fspath=str(tests / "simulator" / "test_simulator_sdk.py"))
+    assert uses_sdk(simulator_sdk)  # type: ignore[arg-type]
