@@ -37,12 +37,11 @@ migrate: install services
 demo: install services
 	@bash scripts/demo
 
-## Run the whole test suite against the real Postgres and Redis, in random order, after the
-## date-dependent tests have run with the clock moved (scripts/clock-check). With PYTEST_ARGS
-## (e.g. PYTEST_ARGS="tests/tools -x") only that pytest run happens.
+## Run the whole test suite against the real Postgres and Redis, in random order, with every
+## date-dependent test also run with the clock moved (--clock-check, tests/clockshift.py). With
+## PYTEST_ARGS (e.g. PYTEST_ARGS="tests/tools -x") only those tests run, at the real clock.
 test: install services
-	@if [ -z "$(PYTEST_ARGS)" ]; then $(PY) scripts/clock-check $(PYTEST_WORKERS); fi
-	$(PY) -m pytest $(PYTEST_WORKERS) $(if $(PYTEST_SEED),--randomly-seed=$(PYTEST_SEED)) $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_WORKERS) $(if $(PYTEST_ARGS),,--clock-check) $(if $(PYTEST_SEED),--randomly-seed=$(PYTEST_SEED)) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
