@@ -447,3 +447,38 @@ def test_a_failure_rolls_back_the_whole_transaction_and_is_recorded_in_its_own(f
     event.refresh_from_db()
     assert event.attempts == 1 and "RuntimeError: processor bug" in event.error
     assert not Call.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_event_of_a_call_creates_and_links_it_in_few_statements():
+    """A new call: the lock's miss, one INSERT ... ON CONFLICT (no get_or_create SELECT and
+    savepoint), the lock, the tool records' links, then the ids (not the whole rows, whose
+    columns cost milliseconds of Python) of its assistant and number, and its customer."""
+    assistant = AssistantFactory(vapi_id=ASSISTANT_VAPI_ID, pushed_version=3)
+    phone = PhoneNumberFactory(vapi_id=PHONE_VAPI_ID)
+    event = stored("status-update-ringing.json")
+    with CaptureQueriesContext(connection) as queries:
+        assert webhook_event_process(event_id=event.pk) == EventState.PROCESSED
+    sql = [q["sql"] for q in queries.captured_queries]
+    heads = [" ".join(s.split(None, 3)[:3]) for s in sql]
+    calls = [s for s in sql if s.startswith('INSERT INTO "calls_call"')]
+    assert len(calls) == 1 and "ON CONFLICT DO NOTHING" in calls[0], heads
+    assert 'SELECT "assistants_assistant"."id" AS' in heads, heads
+    assert 'SELECT "assistants_phonenumber"."id" AS' in heads, heads
+    # 17 with a new customer (its savepoint, INSERT, history row, release); 22 before.
+    assert len(sql) <= 17, heads
+    call = Call.objects.get(vapi_id=CALL_ID)
+    assert (call.assistant_id, call.assistant_version, call.phone_number_id) == (assistant.pk, 3, phone.pk)
+    assert call.customer is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tool_call_before_the_call_row_is_linked_when_the_first_event_creates_it(client):
+    """The call row is created by the ledger after a tool call stored its invocation."""
+    from tests.tools.conftest import tool_call, tool_message
+    from tools.models import ToolInvocation
+
+    post(client, {"message": tool_message(tool_call("get_customer_info"), vapi_call_id=CALL_ID)})
+    assert ToolInvocation.objects.get().call_id is None
+    webhook_event_process(event_id=stored("status-update-ringing.json").pk)
+    assert ToolInvocation.objects.get().call_id == Call.objects.get(vapi_id=CALL_ID).pk
