@@ -47,6 +47,7 @@ _TESTS_ROOT = Path(__file__).parent
 _traveller: time_machine.travel | None = None
 # The --clock-check instants of this session, by name (the same on every xdist worker).
 _shifts: dict[str, dt.datetime] = {}
+_TODAY = pytest.StashKey[dt.datetime]()
 
 
 def next_dst_change(zone: str, after: dt.datetime) -> dt.datetime:
@@ -129,13 +130,13 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--clock-check-only: no instant named {unknown[0]!r}; known: {known}")
         _shifts.clear()
         _shifts.update({name: every[name] for name in names})
-        config._clock_today = today  # type: ignore[attr-defined]
+        config.stash[_TODAY] = today
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: hand the controller's day to each worker (a run may cross midnight)."""
-    today = getattr(node.config, "_clock_today", None)
+    today = node.config.stash.get(_TODAY, None)
     if today is not None:
         node.workerinput["clock_today"] = today.isoformat()
 
@@ -216,10 +217,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected = []
     kept = []
     for item in items:
-        spawns = starts_processes(item)
-        if _reads_dates(Path(str(item.fspath))) and not spawns:
+        if _shiftable(item):
             item.add_marker(pytest.mark.clock)
-        if shifted and spawns:
+        if shifted and starts_processes(item):
             deselected.append(item)
         else:
             kept.append(item)
